@@ -1,0 +1,1 @@
+"""Lodges, applications, the budget rule, payments, reports and their tasks."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the portal's apps (never a ``utils`` app)."""

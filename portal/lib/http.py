@@ -1,0 +1,12 @@
+"""Small request helpers."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the server saw it (proxies are configured in front of us)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None

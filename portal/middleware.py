@@ -1,0 +1,78 @@
+"""Request middleware: the second factor where required, and messages after HTMX requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import user_has_device
+
+from portal import roles
+
+# Paths a signed-in but not yet verified user may still reach.
+_TWO_FACTOR_OPEN_PREFIXES = ("/login/", "/logout/", "/account/two-factor/", "/static/", "/healthz")
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends users who must use a second factor to verification or enrolment.
+
+    A user who enrolled a device always verifies it. With ``PORTAL_REQUIRE_2FA`` on,
+    Finance and Admin must enrol before they can use anything else.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user: Any = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(_TWO_FACTOR_OPEN_PREFIXES)
+        ):
+            if user_has_device(user):
+                return redirect(f"{reverse('two_factor_verify')}?next={request.path}")
+            if settings.PORTAL_REQUIRE_2FA and roles.requires_2fa(user):
+                messages.info(request, "Your role needs a second factor. Set it up to continue.")
+                return redirect("two_factor_setup")
+        return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """After an HTMX request, hands Django messages to the page as a ``messages`` event.
+
+    The page's script shows them as toasts, so a message raised by a partial update is
+    seen just like one after a full page load.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or response.status_code in (301, 302):
+            return response
+        if "HX-Redirect" in response or "HX-Refresh" in response:
+            return response  # the next full page shows them
+        pending = [
+            {"level": message.level_tag, "message": str(message)}
+            for message in messages.get_messages(request)
+        ]
+        if not pending:
+            return response
+        triggers: dict[str, Any] = {}
+        if "HX-Trigger" in response:
+            existing = response["HX-Trigger"]
+            try:
+                triggers = json.loads(existing)
+            except ValueError:
+                triggers = {name.strip(): None for name in existing.split(",")}
+        triggers["messages"] = pending
+        response["HX-Trigger"] = json.dumps(triggers)
+        return response

@@ -1,0 +1,21 @@
+"""Create the staff roles as Django Groups (names from portal.roles)."""
+
+from django.db import migrations
+
+ROLES = ("Reviewer", "Finance", "Admin")  # portal.roles.ALL_ROLES, frozen at this migration
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("portal", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,44 @@
+"""The staff roles. Each is a Django Group, created by a data migration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REVIEWER = "Reviewer"
+FINANCE = "Finance"
+ADMIN = "Admin"
+
+ALL_ROLES = (REVIEWER, FINANCE, ADMIN)
+
+# Roles whose accounts must use a second factor when PORTAL_REQUIRE_2FA is on.
+ROLES_REQUIRING_2FA = frozenset({FINANCE, ADMIN})
+
+ROLE_DESCRIPTIONS = {
+    REVIEWER: "works the review queue and reads lodge dashboards",
+    FINANCE: "downloads reports and reconciles payments",
+    ADMIN: "manages users, roles, grant rules and API tokens; can do everything",
+}
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The role names a user holds (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            names.add(ADMIN)
+        cached = frozenset(names)
+        user._portal_roles = cached
+    return cached
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    """True when the user holds any of ``roles``; Admin holds every role."""
+    held = user_roles(user)
+    return ADMIN in held or any(role in held for role in roles)
+
+
+def requires_2fa(user: Any) -> bool:
+    return bool(user_roles(user) & ROLES_REQUIRING_2FA)

@@ -1,0 +1,377 @@
+"""Settings for the grants portal, read from the environment (see .env.example).
+
+Every variable is documented in .env.example and the README's configuration
+table. A missing or malformed value stops the start with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+
+from portal.lib.envconfig import Settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_env_file = os.environ.get("PORTAL_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file and Path(_env_file).is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
+
+cfg = Settings()
+
+DEBUG: bool = cfg.bool("DEBUG", False)
+
+PORTAL_DATA_DIR = Path(cfg.str("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _development_secret_key() -> str:
+    # Only with DEBUG: a key kept in the data dir, so sessions survive restarts.
+    key_file = PORTAL_DATA_DIR / "dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+if DEBUG:
+    SECRET_KEY: str = cfg.str("SECRET_KEY", None) or _development_secret_key()
+else:
+    SECRET_KEY = cfg.required_str(
+        "SECRET_KEY",
+        rule="a long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')",
+    )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "SECRET_KEY is malformed: it needs at least 50 varied characters."
+        )
+
+ALLOWED_HOSTS: list[str] = cfg.list(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
+)
+PORTAL_BASE_URL: str = cfg.url("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+TIME_ZONE: str = cfg.str("TIME_ZONE", "America/Chicago")
+try:
+    from zoneinfo import ZoneInfo
+
+    ZoneInfo(TIME_ZONE)
+except Exception:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"TIME_ZONE is malformed: an IANA zone name like America/Chicago (got {TIME_ZONE!r})."
+    ) from None
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+    "portal",
+    "grants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.HtmxMessagesMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "portal.middleware.TwoFactorRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": cfg.parsed(
+        "DATABASE_URL",
+        f"sqlite:///{PORTAL_DATA_DIR / 'portal.sqlite3'}",
+        environ.Env.db_url_config,
+        rule="a database URL like postgres://user:pass@host:5432/name or sqlite:////abs/path.sqlite3",
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Wait for the write lock instead of failing with "database is locked".
+            "timeout": 30,
+            # Every transaction takes the write lock at its start: the budget lock on SQLite.
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache, Celery -----------------------------------------------------
+REDIS_URL: str | None = cfg.url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    # Shared by every process on the machine (rate limits need that), no server needed.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(PORTAL_DATA_DIR / "cache"),
+        }
+    }
+
+CELERY_BROKER_URL: str = (
+    cfg.url("CELERY_BROKER_URL", None, schemes=("redis", "rediss", "amqp", "sqla+sqlite", "memory"))
+    or REDIS_URL
+    or f"sqla+sqlite:///{PORTAL_DATA_DIR / 'broker.sqlite3'}"
+)
+# A task runs far less than this; a message unacknowledged for longer is redelivered.
+CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # apps add their periodic tasks
+CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
+
+# --- Authentication, sessions, two-factor --------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+PORTAL_SESSION_IDLE_HOURS: int = cfg.int("PORTAL_SESSION_IDLE_HOURS", 8, minimum=1, maximum=24 * 14)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_HOURS * 3600
+SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle limit
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie: the token is set on <body> instead
+CSRF_TRUSTED_ORIGINS = [PORTAL_BASE_URL] if PORTAL_BASE_URL.startswith("https://") else []
+
+PORTAL_REQUIRE_2FA: bool = cfg.bool("PORTAL_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "Grants portal"
+
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = cfg.int("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+# Axes would log the username and IP of every failure; our audit log keeps those instead.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# --- Security headers ---------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = cfg.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = cfg.int("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=63072000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Static files -------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = PORTAL_DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Internationalisation -----------------------------------------------------
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+# --- Email --------------------------------------------------------------------
+_email = cfg.parsed(
+    "EMAIL_URL",
+    "consolemail://",
+    environ.Env.email_url_config,
+    rule="an email URL like smtp+tls://user:pass@smtp.example.org:587 or consolemail://",
+)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL: str = cfg.str("DEFAULT_FROM_EMAIL", "Grants portal <grants@example.org>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Ninox --------------------------------------------------------------------
+NINOX_EMULATOR_PORT: int = cfg.int("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
+# Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
+NINOX_EMBEDDED: bool = not cfg.str("NINOX_BASE_URL", None)
+NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
+NINOX_EMULATOR_TOKEN = "dev-token"  # noqa: S105 - the embedded emulator's key, not a secret
+NINOX_API_KEY: str | None = cfg.str(
+    "NINOX_API_KEY", NINOX_EMULATOR_TOKEN if NINOX_EMBEDDED else None
+)
+NINOX_TEAM_ID: str = cfg.str("NINOX_TEAM_ID", "demo")
+NINOX_DATABASE_ID: str = cfg.str("NINOX_DATABASE_ID", "grants")
+NINOX_MONTHLY_QUOTA: int = cfg.int("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
+NINOX_TIMEOUT_SECONDS: int = cfg.int("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+if not NINOX_API_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("NINOX_API_KEY is required when NINOX_BASE_URL is set.")
+
+# --- Stripe -------------------------------------------------------------------
+STRIPE_SECRET_KEY: str | None = cfg.str("STRIPE_SECRET_KEY", None)
+STRIPE_WEBHOOK_SECRET: str | None = cfg.str("STRIPE_WEBHOOK_SECRET", None)
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY is malformed: a Stripe key starting sk_ or rk_.")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set.")
+
+# --- Grant rules (defaults; admins edit the rules in force later) --------------
+GRANT_ANNUAL_CAP: Decimal = cfg.money("GRANT_ANNUAL_CAP", Decimal("4000.00"))
+GRANT_FISCAL_YEAR_START: tuple[int, int] = cfg.month_day("GRANT_FISCAL_YEAR_START", (5, 1))
+GRANT_MATCH_RATIO: Decimal = cfg.decimal("GRANT_MATCH_RATIO", Decimal("1"), minimum=Decimal("0.01"))
+GRANT_AUTO_APPROVE_LIMIT: Decimal | None = cfg.money("GRANT_AUTO_APPROVE_LIMIT", None)
+GRANT_PAYMENT_LINK_DAYS: int = cfg.int("GRANT_PAYMENT_LINK_DAYS", 30, minimum=1, maximum=365)
+GRANT_VENDOR_EMAIL: str = cfg.email("GRANT_VENDOR_EMAIL", "vendor@example.org")
+GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org")
+GRANT_DIGEST_HOUR: int = cfg.int("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
+
+# --- Demo ---------------------------------------------------------------------
+DEMO_PASSWORD: str | None = cfg.str("DEMO_PASSWORD", None)
+
+# --- Logging and error reports ------------------------------------------------
+# Settings whose values must never appear in an error report.
+SECRET_SETTING_NAMES = (
+    "SECRET_KEY",
+    "NINOX_API_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "EMAIL_HOST_PASSWORD",
+    "DEMO_PASSWORD",
+)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.lib.secrets.RedactingExceptionReporterFilter"
+ADMINS = [("Admin", a) for a in cfg.list("PORTAL_ERROR_EMAILS", [])]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "portal.lib.secrets.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": cfg.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"

@@ -1,0 +1,49 @@
+"""The signed-in home page and the health views."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal import health
+from portal.lib.views import require
+from portal.models import ServiceCheck
+
+
+@require_GET
+@require("portal.home")
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"title": "Dashboard"})
+
+
+@require_GET
+@require("portal.health.view")
+def health_page(request: HttpRequest) -> HttpResponse:
+    checks = list(ServiceCheck.objects.all())
+    return render(
+        request,
+        "portal/health.html",
+        {
+            "title": "Integration health",
+            "database": health.database_state(),
+            "checks": checks,
+            "ninox": health.ninox_state(),
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 with each part's state; 503 when the database, which everything needs, is down."""
+    database = health.database_state()
+    body = {
+        "database": database,
+        "broker": health.broker_state(),
+        "ninox": health.ninox_state() if database == "ok" else "unknown: database unreachable",
+    }
+    return JsonResponse(body, status=200 if database == "ok" else 503)

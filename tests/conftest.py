@@ -1,0 +1,74 @@
+"""Shared fixtures: the cast of users, and the rule for tests that need a real service."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from portal import roles
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def require_service(reason: str) -> None:
+    """Skip with ``reason``; fail instead under REQUIRE_SERVICES=1 (CI), where it is a defect."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def make_user(db: Any, django_user_model: Any) -> Callable[..., Any]:
+    def make(username: str, *role_names: str, **extra: Any) -> Any:
+        user = django_user_model.objects.create_user(
+            username=username, password=PASSWORD, email=f"{username}@example.org", **extra
+        )
+        if role_names:
+            user.groups.set(Group.objects.filter(name__in=role_names))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user: Callable[..., Any]) -> Any:
+    return make_user("ada", roles.ADMIN)
+
+
+@pytest.fixture
+def reviewer(make_user: Callable[..., Any]) -> Any:
+    return make_user("rita", roles.REVIEWER)
+
+
+@pytest.fixture
+def finance(make_user: Callable[..., Any]) -> Any:
+    return make_user("fin", roles.FINANCE)
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., Any]) -> Any:
+    """A staff account with no role."""
+    return make_user("otto")
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def cast(admin_user: Any, reviewer: Any, finance: Any, outsider: Any) -> dict[str, Any]:
+    return {
+        "anonymous": None,
+        "reviewer": reviewer,
+        "finance": finance,
+        "admin": admin_user,
+        "outsider": outsider,
+    }
