@@ -14,6 +14,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from portal.lib.envconfig import Settings
 
@@ -25,9 +26,9 @@ if _env_file and Path(_env_file).is_file():
 
 cfg = Settings()
 
-DEBUG: bool = cfg.bool("DEBUG", False)
+DEBUG: bool = cfg.boolean("DEBUG", False)
 
-PORTAL_DATA_DIR = Path(cfg.str("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+PORTAL_DATA_DIR = Path(cfg.text("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -41,31 +42,27 @@ def _development_secret_key() -> str:
 
 
 if DEBUG:
-    SECRET_KEY: str = cfg.str("SECRET_KEY", None) or _development_secret_key()
+    SECRET_KEY: str = cfg.text("SECRET_KEY", None) or _development_secret_key()
 else:
-    SECRET_KEY = cfg.required_str(
+    SECRET_KEY = cfg.required_text(
         "SECRET_KEY",
         rule="a long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')",
     )
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(
             "SECRET_KEY is malformed: it needs at least 50 varied characters."
         )
 
-ALLOWED_HOSTS: list[str] = cfg.list(
+ALLOWED_HOSTS: list[str] = cfg.csv_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
 )
 PORTAL_BASE_URL: str = cfg.url("PORTAL_BASE_URL", "http://127.0.0.1:8000")
-TIME_ZONE: str = cfg.str("TIME_ZONE", "America/Chicago")
+TIME_ZONE: str = cfg.text("TIME_ZONE", "America/Chicago")
 try:
     from zoneinfo import ZoneInfo
 
     ZoneInfo(TIME_ZONE)
 except Exception:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(
         f"TIME_ZONE is malformed: an IANA zone name like America/Chicago (got {TIME_ZONE!r})."
     ) from None
@@ -136,6 +133,11 @@ DATABASES = {
         rule="a database URL like postgres://user:pass@host:5432/name or sqlite:////abs/path.sqlite3",
     )
 }
+_ENGINES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
+if DATABASES["default"].get("ENGINE") not in _ENGINES:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is malformed: the portal runs on postgres:// or sqlite:// only."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -201,7 +203,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-PORTAL_SESSION_IDLE_HOURS: int = cfg.int("PORTAL_SESSION_IDLE_HOURS", 8, minimum=1, maximum=24 * 14)
+PORTAL_SESSION_IDLE_HOURS: int = cfg.integer(
+    "PORTAL_SESSION_IDLE_HOURS", 8, minimum=1, maximum=24 * 14
+)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_HOURS * 3600
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle limit
@@ -212,7 +216,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie: the token is set on <body> instead
 CSRF_TRUSTED_ORIGINS = [PORTAL_BASE_URL] if PORTAL_BASE_URL.startswith("https://") else []
 
-PORTAL_REQUIRE_2FA: bool = cfg.bool("PORTAL_REQUIRE_2FA", True)
+PORTAL_REQUIRE_2FA: bool = cfg.boolean("PORTAL_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "Grants portal"
 
 AXES_FAILURE_LIMIT = 5
@@ -221,7 +225,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = cfg.int("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+AXES_IPWARE_PROXY_COUNT = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
 # Axes would log the username and IP of every failure; our audit log keeps those instead.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -231,9 +235,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SECURE_SSL_REDIRECT = cfg.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = cfg.boolean("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = cfg.int("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=63072000)
+    SECURE_HSTS_SECONDS = cfg.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=63072000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -287,37 +291,31 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
-DEFAULT_FROM_EMAIL: str = cfg.str("DEFAULT_FROM_EMAIL", "Grants portal <grants@example.org>")
+DEFAULT_FROM_EMAIL: str = cfg.text("DEFAULT_FROM_EMAIL", "Grants portal <grants@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Ninox --------------------------------------------------------------------
-NINOX_EMULATOR_PORT: int = cfg.int("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
+NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
-NINOX_EMBEDDED: bool = not cfg.str("NINOX_BASE_URL", None)
+NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
 NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
 NINOX_EMULATOR_TOKEN = "dev-token"  # noqa: S105 - the embedded emulator's key, not a secret
-NINOX_API_KEY: str | None = cfg.str(
+NINOX_API_KEY: str | None = cfg.text(
     "NINOX_API_KEY", NINOX_EMULATOR_TOKEN if NINOX_EMBEDDED else None
 )
-NINOX_TEAM_ID: str = cfg.str("NINOX_TEAM_ID", "demo")
-NINOX_DATABASE_ID: str = cfg.str("NINOX_DATABASE_ID", "grants")
-NINOX_MONTHLY_QUOTA: int = cfg.int("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
-NINOX_TIMEOUT_SECONDS: int = cfg.int("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+NINOX_TEAM_ID: str = cfg.text("NINOX_TEAM_ID", "demo")
+NINOX_DATABASE_ID: str = cfg.text("NINOX_DATABASE_ID", "grants")
+NINOX_MONTHLY_QUOTA: int = cfg.integer("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
+NINOX_TIMEOUT_SECONDS: int = cfg.integer("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
 if not NINOX_API_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("NINOX_API_KEY is required when NINOX_BASE_URL is set.")
 
 # --- Stripe -------------------------------------------------------------------
-STRIPE_SECRET_KEY: str | None = cfg.str("STRIPE_SECRET_KEY", None)
-STRIPE_WEBHOOK_SECRET: str | None = cfg.str("STRIPE_WEBHOOK_SECRET", None)
+STRIPE_SECRET_KEY: str | None = cfg.text("STRIPE_SECRET_KEY", None)
+STRIPE_WEBHOOK_SECRET: str | None = cfg.text("STRIPE_WEBHOOK_SECRET", None)
 if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("STRIPE_SECRET_KEY is malformed: a Stripe key starting sk_ or rk_.")
 if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set.")
 
 # --- Grant rules (defaults; admins edit the rules in force later) --------------
@@ -325,13 +323,13 @@ GRANT_ANNUAL_CAP: Decimal = cfg.money("GRANT_ANNUAL_CAP", Decimal("4000.00"))
 GRANT_FISCAL_YEAR_START: tuple[int, int] = cfg.month_day("GRANT_FISCAL_YEAR_START", (5, 1))
 GRANT_MATCH_RATIO: Decimal = cfg.decimal("GRANT_MATCH_RATIO", Decimal("1"), minimum=Decimal("0.01"))
 GRANT_AUTO_APPROVE_LIMIT: Decimal | None = cfg.money("GRANT_AUTO_APPROVE_LIMIT", None)
-GRANT_PAYMENT_LINK_DAYS: int = cfg.int("GRANT_PAYMENT_LINK_DAYS", 30, minimum=1, maximum=365)
+GRANT_PAYMENT_LINK_DAYS: int = cfg.integer("GRANT_PAYMENT_LINK_DAYS", 30, minimum=1, maximum=365)
 GRANT_VENDOR_EMAIL: str = cfg.email("GRANT_VENDOR_EMAIL", "vendor@example.org")
 GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org")
-GRANT_DIGEST_HOUR: int = cfg.int("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
+GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # --- Demo ---------------------------------------------------------------------
-DEMO_PASSWORD: str | None = cfg.str("DEMO_PASSWORD", None)
+DEMO_PASSWORD: str | None = cfg.text("DEMO_PASSWORD", None)
 
 # --- Logging and error reports ------------------------------------------------
 # Settings whose values must never appear in an error report.
@@ -344,7 +342,8 @@ SECRET_SETTING_NAMES = (
     "DEMO_PASSWORD",
 )
 DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.lib.secrets.RedactingExceptionReporterFilter"
-ADMINS = [("Admin", a) for a in cfg.list("PORTAL_ERROR_EMAILS", [])]
+DEFAULT_EXCEPTION_REPORTER = "portal.lib.secrets.RedactingExceptionReporter"
+ADMINS = [("Admin", a) for a in cfg.csv_list("PORTAL_ERROR_EMAILS", [])]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -362,7 +361,7 @@ LOGGING = {
             "filters": ["redact_secrets"],
         },
     },
-    "root": {"handlers": ["console"], "level": cfg.str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": cfg.text("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {
             "handlers": ["console", "mail_admins"],
@@ -370,6 +369,7 @@ LOGGING = {
             "propagate": False,
         },
         "httpx": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures are in the audit log, without the noise
         "httpcore": {"level": "WARNING"},
     },
 }

@@ -32,19 +32,19 @@ class Settings:
         if raw is None or raw == "":
             if default is _REQUIRED:
                 raise ImproperlyConfigured(f"{name} is required: {rule}.")
-            return default  # type: ignore[no-any-return]
+            return default
         try:
             return parse(raw)
         except (ValueError, InvalidOperation, TypeError) as exc:
             raise ImproperlyConfigured(f"{name} is malformed: {rule} (got {exc}).") from None
 
-    def str(self, name: str, default: Any = None, *, rule: str = "a text value") -> Any:
+    def text(self, name: str, default: Any = None, *, rule: str = "a text value") -> Any:
         return self._read(name, lambda v: v, default, rule)
 
-    def required_str(self, name: str, *, rule: str) -> str:
+    def required_text(self, name: str, *, rule: str) -> str:
         return self._read(name, lambda v: v, _REQUIRED, rule)
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         def parse(value: str) -> bool:
             lowered = value.strip().lower()
             if lowered in {"1", "true", "yes", "on"}:
@@ -55,7 +55,7 @@ class Settings:
 
         return self._read(name, parse, default, "true or false")
 
-    def int(self, name: str, default: Any, *, minimum: int, maximum: int) -> Any:
+    def integer(self, name: str, default: Any, *, minimum: int, maximum: int) -> Any:
         def parse(value: str) -> int:
             number = int(value.strip())
             if not minimum <= number <= maximum:
@@ -66,8 +66,10 @@ class Settings:
 
     def money(self, name: str, default: Any, *, minimum: Decimal = Decimal("0.01")) -> Any:
         def parse(value: str) -> Decimal:
-            amount = Decimal(value.strip())
-            if not amount.is_finite() or amount < minimum or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            amount = _decimal(value)
+            exponent = amount.as_tuple().exponent
+            too_precise = isinstance(exponent, int) and exponent < -2
+            if not amount.is_finite() or amount < minimum or too_precise:
                 raise ValueError(f"{value!r} is not an amount of at least {minimum}")
             return amount.quantize(Decimal("0.01"))
 
@@ -75,7 +77,7 @@ class Settings:
 
     def decimal(self, name: str, default: Any, *, minimum: Decimal) -> Any:
         def parse(value: str) -> Decimal:
-            number = Decimal(value.strip())
+            number = _decimal(value)
             if not number.is_finite() or number < minimum:
                 raise ValueError(f"{value!r} is below {minimum}")
             return number
@@ -93,7 +95,7 @@ class Settings:
 
         return self._read(name, parse, default, "a month and day like 05-01")
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def csv_list(self, name: str, default: list[str]) -> list[str]:
         return self._read(
             name,
             lambda v: [item.strip() for item in v.split(",") if item.strip()],
@@ -136,6 +138,13 @@ class Settings:
             raise ImproperlyConfigured(
                 f"{name} is malformed: {rule} ({type(exc).__name__})."
             ) from None
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
 
 
 class _Required:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MASK = "********"
 
@@ -66,3 +66,17 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
         return [
             (name, redact(value) if isinstance(value, str) else value) for name, value in frames
         ]
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """Error reports (the debug page, the admins' email) with every secret value masked.
+
+    The filter above cleans settings and frame variables; this also catches a secret
+    inside an exception's message or anywhere else in the finished report.
+    """
+
+    def get_traceback_html(self) -> str:
+        return redact(super().get_traceback_html())
+
+    def get_traceback_text(self) -> str:
+        return redact(super().get_traceback_text())

@@ -1,0 +1,121 @@
+"""Every URL pattern, every kind of visitor: an explicit table of what each may GET.
+
+A pattern missing from the table fails the test, so each new page states who may see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ("anonymous", "outsider", "reviewer", "finance", "admin")
+
+# Shorthands for a row: the status each visitor gets, in VISITORS order.
+STAFF_ONLY = (302, 403, 200, 200, 200)  # any role; anonymous goes to login
+SIGNED_IN = (302, 200, 200, 200, 200)  # any signed-in account, with or without a role
+PUBLIC = (200, 200, 200, 200, 200)
+POST_ONLY_SIGNED_IN = (302, 405, 405, 405, 405)
+
+EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
+    "home": (STAFF_ONLY, {}),
+    "health": (STAFF_ONLY, {}),
+    "healthz": (PUBLIC, {}),
+    "login": ((200, 302, 302, 302, 302), {}),
+    "two_factor_verify": (SIGNED_IN, {}),
+    "logout": (POST_ONLY_SIGNED_IN, {}),
+    "two_factor_setup": (SIGNED_IN, {}),
+    "two_factor_backup_codes": (POST_ONLY_SIGNED_IN, {}),
+    "password_change": (SIGNED_IN, {}),
+    "password_change_done": (SIGNED_IN, {}),
+    "password_reset": (PUBLIC, {}),
+    "password_reset_done": (PUBLIC, {}),
+    "password_reset_confirm": (PUBLIC, {"uidb64": "MQ", "token": "set-password"}),
+    "password_reset_complete": (PUBLIC, {}),
+}
+
+# The Django admin is for superusers only and guards itself; checked as a block below.
+EXCLUDED_NAMESPACES = {"admin"}
+
+
+def named_patterns(patterns: list[Any] | None = None, namespace: str = "") -> list[str]:
+    names = []
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in EXCLUDED_NAMESPACES:
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names += named_patterns(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            if not entry.name:
+                pytest.fail(
+                    f"URL pattern {entry.pattern} has no name: name it and add it to EXPECTED"
+                )
+            names.append(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_url_pattern_is_in_the_table() -> None:
+    names = set(named_patterns())
+    assert names - set(EXPECTED) == set(), "add these patterns to EXPECTED"
+    assert set(EXPECTED) - names == set(), "these table rows name no pattern"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_visitor_gets_what_the_table_says(name: str, cast: dict[str, Any]) -> None:
+    statuses, kwargs = EXPECTED[name]
+    url = reverse(name, kwargs=kwargs or None)
+    seen = {}
+    for visitor in VISITORS:
+        response = client_for(cast[visitor]).get(url)
+        seen[visitor] = response.status_code
+        if response.status_code == 302 and visitor == "anonymous":
+            assert response["Location"].startswith(reverse("login")), (
+                f"{name}: anonymous sent elsewhere"
+            )
+    assert seen == dict(zip(VISITORS, statuses, strict=True))
+
+
+def test_a_forbidden_page_names_the_role_needed(outsider: Any) -> None:
+    response = client_for(outsider).get(reverse("home"))
+    assert response.status_code == 403
+    assert "This needs the Reviewer, Finance or Admin role." in response.content.decode()
+
+
+def test_the_django_admin_is_for_superusers_only(cast: dict[str, Any]) -> None:
+    for visitor in VISITORS:
+        response = client_for(cast[visitor]).get("/django-admin/")
+        assert response.status_code == 302, visitor
+        assert "/django-admin/login/" in response["Location"]
+
+
+CSRF_PROTECTED_POSTS = [
+    ("logout", {}),
+    ("two_factor_backup_codes", {}),
+    ("two_factor_setup", {"token": "123456"}),
+    ("password_change", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), CSRF_PROTECTED_POSTS)
+def test_a_cookie_authenticated_post_without_a_csrf_token_is_refused(
+    name: str, data: dict[str, str], reviewer: Any
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    response = client.post(reverse(name), data)
+    assert response.status_code == 403
+    assert "Reload the page" in response.content.decode()
+
+
+def test_the_login_form_needs_a_csrf_token() -> None:
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("login"), {"username": "a", "password": "b"}
+    )
+    assert response.status_code == 403
