@@ -199,7 +199,7 @@ class FileInfo:
     name: str
     size: int | None = None
     content_type: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> FileInfo:

@@ -159,7 +159,10 @@ def test_connection_errors_and_timeouts_become_ninox_unavailable() -> None:
 
 def test_retry_after_in_seconds_is_obeyed() -> None:
     fake = FakeNinox().add(
-        "GET", "/teams", reply(429, {"message": "slow down"}, **{"Retry-After": "7"}), reply(200, [])
+        "GET",
+        "/teams",
+        reply(429, {"message": "slow down"}, **{"Retry-After": "7"}),
+        reply(200, []),
     )
     fake.client().teams()
     assert fake.sleeps == [7.0]
@@ -253,7 +256,7 @@ def test_not_found_is_also_a_key_error_with_a_readable_message() -> None:
 
 def test_errors_survive_pickling_for_task_queues() -> None:
     error = NinoxNotFound("gone", status=404, method="GET", path="/teams/x")
-    copy = pickle.loads(pickle.dumps(error))
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
     assert (copy.status, copy.path, copy.message, str(copy)) == (
         404,
         "/teams/x",
