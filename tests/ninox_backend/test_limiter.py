@@ -121,7 +121,10 @@ def test_the_slot_is_released_when_the_call_fails() -> None:
         raise httpx.ConnectError("refused")
 
     client = NinoxClient(
-        token="key-fail", base_url=BASE, transport=httpx.MockTransport(refuse), limiter=limiter,
+        token="key-fail",
+        base_url=BASE,
+        transport=httpx.MockTransport(refuse),
+        limiter=limiter,
         max_retries=0,
     )
     with pytest.raises(NinoxUnavailable):
