@@ -49,32 +49,12 @@ __all__ = [
 ]
 
 KEYWORDS = frozenset(
-    [
-        "select",
-        "where",
-        "and",
-        "or",
-        "not",
-        "true",
-        "false",
-        "null",
-        "let",
-        "var",
-        "if",
-        "then",
-        "else",
-        "end",
-        "for",
-        "in",
-        "do",
-        "function",
-        "order",
-        "by",
-        "switch",
-        "case",
-        "while",
-    ]
-)
+    {
+        "select", "where", "and", "or", "not", "true", "false", "null", "let", "var", "if",
+        "then", "else", "end", "for", "in", "from", "to", "do", "this", "create", "delete",
+        "function", "order", "by", "switch", "case", "while",
+    }
+)  # fmt: skip
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NAME_ESCAPES = {"'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
