@@ -1,0 +1,135 @@
+"""The WSGI application: routing under ``/v1``, auth, faults, JSON errors.
+
+Every error is answered as ``{"message": "..."}`` with its status. Handlers live in
+:mod:`.api`; this module only turns WSGI into :class:`Request` / :class:`Response`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from .errors import ApiError, NotFound, Unauthorized
+from .faults import Faults
+from .store import Store
+from .wire import REASONS, Request, Response
+
+StartResponse = Callable[..., Any]
+
+Handler = Callable[..., Any]
+
+
+class App:
+    """The WSGI callable serving the Ninox API from a :class:`Store`."""
+
+    prefix = "/v1"
+
+    def __init__(self, store: Store, tokens: Iterable[str], faults: Faults) -> None:
+        from .api import routes  # api imports this module's Request/Response
+
+        self.store = store
+        self.tokens = set(tokens)
+        self.faults = faults
+        self.calls = 0
+        self._calls_lock = threading.Lock()
+        self._routes: list[tuple[str, list[str], Handler, bool]] = [
+            (method, pattern.strip("/").split("/"), handler, write)
+            for method, pattern, handler, write in routes()
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = _request(environ)
+        response = self.handle(request)
+        reason = REASONS.get(response.status, "Status")
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        start_response(f"{response.status} {reason}", headers)
+        return [response.body]
+
+    def handle(self, request: Request) -> Response:
+        """Serve one request; may raise :class:`ConnectionDropped` (a fault)."""
+        if not request.path.startswith(self.prefix + "/") and request.path != self.prefix:
+            return Response.error(404, f"no such path {request.path!r}; the API is under /v1")
+        with self._calls_lock:
+            self.calls += 1
+        if not self.faults.enter():
+            return self.faults.parallel_response()
+        try:
+            early = self.faults.before()
+            if early is not None:
+                return early
+            response, write = self._dispatch(request)
+            return self.faults.after(response, write)
+        finally:
+            self.faults.exit()
+
+    def _dispatch(self, request: Request) -> tuple[Response, bool]:
+        try:
+            self._authenticate(request)
+            handler, params, write = self._route(request)
+            result = handler(self, request, **params)
+        except ApiError as exc:
+            return Response.error(exc.status, exc.message), False
+        except Exception as exc:  # a bug in the emulator must still answer like a server
+            return Response.error(500, f"emulator error: {type(exc).__name__}: {exc}"), False
+        if isinstance(result, Response):
+            return result, write and result.status < 300
+        return Response.json(result), write
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            raise Unauthorized("missing Authorization header (Bearer <API key>)")
+        if scheme.lower() != "bearer" or token.strip() not in self.tokens:
+            raise Unauthorized("invalid API key")
+
+    def _route(self, request: Request) -> tuple[Handler, dict[str, str], bool]:
+        parts = [p for p in request.path[len(self.prefix) :].split("/") if p]
+        allowed: list[str] = []
+        for method, pattern, handler, write in self._routes:
+            params = _match(pattern, parts)
+            if params is None:
+                continue
+            if method == request.method:
+                return handler, params, write
+            allowed.append(method)
+        if allowed:
+            raise ApiError(f"method {request.method} not allowed here", 405)
+        raise NotFound(f"no such path {request.path!r}")
+
+
+def _match(pattern: list[str], parts: list[str]) -> dict[str, str] | None:
+    if len(pattern) != len(parts):
+        return None
+    params: dict[str, str] = {}
+    for want, got in zip(pattern, parts, strict=True):
+        if want.startswith("{"):
+            params[want[1:-1]] = got
+        elif want != got:
+            return None
+    return params
+
+
+def _request(environ: dict[str, Any]) -> Request:
+    # WSGI hands the decoded path as latin-1 text; re-read it as UTF-8.
+    raw_path = environ.get("PATH_INFO", "/")
+    try:
+        path = raw_path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        path = raw_path
+    query = {
+        k: v[-1]
+        for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()
+    }
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    return Request(environ.get("REQUEST_METHOD", "GET").upper(), path, query, headers, body)

@@ -1,0 +1,67 @@
+"""Request and response values shared by the app, the API handlers and the faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import jsonutil
+from .errors import BadRequest
+
+
+class ConnectionDropped(Exception):
+    """Raised by the app to make the server close the connection without a reply."""
+
+
+REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON (decimals exact); 400 when it is not JSON."""
+        if not self.body:
+            raise BadRequest("request body is empty, JSON expected")
+        try:
+            return jsonutil.loads(self.body)
+        except ValueError as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from None
+
+    def flag(self, name: str) -> bool:
+        return self.query.get(name, "false").lower() in ("", "1", "true", "yes")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200) -> Response:
+        body = jsonutil.dumps(value).encode("utf-8")
+        return cls(status, body, [("Content-Type", "application/json; charset=utf-8")])
+
+    @classmethod
+    def error(cls, status: int, message: str) -> Response:
+        return cls.json({"message": message}, status)

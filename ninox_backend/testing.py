@@ -1,0 +1,135 @@
+"""Test helpers: a Ninox emulator in-process, so tests need no account and no socket.
+
+Example (pytest)::
+
+    from ninox_backend import NinoxClient
+    from ninox_backend.testing import emulated_ninox
+
+    def test_it_reads_lodges():
+        schema = {"Lodges": [{"name": "Number", "type": "number"},
+                             {"name": "Name", "type": "text"}]}
+        records = {"Lodges": [{"Number": 123, "Name": "Kilwinning No. 123"}]}
+        with emulated_ninox(schema=schema, records=records) as ninox:
+            client = NinoxClient(token=ninox.token, base_url=ninox.base_url,
+                                 transport=ninox.transport)
+            table = client.database(ninox.team_id, ninox.database_id).table("Lodges")
+            assert table.get(1).fields["Name"] == "Kilwinning No. 123"
+
+``demo_ninox(seed=42)`` gives the demo foundation's data (team ``demo``, database
+``grants``, tables ``Lodges`` and ``Grants``). The emulator is at ``ninox.emulator``:
+faults (``ninox.emulator.faults.configure("503=0.5")``), the call counter
+(``ninox.emulator.calls``) and direct inserts (``ninox.emulator.insert(…)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from .emulator import Emulator
+
+BASE_URL = "http://ninox.test/v1"
+
+Schema = Mapping[str, Sequence[Mapping[str, Any]]]
+Records = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+@dataclass
+class EmulatedNinox:
+    """A running in-process emulator and what a client needs to reach it."""
+
+    emulator: Emulator
+    transport: httpx.BaseTransport
+    base_url: str
+    token: str
+    team_id: str
+    database_id: str
+
+    def client(self) -> httpx.Client:
+        """A plain httpx client with the key set, for tests below the Ninox client."""
+        return httpx.Client(
+            transport=self.transport,
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+
+    def close(self) -> None:
+        self.emulator.close()
+
+
+def start_emulated_ninox(
+    schema: Schema | None = None,
+    records: Records | None = None,
+    seed_demo: bool = False,
+    token: str = "test-token",  # noqa: S107 (a fake key for tests)
+    team_id: str = "team",
+    database_id: str = "db",
+    faults: str | None = None,
+    demo_seed: int = 42,
+    today: date | None = None,
+) -> EmulatedNinox:
+    """Start an emulator (call ``.close()`` when done); see :func:`emulated_ninox`."""
+    emulator = Emulator(token=token, faults=faults)
+    if seed_demo:
+        info = emulator.seed_demo(seed=demo_seed, today=today)
+        team_id, database_id = info.team_id, info.database_id
+    else:
+        emulator.add_team(team_id, name=team_id)
+        emulator.add_database(team_id, database_id, name=database_id)
+    for name, fields in (schema or {}).items():
+        emulator.add_table(team_id, database_id, name, fields)
+    for name, rows in (records or {}).items():
+        emulator.insert(team_id, database_id, name, rows)
+    return EmulatedNinox(
+        emulator=emulator,
+        transport=emulator.transport(),
+        base_url=BASE_URL,
+        token=token,
+        team_id=team_id,
+        database_id=database_id,
+    )
+
+
+@contextmanager
+def emulated_ninox(
+    schema: Schema | None = None,
+    records: Records | None = None,
+    seed_demo: bool = False,
+    token: str = "test-token",  # noqa: S107 (a fake key for tests)
+    team_id: str = "team",
+    database_id: str = "db",
+    faults: str | None = None,
+) -> Iterator[EmulatedNinox]:
+    """An in-process emulator for the duration of a ``with`` block.
+
+    ``schema`` maps table names to field specs (``{"name", "type", "options"?,
+    "table"?, "formula"?}``, tables created in order so references can point back);
+    ``records`` maps table names to lists of field values by name. With
+    ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``).
+    """
+    ninox = start_emulated_ninox(
+        schema, records, seed_demo, token, team_id, database_id, faults=faults
+    )
+    try:
+        yield ninox
+    finally:
+        ninox.close()
+
+
+@contextmanager
+def demo_ninox(
+    seed: int = 42,
+    token: str = "test-token",  # noqa: S107 (a fake key for tests)
+    today: date | None = None,
+) -> Iterator[EmulatedNinox]:
+    """The demo foundation's data, deterministic from ``seed``."""
+    ninox = start_emulated_ninox(seed_demo=True, token=token, demo_seed=seed, today=today)
+    try:
+        yield ninox
+    finally:
+        ninox.close()
