@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "portal",
+    "ninox_backend",
     "grants",
 ]
 
@@ -182,7 +183,11 @@ CELERY_VISIBILITY_TIMEOUT = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # apps add their periodic tasks
+# Periodic work; apps add their own entries.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "heartbeat": {"task": "portal.tasks.heartbeat_task", "schedule": 60.0},
+    "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 60.0},
+}
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
 # --- Authentication, sessions, two-factor --------------------------------------
@@ -307,6 +312,43 @@ NINOX_TEAM_ID: str = cfg.text("NINOX_TEAM_ID", "demo")
 NINOX_DATABASE_ID: str = cfg.text("NINOX_DATABASE_ID", "grants")
 NINOX_MONTHLY_QUOTA: int = cfg.integer("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
 NINOX_TIMEOUT_SECONDS: int = cfg.integer("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+# Ninox allows few parallel calls per key: every process of the portal shares this limit.
+NINOX_PARALLEL_CALLS: int = cfg.integer("NINOX_PARALLEL_CALLS", 1, minimum=1, maximum=16)
+NINOX_LIMITER_TIMEOUT_SECONDS: int = cfg.integer(
+    "NINOX_LIMITER_TIMEOUT_SECONDS", 15, minimum=1, maximum=300
+)
+# The portal's names for what it reads in Ninox → the database's tables, fields and types.
+# The defaults match the emulator's demo database; `manage.py ninox_check` verifies them.
+NINOX_SCHEMA = {
+    "lodges": {
+        "table": "Lodges",
+        "fields": {
+            "number": ("Number", "number"),
+            "name": ("Name", "text"),
+            "district": ("District", "text"),
+            "city": ("City", "text"),
+            "secretary": ("Secretary", "text"),
+            "secretary_email": ("Secretary Email", "email"),
+            "active": ("Active", "boolean"),
+        },
+    },
+    "grants": {
+        "table": "Grants",
+        "fields": {
+            "lodge": ("Lodge", "reference"),
+            "reference": ("Reference", "text"),
+            "amount": ("Amount", "number"),
+            "grant_date": ("Grant Date", "date"),
+            "charity": ("Charity", "text"),
+            "purpose": ("Purpose", "text"),
+            "status": ("Status", "choice"),
+            "paid_at": ("Paid At", "datetime"),
+            "payment": ("Payment", "text"),
+        },
+    },
+}
+# Another database's names: a JSON object of the same shape, merged table by table.
+NINOX_SCHEMA.update(cfg.json_object("NINOX_SCHEMA_JSON", {}))
 if not NINOX_API_KEY:
     raise ImproperlyConfigured("NINOX_API_KEY is required when NINOX_BASE_URL is set.")
 

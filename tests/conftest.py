@@ -72,3 +72,20 @@ def cast(admin_user: Any, reviewer: Any, finance: Any, outsider: Any) -> dict[st
         "admin": admin_user,
         "outsider": outsider,
     }
+
+
+@pytest.fixture
+def ninox(settings: Any) -> Any:
+    """The demo Ninox database in an in-process emulator, wired as the portal's connection."""
+    from ninox_backend.connection import build_client, use_client
+    from ninox_backend.testing import demo_ninox
+
+    with demo_ninox(seed=42) as emulated:
+        settings.NINOX_TEAM_ID = emulated.team_id
+        settings.NINOX_DATABASE_ID = emulated.database_id
+        client = build_client(
+            transport=emulated.transport, base_url=emulated.base_url, token=emulated.token
+        )
+        with use_client(client):
+            yield emulated
+        client.close()

@@ -127,6 +127,17 @@ class Settings:
             f"an absolute URL starting {' or '.join(s + '://' for s in schemes)}",
         )
 
+    def json_object(self, name: str, default: Any) -> Any:
+        def parse(value: str) -> dict[str, Any]:
+            import json
+
+            loaded = json.loads(value)
+            if not isinstance(loaded, dict):
+                raise ValueError("not a JSON object")
+            return loaded
+
+        return self._read(name, parse, default, "a JSON object")
+
     def parsed(self, name: str, default: str, parse: Callable[[str], T], *, rule: str) -> T:
         """Parse with one of django-environ's URL parsers (db_url, email_url, cache_url)."""
         raw = self.env.str(name, default=default) or default

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MASK = "********"
@@ -75,8 +76,9 @@ class RedactingExceptionReporter(ExceptionReporter):
     inside an exception's message or anywhere else in the finished report.
     """
 
-    def get_traceback_html(self) -> str:
-        return redact(super().get_traceback_html())
+    def get_traceback_html(self) -> SafeString:
+        # Masking only replaces secret text inside an already-escaped report.
+        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return redact(super().get_traceback_text())
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308

@@ -65,7 +65,8 @@ def test_an_error_report_never_shows_a_secret(canaries: dict[str, str]) -> None:
     try:
         raise ValueError(f"Ninox said no to {ninox_key}")
     except ValueError:
-        reporter = get_exception_reporter_class(request)(request, *sys.exc_info())
+        reporter_class: Any = get_exception_reporter_class(request)
+        reporter = reporter_class(request, *sys.exc_info())
         assert_no_canary(reporter.get_traceback_text())
         assert_no_canary(reporter.get_traceback_html())
 

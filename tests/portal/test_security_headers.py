@@ -26,7 +26,7 @@ def test_a_full_page_sends_the_policy_and_its_scripts_carry_the_nonce(reviewer: 
     response = client_for(reviewer).get("/")
     assert_strict_csp(response)
     body = response.content.decode()
-    nonce = response.wsgi_request.csp_nonce
+    nonce = response.wsgi_request.csp_nonce  # type: ignore[attr-defined]
     assert f'nonce="{nonce}"' in body  # htmx's own script tag
     assert "<script>" not in body  # no inline script without a nonce
 
@@ -88,7 +88,7 @@ def test_messages_reach_the_page_as_an_htmx_event_after_a_partial_request(review
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django_htmx.middleware import HtmxDetails
 
-    request.session = client.session  # type: ignore[attr-defined]
+    request.session = client.session
     request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
     request.htmx = HtmxDetails(request)  # type: ignore[attr-defined]
     response = HtmxMessagesMiddleware(view)(request)

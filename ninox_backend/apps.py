@@ -1,0 +1,13 @@
+"""The Django side of ninox_backend: the call log, sync state, commands and tasks.
+
+It may import Django, never the portal's apps.
+"""
+
+from django.apps import AppConfig
+
+
+class NinoxBackendConfig(AppConfig):
+    name = "ninox_backend"
+    label = "ninox"
+    verbose_name = "Ninox"
+    default_auto_field = "django.db.models.BigAutoField"

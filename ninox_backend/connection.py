@@ -1,0 +1,121 @@
+"""The process's connection to Ninox, configured from Django settings.
+
+One ``NinoxClient`` per process (its limiter is shared across processes through the
+data dir, or Redis later), every call recorded in ``NinoxCall``. Tests swap in a
+client on the in-process emulator with ``use_client``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from .client import NinoxClient
+from .database import Database
+from .limiter import FileLockLimiter
+from .mapping import SchemaMapping
+from .request import CallInfo
+
+logger = logging.getLogger("ninox_backend")
+
+_lock = threading.Lock()
+_client: NinoxClient | None = None
+_override: NinoxClient | None = None
+
+
+def record_call(info: CallInfo) -> None:
+    """Store one call in the call log; a failure to store never fails the call."""
+    from .models import NinoxCall
+
+    try:
+        NinoxCall.objects.create(
+            at=timezone.now(),
+            method=info.method,
+            path_template=info.path_template[:200],
+            status=info.status,
+            duration_ms=int(info.duration * 1000),
+            attempts=info.attempts,
+            bytes_received=info.bytes_received,
+            error=(info.error or "")[:200],
+        )
+    except DatabaseError:
+        logger.warning("could not record a Ninox call in the call log", exc_info=True)
+
+
+def build_client(
+    *,
+    transport: httpx.BaseTransport | None = None,
+    base_url: str | None = None,
+    token: str | None = None,
+) -> NinoxClient:
+    """A client configured from settings (base URL, key, timeout, cross-process limiter)."""
+    limiter = FileLockLimiter(
+        settings.PORTAL_DATA_DIR / "locks", limit=settings.NINOX_PARALLEL_CALLS
+    )
+    return NinoxClient(
+        token=token or settings.NINOX_API_KEY,
+        base_url=base_url or settings.NINOX_BASE_URL,
+        timeout=float(settings.NINOX_TIMEOUT_SECONDS),
+        transport=transport,
+        limiter=limiter,
+        limiter_timeout=float(settings.NINOX_LIMITER_TIMEOUT_SECONDS),
+        on_call=record_call,
+    )
+
+
+def client() -> NinoxClient:
+    """The process's client (created on first use)."""
+    global _client
+    if _override is not None:
+        return _override
+    with _lock:
+        if _client is None:
+            _client = build_client()
+        return _client
+
+
+def database() -> Database:
+    """The configured Ninox database (``NINOX_TEAM_ID`` / ``NINOX_DATABASE_ID``)."""
+    return client().database(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID)
+
+
+def mapping() -> SchemaMapping:
+    return SchemaMapping(settings.NINOX_SCHEMA)
+
+
+@contextmanager
+def use_client(replacement: NinoxClient) -> Iterator[NinoxClient]:
+    """Route this process's Ninox calls through ``replacement`` (tests, benchmarks)."""
+    global _override
+    previous, _override = _override, replacement
+    try:
+        yield replacement
+    finally:
+        _override = previous
+
+
+def calls_since(start: timedelta) -> int:
+    """HTTP requests sent to Ninox in the last ``start`` (each attempt counts)."""
+    from django.db.models import Sum
+
+    from .models import NinoxCall
+
+    since = timezone.now() - start
+    total = NinoxCall.objects.filter(at__gte=since).aggregate(n=Sum("attempts"))["n"]
+    return int(total or 0)
+
+
+def last_successful_call() -> datetime | None:
+    """When the last call that got a 2xx reply ended, from the call log."""
+    from .models import NinoxCall
+
+    call = NinoxCall.objects.filter(status__gte=200, status__lt=300).order_by("-at").first()
+    return call.at if call else None

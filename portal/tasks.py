@@ -1,0 +1,62 @@
+"""The portal's periodic tasks: worker heartbeat and the Ninox probe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from celery.signals import beat_init, before_task_publish
+from django.utils import timezone
+
+from portal.health import record_check
+
+# A successful Ninox call this recent proves the link; the probe then spends no quota.
+PROBE_QUIET_PERIOD = timedelta(seconds=90)
+
+
+@shared_task
+def heartbeat_task() -> None:
+    """Proves a worker is consuming tasks (the health page warns when this gets old)."""
+    record_check("worker", ok=True)
+
+
+@shared_task
+def ninox_probe_task() -> str:
+    """Check the Ninox link about once a minute and store the result for /healthz."""
+    from ninox_backend import NinoxError
+    from ninox_backend.connection import client, last_successful_call
+    from ninox_backend.exceptions import NinoxAuthError
+
+    recent = last_successful_call()
+    if recent is not None and timezone.now() - recent < PROBE_QUIET_PERIOD:
+        record_check("ninox", ok=True, detail="")
+        return "ok (recent call)"
+    from django.conf import settings
+
+    try:
+        client().team(settings.NINOX_TEAM_ID)
+    except NinoxAuthError as exc:
+        record_check("ninox", ok=False, detail=f"the API key was refused ({exc.status})")
+        return "auth"
+    except NinoxError as exc:
+        record_check("ninox", ok=False, detail=f"{type(exc).__name__}: {exc.message or exc}"[:500])
+        return "down"
+    record_check("ninox", ok=True)
+    return "ok"
+
+
+_is_beat = False
+
+
+@beat_init.connect
+def _mark_beat(sender: Any = None, **kwargs: Any) -> None:
+    global _is_beat
+    _is_beat = True
+
+
+@before_task_publish.connect
+def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    # Beat publishes every scheduled task; each publish proves beat is alive.
+    if _is_beat:
+        record_check("beat", ok=True)
