@@ -23,6 +23,9 @@ def iter_pages(
 ) -> Iterator[list[Any]]:
     """Yield pages ``fetch(0)``, ``fetch(1)``, … until a short (or empty) page.
 
+    A short first page of a round size (a multiple of 50) may be the server capping
+    ``perPage``; one more page is then read to tell.
+
     Raises :class:`NinoxPagingError` when a page repeats the previous one's
     record ids: a server that ignores ``page`` would otherwise loop forever.
     """
@@ -30,6 +33,7 @@ def iter_pages(
         raise ValueError("per_page must be at least 1")
     previous: list[Any] | None = None
     page_number = 0
+    page_size = per_page
     while True:
         page = fetch(page_number)
         if page is None:
@@ -49,7 +53,11 @@ def iter_pages(
             )
         if page:
             yield page
-        if len(page) < per_page:
-            return
+        if len(page) < page_size:
+            if page_number == 0 and len(page) % 50 == 0 and page:
+                # A round short page may be the server's own perPage cap: the next page tells.
+                page_size = len(page)
+            else:
+                return
         previous = ids
         page_number += 1

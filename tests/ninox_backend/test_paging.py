@@ -84,3 +84,14 @@ def test_records_are_addressed_by_table_id_even_when_asked_by_name() -> None:
     fake = FakeNinox().add("GET", RECORDS, reply(200, []))
     fake.client().database("t1", "db1").table("Grants").all()
     assert fake.calls("GET", RECORDS)
+
+
+def test_a_server_that_caps_per_page_is_still_read_to_the_end() -> None:
+    def capped(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        ids = range(page * 100 + 1, min(250, (page + 1) * 100) + 1)  # ignores perPage=500
+        return reply(200, [record(i) for i in ids])
+
+    fake = FakeNinox().add("GET", RECORDS, capped)
+    records = fake.client().database("t1", "db1").table("Grants").all(per_page=500)
+    assert len(records) == 250
