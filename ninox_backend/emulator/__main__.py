@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .core import Emulator
 from .demo import DATABASE_ID, TEAM_ID
-from .faults import __doc__ as FAULTS_DOC  # noqa: N812
+from .faults import __doc__ as FAULTS_DOC
 from .server import make_server
 
 

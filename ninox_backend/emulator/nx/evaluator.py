@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -335,7 +335,7 @@ class Evaluator:
             if op in ("+", "-", "*", "/"):
                 return functions.arithmetic(op, left, right)
             return functions.compare(op, left, right)
-        except (TypeError, DivisionByZero, InvalidOperation) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise self.error(str(exc) or "division by zero", node) from None
 
     # -- statements ----------------------------------------------------------
