@@ -119,7 +119,8 @@ def test_multiplication_binds_tighter_than_addition_and_unary_minus() -> None:
 
 def test_not_equal_has_two_spellings() -> None:
     left, right = parse("a <> 1"), parse("a != 1")
-    assert isinstance(left, Binary) and isinstance(right, Binary)
+    assert isinstance(left, Binary)
+    assert isinstance(right, Binary)
     assert left.op == right.op == "!="
 
 
@@ -152,7 +153,8 @@ def test_for_in_do_end() -> None:
 def test_for_from_to() -> None:
     tree = parse("for i from 0 to 3 do i end")
     assert isinstance(tree, For)
-    assert tree.start is not None and tree.stop is not None
+    assert tree.start is not None
+    assert tree.stop is not None
 
 
 def test_calls_take_arguments() -> None:
@@ -166,8 +168,10 @@ def test_create_field_block_and_delete() -> None:
     tree = parse("let r := (create Grants); r.(Amount := 500); delete r")
     assert isinstance(tree, Block)
     let, with_, delete = tree.body
-    assert isinstance(let, Let) and isinstance(let.value, Create)
-    assert isinstance(with_, With) and isinstance(with_.body, Assign)
+    assert isinstance(let, Let)
+    assert isinstance(let.value, Create)
+    assert isinstance(with_, With)
+    assert isinstance(with_.body, Assign)
     assert isinstance(delete, Delete)
 
 
