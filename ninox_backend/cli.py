@@ -74,9 +74,9 @@ def run(args: argparse.Namespace, client: NinoxClient, out: Any) -> None:
         for database in client.databases(args.team):
             print(f"{database.id}\t{database.name}", file=out)
     elif args.command == "tables":
-        for table in client.database(args.team, args.database).schema().tables:
-            print(f"{table.id}\t{table.name}", file=out)
-            for field in table.fields:
+        for info in client.database(args.team, args.database).schema().tables:
+            print(f"{info.id}\t{info.name}", file=out)
+            for field in info.fields:
                 extra = []
                 if field.required:
                     extra.append("required")

@@ -471,7 +471,7 @@ def dumps(value: Any) -> str:
     return "".join(parts)
 
 
-_encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def _dump(value: Any, out: list[str]) -> None:
