@@ -1,0 +1,63 @@
+"""Budget arithmetic (reads only): how much of a lodge's cap is used in a fiscal year.
+
+used      = Ninox grants in the FY, not Cancelled (from the mirror)
+          + portal approvals in the FY that Ninox does not have yet (by reference)
+remaining = cap - used
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from grants.models import RESERVING, Application, NinoxGrant
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Budget:
+    cap: Decimal
+    used_ninox: Decimal
+    pending_portal: Decimal
+
+    @property
+    def used(self) -> Decimal:
+        return self.used_ninox + self.pending_portal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.cap - self.used
+
+
+def used_in_ninox(lodge_id: int, fiscal_year: int) -> Decimal:
+    total = (
+        NinoxGrant.objects.filter(lodge_id=lodge_id, fiscal_year=fiscal_year)
+        .exclude(status=NinoxGrant.CANCELLED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return (total or ZERO).quantize(Decimal("0.01"))
+
+
+def pending_in_portal(lodge_id: int, fiscal_year: int, *, exclude_id: int | None = None) -> Decimal:
+    """Approvals not yet seen in Ninox (any Ninox row with the reference counts as seen)."""
+    seen = NinoxGrant.objects.exclude(reference="").values("reference")
+    pending = Application.objects.filter(
+        lodge_id=lodge_id, fiscal_year=fiscal_year, status__in=RESERVING
+    ).exclude(reference__in=seen)
+    if exclude_id is not None:
+        pending = pending.exclude(id=exclude_id)
+    total = pending.aggregate(total=Sum("amount_requested"))["total"]
+    return (total or ZERO).quantize(Decimal("0.01"))
+
+
+def lodge_budget(
+    lodge_id: int, fiscal_year: int, cap: Decimal, *, exclude_id: int | None = None
+) -> Budget:
+    return Budget(
+        cap=cap,
+        used_ninox=used_in_ninox(lodge_id, fiscal_year),
+        pending_portal=pending_in_portal(lodge_id, fiscal_year, exclude_id=exclude_id),
+    )

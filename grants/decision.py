@@ -1,0 +1,72 @@
+"""The budget rule as a pure function: given the figures, approve, reject or send to review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from grants.budget import Budget
+from grants.fiscal_year import FiscalYear
+from grants.money import format_money
+
+APPROVED, REJECTED, NEEDS_REVIEW = "approved", "rejected", "needs_review"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    reason: str  # why it went to review ("" otherwise)
+    explanation: str
+
+
+def budget_sentence(lodge_number: int, budget: Budget, fy: FiscalYear) -> str:
+    return (
+        f"Lodge {lodge_number} has used {format_money(budget.used)} of its "
+        f"{format_money(budget.cap)} for {fy.label} ({fy.span})"
+    )
+
+
+def decide(
+    *,
+    lodge_number: int,
+    lodge_active: bool,
+    budget: Budget,
+    requested: Decimal,
+    fy: FiscalYear,
+    auto_approve_limit: Decimal | None,
+    ninox_fresh: bool,
+) -> Verdict:
+    """Reject over the remaining budget whatever else applies; review what cannot be sure."""
+    figures = budget_sentence(lodge_number, budget, fy)
+    remaining = budget.remaining
+    if requested > remaining:
+        shown = max(remaining, Decimal("0.00"))
+        return Verdict(
+            REJECTED,
+            "",
+            f"{figures}; {format_money(shown)} remains and {format_money(requested)} was requested.",
+        )
+    after = remaining - requested
+    reasons = []
+    if not ninox_fresh:
+        reasons.append("Ninox unreachable: the budget could not be confirmed")
+    if not lodge_active:
+        reasons.append(f"Lodge {lodge_number} is inactive in Ninox")
+    if auto_approve_limit is not None and requested > auto_approve_limit:
+        reasons.append(
+            f"the match is above the auto-approve limit of {format_money(auto_approve_limit)}"
+        )
+    if reasons:
+        reason = "; ".join(reasons)
+        return Verdict(
+            NEEDS_REVIEW,
+            reason[0].upper() + reason[1:],
+            f"{figures}; {format_money(remaining)} remains and {format_money(requested)} was requested. "
+            f"A person will review it because {reason}.",
+        )
+    return Verdict(
+        APPROVED,
+        "",
+        f"{figures}; {format_money(remaining)} remained and {format_money(requested)} is now reserved "
+        f"for this grant, leaving {format_money(after)}.",
+    )

@@ -1,0 +1,153 @@
+"""``application_submit``: the one intake service behind the apply form and the website API."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from grants.budget import Budget, lodge_budget
+from grants.decision import APPROVED, NEEDS_REVIEW, REJECTED, Verdict, decide
+from grants.intake import IntakeErrors, validate_application
+from grants.models import Application, Decision, Lodge, LodgeBudget, Status
+from grants.references import next_reference
+from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.mirror import mirror_refresh
+from portal.audit import audit_record
+from portal.lib.errors import PortalError
+
+AUTO = "auto-decision"
+ZERO = Decimal("0.00")
+
+
+def application_submit(*, data: Mapping[str, object], lenient: bool, source: str) -> Application:
+    """Validate, refresh the mirror, then decide under the (lodge, fiscal year) lock.
+
+    Raises ``PortalError`` with field errors for invalid input or an unknown lodge;
+    nothing is stored then. Every received application is decided at once.
+    """
+    now = timezone.now()
+    rules = rules_in_force(now)
+    try:
+        cleaned = validate_application(
+            data,
+            lenient=lenient,
+            cap=rules.annual_cap,
+            match_ratio=rules.match_ratio,
+            today=timezone.localdate(now),
+        )
+    except IntakeErrors as exc:
+        raise PortalError("The application has errors; nothing was saved.", exc.errors) from None
+
+    # The one Ninox call, made before any lock is taken.
+    freshness = mirror_refresh()
+    lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
+    if lodge is None and freshness.fresh:
+        raise PortalError(
+            "The application has errors; nothing was saved.",
+            {"lodge_number": [f"Lodge number: no lodge has number {cleaned.lodge_number}."]},
+        )
+    fy = fiscal_year_of(now, rules)
+    if lodge is not None:
+        LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fy.key)
+
+    with transaction.atomic():
+        if lodge is not None:
+            # The lock: one decision at a time per lodge and fiscal year.
+            budget_row = LodgeBudget.objects.select_for_update().get(
+                lodge=lodge, fiscal_year=fy.key
+            )
+            budget = lodge_budget(lodge.id, fy.key, rules.annual_cap)
+            verdict = decide(
+                lodge_number=lodge.number,
+                lodge_active=lodge.active,
+                budget=budget,
+                requested=cleaned.amount_requested,
+                fy=fy,
+                auto_approve_limit=rules.auto_approve_limit,
+                ninox_fresh=freshness.fresh,
+            )
+            budget_row.decisions += 1
+            budget_row.save(update_fields=["decisions", "updated_at"])
+        else:
+            budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
+            verdict = Verdict(
+                NEEDS_REVIEW,
+                "Ninox unreachable: the lodge number could not be checked",
+                f"Lodge {cleaned.lodge_number} could not be checked because Ninox could not be reached. "
+                "A person will review the application.",
+            )
+        application = Application.objects.create(
+            reference=next_reference(timezone.localdate(now).year),
+            lodge=lodge,
+            lodge_number=cleaned.lodge_number,
+            contact_name=cleaned.contact_name,
+            contact_email=cleaned.contact_email,
+            charity_name=cleaned.charity_name,
+            purpose=cleaned.purpose,
+            amount_raised=cleaned.amount_raised,
+            amount_requested=cleaned.amount_requested,
+            event_date=cleaned.event_date,
+            status=Status.SUBMITTED,
+            fiscal_year=fy.key,
+            source=source,
+        )
+        audit_record(
+            actor="lodge", action="application.submitted", obj=application, after={"source": source}
+        )
+        _apply_verdict(
+            application, verdict, budget, rules.version, rules.payment_link_days, freshness.fresh
+        )
+    return application
+
+
+def _apply_verdict(
+    application: Application,
+    verdict: Verdict,
+    budget: Budget,
+    rules_version: int,
+    link_days: int,
+    ninox_fresh: bool,
+) -> Decision:
+    now = timezone.now()
+    status = {
+        APPROVED: Status.APPROVED,
+        REJECTED: Status.REJECTED,
+        NEEDS_REVIEW: Status.NEEDS_REVIEW,
+    }[verdict.outcome]
+    decision = Decision.objects.create(
+        application=application,
+        outcome=verdict.outcome,
+        decided_by_name=AUTO,
+        kind="auto",
+        reason=verdict.reason,
+        cap=budget.cap,
+        used_ninox=budget.used_ninox,
+        pending_portal=budget.pending_portal,
+        remaining=budget.remaining,
+        requested=application.amount_requested,
+        rules_version=rules_version,
+        ninox_fresh=ninox_fresh,
+        explanation=verdict.explanation,
+    )
+    application.status = status
+    application.decided_at = now
+    application.review_reason = verdict.reason[:200]
+    if status == Status.APPROVED:
+        application.grant_date = timezone.localdate(now)
+        application.payment_token = secrets.token_urlsafe(32)
+        application.payment_expires_at = now + timedelta(days=link_days)
+    application.save()
+    audit_record(
+        actor=AUTO,
+        action=f"application.{verdict.outcome}",
+        obj=application,
+        before={"status": Status.SUBMITTED},
+        after={"status": status, "remaining": str(budget.remaining)},
+        message=verdict.explanation,
+    )
+    return decision

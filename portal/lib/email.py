@@ -1,0 +1,21 @@
+"""Emails come in triples: ``emails/<name>-subject.txt``, ``-body.txt``, ``-body.html``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def build_email(name: str, context: dict[str, Any], to: Sequence[str]) -> EmailMultiAlternatives:
+    """The email ``name`` rendered with ``context``: one subject line, a text and an HTML body."""
+    context = {"base_url": settings.PORTAL_BASE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
+    message.attach_alternative(html, "text/html")
+    return message

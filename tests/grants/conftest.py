@@ -1,0 +1,50 @@
+"""Fixtures for the grants tests: the demo Ninox, mirrored, and lodges in known states."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from grants.models import Lodge, NinoxGrant
+from grants.rules import current_fiscal_year
+from ninox_backend.mirror import sync_mirror
+
+
+@pytest.fixture
+def mirrored(ninox: Any, db: Any) -> Any:
+    """The demo Ninox, with the portal's mirror loaded."""
+    sync_mirror(full=True)
+    return ninox
+
+
+def valid_body(lodge_number: int, **overrides: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    body = {
+        "lodge_number": str(lodge_number),
+        "contact_name": "Jo Secretary",
+        "contact_email": "jo@example.org",
+        "charity_name": "Food bank",
+        "purpose": "Winter appeal",
+        "amount_raised": "500.00",
+        "amount_requested": "500.00",
+        "event_date": timezone.localdate().isoformat(),
+    }
+    body.update({k: str(v) for k, v in overrides.items()})
+    return body
+
+
+def used_this_year(lodge: Lodge) -> Decimal:
+    from grants.budget import lodge_budget
+
+    return lodge_budget(lodge.id, current_fiscal_year().key, Decimal("4000.00")).used
+
+
+@pytest.fixture
+def fresh_lodge(mirrored: Any) -> Lodge:
+    """An active lodge with no grant in the current fiscal year."""
+    fy = current_fiscal_year().key
+    used = set(NinoxGrant.objects.filter(fiscal_year=fy).values_list("lodge_id", flat=True))
+    return Lodge.objects.filter(active=True).exclude(id__in=used).order_by("number").first()  # type: ignore[return-value]
