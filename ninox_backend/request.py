@@ -279,7 +279,7 @@ class Requester:
                 status = response.status_code
                 bytes_received += len(response.content)
                 if response.is_success:
-                    result = self._parse(response, raw, method, path)
+                    result = self._parse(response, raw)
                     self._finish(
                         method,
                         template,
@@ -345,7 +345,7 @@ class Requester:
             return None
         return wait
 
-    def _parse(self, response: httpx.Response, raw: bool, method: str, path: str) -> Any:
+    def _parse(self, response: httpx.Response, raw: bool) -> Any:
         if raw:
             return response.content
         if not response.content.strip():
