@@ -221,9 +221,10 @@ class _Checker:
             ch not in allowed and ch not in _ALLOWED_FORMAT and _is_forbidden(ch) for ch in value
         ):
             what = (
-                "control characters (other than line breaks and tabs)"
+                "control characters or invisible formatting characters "
+                "(line breaks and tabs are fine)"
                 if multiline
-                else ("control characters or line breaks")
+                else "line breaks, control characters or invisible formatting characters"
             )
             self.add(field, f"{label} must not contain {what}.")
             return None
