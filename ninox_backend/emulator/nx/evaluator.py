@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..schema import Field, Table
 from ..store import Row, TableRows
 from ..values import FieldValueError, to_python, to_storage
-from . import functions
+from . import functions, planner
 from .errors import NxError
 from .nodes import (
     Assign,
@@ -272,10 +272,12 @@ class Evaluator:
 
     def _select(self, node: Select, env: Env) -> Any:
         table = self.table(node.table, node)
-        records = [Rec(table, row) for row in self.data.rows(table).rows]
         if node.where is None:
-            return records
-        return self._keep(records, node.where, env)
+            return [Rec(table, row) for row in self.data.rows(table).rows]
+        rows = planner.narrow(self, table, node.where, env)
+        if rows is None:
+            rows = self.data.rows(table).rows
+        return self._keep([Rec(table, row) for row in rows], node.where, env)
 
     def _keep(self, records: list[Any], cond: Node, env: Env) -> list[Any]:
         child = Env(env, env.this, None)

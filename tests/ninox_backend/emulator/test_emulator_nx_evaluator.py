@@ -285,3 +285,21 @@ def test_query_and_exec_endpoints_answer_json(nx: Emulator) -> None:
 def test_query_results_serialise_dates(nx: Emulator) -> None:
     source = "for g in select Grants where Amount < 1 do g.'Grant Date' end"
     assert run(nx, source) == ["2026-06-01"]
+
+
+@pytest.mark.parametrize(
+    ("narrowed", "scanned"),
+    [
+        ("select Grants where Lodge = 1", "select Grants where number(Lodge) = 1"),
+        ("select Grants where 7 = Lodge.Number", "select Grants where Lodge.Number + 0 = 7"),
+        (
+            "select Grants where Lodge.Active = true and Amount > 1",
+            "select Grants where Amount > 1 and (Lodge.Active = true) = true",
+        ),
+        ("select Grants where Lodge.Number = 999", "select Grants where Lodge.Number + 0 = 999"),
+    ],
+)
+def test_selections_narrowed_through_references_match_full_scans(
+    nx: Emulator, narrowed: str, scanned: str
+) -> None:
+    assert run(nx, narrowed) == run(nx, scanned)
