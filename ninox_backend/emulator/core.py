@@ -46,9 +46,27 @@ class Emulator:
     ) -> None:
         self.store = Store(path, clock=clock, user=user)
         accepted = [*tokens, *([token] if token else [])]
-        self.faults = Faults(faults, clock=clock)
-        self.app = App(self.store, accepted, self.faults)
+        self._faults = Faults(faults, clock=clock)
+        self.app = App(self.store, accepted, self._faults)
         self._background: BackgroundServer | None = None
+
+    @property
+    def faults(self) -> Faults:
+        """Fault injection: ``emu.faults.configure("503=0.2")``, ``.clear()``, ``.injected``.
+
+        Assigning a spec string configures it (``emu.faults = "502=1"``); ``None`` clears.
+        """
+        return self._faults
+
+    @faults.setter
+    def faults(self, spec: str | Faults | None) -> None:
+        if isinstance(spec, Faults):
+            self._faults.configure(**{})
+            self._faults.settings = dict(spec.settings)
+        elif spec:
+            self._faults.configure(spec)
+        else:
+            self._faults.clear()
 
     # -- building state --------------------------------------------------------
     def add_team(self, team_id: str, name: str | None = None) -> str:

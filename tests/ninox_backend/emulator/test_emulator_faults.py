@@ -56,7 +56,7 @@ def test_a_fault_rate_is_repeatable_from_its_seed(emu: Emulator, api: httpx.Clie
 
 
 def test_faults_can_be_configured_with_keywords(emu: Emulator, api: httpx.Client) -> None:
-    emu.faults.configure(**{"502": 1})
+    emu.faults.configure(**{"502": 1})  # type: ignore[arg-type]
     assert api.get("/tables").status_code == 502
     emu.faults.configure(s503=1)
     assert api.get("/tables").status_code == 503
@@ -163,3 +163,10 @@ def test_faults_can_be_given_to_the_constructor() -> None:
     emu = Emulator(token="k", faults="502=1")
     with httpx.Client(transport=emu.transport(), base_url="http://e/v1") as client:
         assert client.get("/teams").status_code == 502
+
+
+def test_assigning_a_spec_string_configures_the_faults(emu: Emulator, api: httpx.Client) -> None:
+    emu.faults = "503=1"  # type: ignore[assignment]
+    assert api.get("/tables").status_code == 503
+    emu.faults = None  # type: ignore[assignment]
+    assert api.get("/tables").status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -179,7 +180,7 @@ def test_every_value_type_round_trips() -> None:
         "boolean": True,
         "location": "Address <52.53,13.39>",
     }
-    fields = [{"name": name, "type": name} for name in types]
+    fields: list[dict[str, Any]] = [{"name": name, "type": name} for name in types]
     fields.append({"name": "choice", "type": "choice", "options": ["A", "B"]})
     fields.append({"name": "multi", "type": "multi", "options": ["A", "B", "C"]})
     fields.append({"name": "ref", "type": "reference", "table": "Things"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from ninox_backend.testing import BASE_URL, demo_ninox, emulated_ninox
 
@@ -15,7 +16,10 @@ def test_emulated_ninox_builds_the_schema_and_records() -> None:
             {"name": "Amount", "type": "number"},
         ],
     }
-    records = {"Lodges": [{"Number": 123, "Name": "Kilwinning No. 123"}], "Grants": [{"Lodge": 1}]}
+    records: dict[str, list[dict[str, Any]]] = {
+        "Lodges": [{"Number": 123, "Name": "Kilwinning No. 123"}],
+        "Grants": [{"Lodge": 1}],
+    }
     with emulated_ninox(schema=schema, records=records) as ninox:
         assert ninox.base_url == BASE_URL
         assert ninox.token == "test-token"
