@@ -56,10 +56,21 @@ def build_client(
     base_url: str | None = None,
     token: str | None = None,
 ) -> NinoxClient:
-    """A client configured from settings (base URL, key, timeout, cross-process limiter)."""
-    limiter = FileLockLimiter(
-        settings.PORTAL_DATA_DIR / "locks", limit=settings.NINOX_PARALLEL_CALLS
-    )
+    """A client configured from settings (base URL, key, timeout, cross-process limiter).
+
+    The limiter is a Redis semaphore when ``REDIS_URL`` is set (shared across machines;
+    a crashed holder frees its slot after ``NINOX_LIMITER_LEASE_SECONDS``), else file
+    locks in the data dir (shared by the processes of this machine).
+    """
+    from .limiter import Limiter, RedisLimiter
+
+    limit = settings.NINOX_PARALLEL_CALLS
+    limiter: Limiter
+    if getattr(settings, "REDIS_URL", None):
+        lease = float(getattr(settings, "NINOX_LIMITER_LEASE_SECONDS", 60))
+        limiter = RedisLimiter(settings.REDIS_URL, limit=limit, lease=lease)
+    else:
+        limiter = FileLockLimiter(settings.PORTAL_DATA_DIR / "locks", limit=limit)
     return NinoxClient(
         token=token or settings.NINOX_API_KEY,
         base_url=base_url or settings.NINOX_BASE_URL,

@@ -8,20 +8,25 @@ is a hash of the API key, never the key itself.
 - :class:`InProcessLimiter` (default): shared by all clients of one process.
 - :class:`FileLockLimiter`: ``fcntl.flock`` on files in a directory, shared by
   all processes of one machine; the OS drops a dead holder's lock.
-- A Redis semaphore (across machines, with a lease timeout) plugs in the same way.
+- :class:`RedisLimiter`: a semaphore in Redis with a lease timeout, shared by
+  every process of every machine; a crashed holder blocks others at most ``lease``
+  seconds. Needs the ``redis`` package (imported only when used).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
+import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .exceptions import NinoxLimiterTimeout
 
@@ -31,8 +36,11 @@ __all__ = [
     "Lease",
     "Limiter",
     "NullLimiter",
+    "RedisLimiter",
     "limiter_key",
 ]
+
+logger = logging.getLogger("ninox_backend")
 
 
 def limiter_key(token: str) -> str:
@@ -164,3 +172,100 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# Atomic: drop expired holders, then take a slot if one is free. The clock is the Redis
+# server's, so machines with skewed clocks agree on when a lease ends.
+_ACQUIRE = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+    return 1
+end
+return 0
+"""
+
+
+class RedisLimiter:
+    """A semaphore in Redis with a lease timeout: ``limit`` holders per key, on any machine.
+
+    Each key is a sorted set of holder tokens scored by the lease's expiry (Redis
+    server time, ms). Acquiring runs one Lua script (drop expired holders, add ours
+    when fewer than ``limit`` remain); releasing removes our token. A holder that
+    dies keeps its slot until ``lease`` seconds pass, so ``lease`` must be longer
+    than any call (the client's timeout and retries' waits are outside the slot).
+
+    ``url_or_client`` is a ``redis://`` URL or a ``redis.Redis`` client. A Redis
+    that cannot be reached raises :class:`NinoxLimiterTimeout` (a Ninox failure the
+    caller already handles), never the URL, which may hold a password.
+    """
+
+    def __init__(
+        self,
+        url_or_client: Any,
+        limit: int = 1,
+        lease: float = 60.0,
+        poll: float = 0.01,
+        prefix: str = "ninox-limiter",
+    ) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        if lease <= 0:
+            raise ValueError("lease must be positive")
+        if isinstance(url_or_client, str):
+            import redis  # optional dependency: only RedisLimiter needs it
+
+            self.redis = redis.Redis.from_url(
+                url_or_client, socket_timeout=5.0, socket_connect_timeout=5.0
+            )
+        else:
+            self.redis = url_or_client
+        self.limit = limit
+        self.lease = lease
+        self.poll = poll
+        self.prefix = prefix
+        self._acquire_script = self.redis.register_script(_ACQUIRE)
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
+
+    def acquire(self, key: str, timeout: float | None = None) -> Lease:
+        name = self._name(key)
+        token = uuid.uuid4().hex
+        lease_ms = max(1, int(self.lease * 1000))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                taken = self._acquire_script(keys=[name], args=[token, self.limit, lease_ms])
+            except Exception as exc:  # redis.RedisError and socket errors alike
+                raise NinoxLimiterTimeout(
+                    f"the Redis limiter is unavailable ({type(exc).__name__})"
+                ) from None
+            if taken:
+                return Lease(functools.partial(self._release, name, token))
+            if deadline is not None and time.monotonic() >= deadline:
+                raise NinoxLimiterTimeout(
+                    f"no free Ninox call slot after {timeout}s (limit {self.limit} per key)"
+                )
+            # A little jitter so waiting processes do not poll in lockstep.
+            time.sleep(self.poll * random.uniform(0.5, 1.5))
+
+    def _release(self, name: str, token: str) -> None:
+        try:
+            self.redis.zrem(name, token)
+        except Exception as exc:
+            # The lease runs out on its own; a failed release only delays the next caller.
+            logger.warning("could not release a Redis limiter slot (%s)", type(exc).__name__)
+
+    def holders(self, key: str) -> int:
+        """Slots held for ``key`` right now (leases not yet expired)."""
+        seconds, micros = self.redis.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        return int(self.redis.zcount(self._name(key), f"({now_ms}", "+inf"))
+
+    def __repr__(self) -> str:
+        # Never the URL: it may carry a password.
+        return f"RedisLimiter(limit={self.limit}, lease={self.lease}, prefix={self.prefix!r})"
