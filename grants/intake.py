@@ -121,7 +121,12 @@ def validate_application(
     purpose = checker.text(data, "purpose", PURPOSE_MAX_LENGTH, multiline=True)
     amount_raised = checker.amount(data, "amount_raised", AMOUNT_RAISED_MAX, "the most we accept")
     amount_requested = checker.amount(data, "amount_requested", cap, "the yearly cap")
-    if amount_raised is not None and amount_requested is not None:
+    # The ratio rule needs a valid amount raised; a match over the cap is still held to it.
+    if (
+        amount_raised is not None
+        and "amount_raised" not in checker.errors
+        and amount_requested is not None
+    ):
         checker.match_limit(amount_raised, amount_requested, match_ratio)
     event_date = checker.event_date(data, today)
     if not lenient:
@@ -154,7 +159,11 @@ def validate_application(
 
 
 class _Checker:
-    """Collects errors field by field; each method returns the clean value or None."""
+    """Collects errors field by field; each method returns the clean value or None.
+
+    `amount` returns a parsed amount even when it is out of range (the error is recorded),
+    so the match rule can still be told.
+    """
 
     def __init__(self, *, lenient: bool) -> None:
         self.lenient = lenient
@@ -196,7 +205,7 @@ class _Checker:
                 return None
             significant = text.lstrip("0")
             # Never convert a huge digit string: it is out of range whatever it says.
-            number = int(significant) if len(significant) <= 5 else LODGE_NUMBER_MAX + 1
+            number = int(significant or "0") if len(significant) <= 5 else LODGE_NUMBER_MAX + 1
         if not 1 <= number <= LODGE_NUMBER_MAX:
             self.add(field, f"{label} must be between 1 and {LODGE_NUMBER_MAX}.")
             return None
@@ -273,14 +282,11 @@ class _Checker:
         except ValueError as refusal:
             self.add(field, str(refusal))
             return None
-        ok = True
         if amount < AMOUNT_MIN:
             self.add(field, f"{label} must be at least {format_money(AMOUNT_MIN)}.")
-            ok = False
         if amount > maximum:
             self.add(field, f"{label} must be at most {format_money(maximum)}, {why_maximum}.")
-            ok = False
-        return amount if ok else None
+        return amount
 
     def match_limit(self, raised: Decimal, requested: Decimal, ratio: Decimal) -> None:
         # Rounding down: the foundation never matches a fraction of a cent more than the ratio.
