@@ -9,7 +9,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+def money_field(**options: Any) -> models.DecimalField[Decimal, Decimal]:
+    """Dollars and cents: never a float."""
+    return models.DecimalField(max_digits=12, decimal_places=2, **options)
 
 
 class Lodge(models.Model):
@@ -45,7 +48,7 @@ class NinoxGrant(models.Model):
     )
     lodge_ninox_id = models.PositiveIntegerField(null=True, blank=True)
     reference = models.CharField(max_length=40, blank=True, db_index=True)
-    amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    amount = money_field(default=Decimal("0.00"))
     grant_date = models.DateField(null=True, blank=True)
     fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     charity = models.CharField(max_length=200, blank=True)
@@ -72,11 +75,11 @@ class GrantRules(models.Model):
 
     version = models.PositiveIntegerField(unique=True)
     effective_from = models.DateTimeField(db_index=True)
-    annual_cap = models.DecimalField(**MONEY)
+    annual_cap = money_field()
     fiscal_year_start_month = models.PositiveSmallIntegerField()
     fiscal_year_start_day = models.PositiveSmallIntegerField()
     match_ratio = models.DecimalField(max_digits=6, decimal_places=3)
-    auto_approve_limit = models.DecimalField(**MONEY, null=True, blank=True)
+    auto_approve_limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     payment_link_days = models.PositiveSmallIntegerField()
     vendor_email = models.EmailField()
     finance_email = models.EmailField()
@@ -123,8 +126,8 @@ class Application(models.Model):
     contact_email = models.CharField(max_length=254)
     charity_name = models.CharField(max_length=200)
     purpose = models.TextField(max_length=2000)
-    amount_raised = models.DecimalField(**MONEY)  # the lodge's share, paid through Stripe
-    amount_requested = models.DecimalField(**MONEY)  # the match: what counts against the cap
+    amount_raised = money_field()  # the lodge's share, paid through Stripe
+    amount_requested = money_field()  # the match: what counts against the cap
     event_date = models.DateField()
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True
@@ -183,11 +186,11 @@ class Decision(models.Model):
     decided_by_name = models.CharField(max_length=150)  # a username, or "auto-decision"
     kind = models.CharField(max_length=20, default="auto")  # auto, review, override, bulk
     reason = models.TextField(blank=True)  # a reviewer's reason, or why it went to review
-    cap = models.DecimalField(**MONEY)
-    used_ninox = models.DecimalField(**MONEY)
-    pending_portal = models.DecimalField(**MONEY)
-    remaining = models.DecimalField(**MONEY)
-    requested = models.DecimalField(**MONEY)
+    cap = money_field()
+    used_ninox = money_field()
+    pending_portal = money_field()
+    remaining = money_field()
+    requested = money_field()
     rules_version = models.PositiveIntegerField()
     ninox_fresh = models.BooleanField(default=True)
     explanation = models.TextField()

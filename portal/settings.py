@@ -370,6 +370,14 @@ GRANT_VENDOR_EMAIL: str = cfg.email("GRANT_VENDOR_EMAIL", "vendor@example.org")
 GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org")
 GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
+# --- Public intake limits ------------------------------------------------------
+PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_APPLY_RATE_PER_HOUR", 20, minimum=1, maximum=100000
+)
+PORTAL_API_RATE_PER_MINUTE: int = cfg.integer(
+    "PORTAL_API_RATE_PER_MINUTE", 600, minimum=1, maximum=1000000
+)
+
 # --- Demo ---------------------------------------------------------------------
 DEMO_PASSWORD: str | None = cfg.text("DEMO_PASSWORD", None)
 

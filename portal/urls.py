@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from portal.views import auth, errors, home, two_factor
 
@@ -52,6 +52,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("", include("grants.urls")),
     # The Django admin stays for superusers; staff never need it.
     path("django-admin/", admin.site.urls),
 ]

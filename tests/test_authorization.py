@@ -38,6 +38,13 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "password_reset_done": (PUBLIC, {}),
     "password_reset_confirm": (PUBLIC, {"uidb64": "MQ", "token": "set-password"}),
     "password_reset_complete": (PUBLIC, {}),
+    # Public intake: the apply form, its lodge lookup, the signed status page, the website API.
+    "grants:apply": (PUBLIC, {}),
+    "grants:lodge_lookup": (PUBLIC, {}),
+    "grants:status": ((404,) * 5, {"token": "not-signed"}),
+    "grants:api_applications": ((405,) * 5, {}),
+    "grants:api_application": ((401,) * 5, {"reference": "MG-2026-00001"}),
+    "grants:api_openapi": (PUBLIC, {}),
 }
 
 # The Django admin is for superusers only and guards itself; checked as a block below.

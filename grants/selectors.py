@@ -1,0 +1,66 @@
+"""Reads for pages and the API (no writes here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from grants.fiscal_year import FiscalYear
+from grants.models import Application, Decision, Lodge, Status
+from grants.rules import rules_in_force
+
+STATUS_SALT = "grants.application-status"
+
+
+def status_token(application: Application) -> str:
+    return signing.dumps(application.reference, salt=STATUS_SALT)
+
+
+def application_for_status_token(token: str) -> Application | None:
+    try:
+        reference = signing.loads(token, salt=STATUS_SALT, max_age=60 * 60 * 24 * 400)
+    except signing.BadSignature:
+        return None
+    return Application.objects.select_related("lodge").filter(reference=reference).first()
+
+
+def status_url(application: Application) -> str:
+    return settings.PORTAL_BASE_URL + reverse("grants:status", args=[status_token(application)])
+
+
+def payment_url(application: Application) -> str | None:
+    """The lodge's payment link, while the application waits for payment."""
+    if application.status != Status.APPROVED or not application.payment_token:
+        return None
+    return f"{settings.PORTAL_BASE_URL}/pay/{application.payment_token}/"
+
+
+def latest_decision(application: Application) -> Decision | None:
+    return application.decisions.order_by("-created_at", "-id").first()
+
+
+def fiscal_year_label(application: Application) -> str:
+    rules = rules_in_force()
+    return FiscalYear.from_key(application.fiscal_year, rules.fiscal_year_start).label
+
+
+def application_summary(application: Application) -> dict[str, Any]:
+    """The API's reply shape; amounts as decimal strings."""
+    decision = latest_decision(application)
+    return {
+        "reference": application.reference,
+        "status": application.status,
+        "fiscal_year": fiscal_year_label(application),
+        "explanation": decision.explanation if decision else "",
+        "cap": str(decision.cap) if decision else None,
+        "used": str(decision.used) if decision else None,
+        "remaining": str(decision.remaining) if decision else None,
+        "payment_url": payment_url(application),
+    }
+
+
+def lodge_by_number(number: int) -> Lodge | None:
+    return Lodge.objects.filter(number=number).first()

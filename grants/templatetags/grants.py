@@ -1,0 +1,16 @@
+"""Template filters for grants pages: money as ``$1,250.00``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from grants.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    return "" if value is None else format_money(Decimal(value))

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from grants.models import Application, Lodge
+from grants.tokens import api_token_create
+from tests.grants.conftest import valid_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(db: Any) -> str:
+    return api_token_create(name="website")[1]
+
+
+def post(token: str | None, body: Any, **headers: str) -> Any:
+    extra = {"Authorization": f"Bearer {token}"} if token else {}
+    extra.update(headers)
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return Client().post(
+        "/api/v1/applications", data=data, content_type="application/json", headers=extra
+    )
+
+
+def test_an_application_within_budget_is_approved_with_the_figures(
+    fresh_lodge: Lodge, token: str
+) -> None:
+    response = post(token, {**valid_body(fresh_lodge.number), "lodge_number": fresh_lodge.number})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "approved"
+    assert body["cap"] == "4000.00"
+    assert body["used"] == "0.00"
+    assert body["remaining"] == "4000.00"
+    assert body["fiscal_year"].startswith("FY ")
+    assert body["payment_url"].startswith("http://127.0.0.1:8000/pay/")
+    assert body["reference"].startswith("MG-")
+
+
+def test_get_returns_the_same_shape_with_the_current_status(fresh_lodge: Lodge, token: str) -> None:
+    reference = post(token, valid_body(fresh_lodge.number)).json()["reference"]
+    response = Client().get(
+        f"/api/v1/applications/{reference}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["reference"] == reference
+    assert set(response.json()) == {
+        "reference",
+        "status",
+        "fiscal_year",
+        "explanation",
+        "cap",
+        "used",
+        "remaining",
+        "payment_url",
+    }
+
+
+def test_no_or_a_wrong_token_gets_401(fresh_lodge: Lodge, token: str) -> None:
+    assert post(None, valid_body(fresh_lodge.number)).status_code == 401
+    assert post("gp_deadbeef_wrong", valid_body(fresh_lodge.number)).status_code == 401
+    assert Application.objects.count() == 0
+
+
+def test_a_revoked_token_is_refused(fresh_lodge: Lodge) -> None:
+    from grants.tokens import api_token_revoke
+
+    row, value = api_token_create(name="old site")
+    api_token_revoke(token=row, actor="test")
+    assert post(value, valid_body(fresh_lodge.number)).status_code == 401
+
+
+def test_invalid_input_gets_400_naming_each_field_and_stores_nothing(
+    mirrored: Any, token: str
+) -> None:
+    response = post(
+        token, valid_body(12, amount_requested="1e3", amount_raised="-5", contact_email="a@b")
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert {"amount_requested", "amount_raised", "contact_email"} <= set(errors)
+    assert Application.objects.count() == 0
+
+
+def test_the_api_refuses_form_style_amounts(fresh_lodge: Lodge, token: str) -> None:
+    response = post(token, valid_body(fresh_lodge.number, amount_raised="$1,250.00"))
+    assert response.status_code == 400
+    assert "amount_raised" in response.json()["errors"]
+
+
+def test_an_unknown_lodge_gets_400(mirrored: Any, token: str) -> None:
+    response = post(token, valid_body(99998))
+    assert response.status_code == 400
+    assert "lodge_number" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1, 2]", '{"amount_raised": NaN}', "\xff"])
+def test_a_body_that_is_not_a_json_object_gets_400(raw: str, mirrored: Any, token: str) -> None:
+    response = post(token, raw.encode("latin-1"))
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_reply(
+    fresh_lodge: Lodge, token: str
+) -> None:
+    body = valid_body(fresh_lodge.number)
+    first = post(token, body, **{"Idempotency-Key": "abc-1"})
+    second = post(token, body, **{"Idempotency-Key": "abc-1"})
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert Application.objects.count() == 1
+    other = post(token, {**body, "purpose": "Different"}, **{"Idempotency-Key": "abc-1"})
+    assert other.status_code == 422
+
+
+def test_the_openapi_document_describes_the_api() -> None:
+    doc = Client().get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/v1/applications" in doc["paths"]
+
+
+def test_create_api_token_prints_the_token_alone_on_the_last_line(db: Any, capsys: Any) -> None:
+    call_command("create_api_token", "website")
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last_line.startswith("gp_")
+    from grants.tokens import authenticate
+
+    assert authenticate(f"Bearer {last_line}") is not None
