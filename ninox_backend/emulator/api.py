@@ -314,7 +314,11 @@ def table_changes(app: App, request: Request, team: str, db: str, table: str) ->
 def record_changes(app: App, request: Request, team: str, db: str, table: str, rid: str) -> Any:
     database, tbl = _table(app, team, db, table)
     record_id = _record_id(rid)
-    app.store.get(tbl, record_id)
+    # A deleted record keeps its feed (it shows the delete); one never seen is 404.
+    if app.store.record(tbl, record_id) is None and not app.store.changes(
+        database, 0, tbl, record_id
+    ):
+        raise NotFound(f"record {record_id} not found in table {tbl.name!r}")
     return _changes(app, request, database, tbl, record_id)
 
 

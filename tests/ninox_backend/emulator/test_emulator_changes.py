@@ -70,3 +70,12 @@ def test_the_record_feed_lists_only_that_record(
     feed = api.get("/tables/Lodges/records/2/changes", params={"sinceSq": 0}).json()
     assert ops(feed) == [("A", 2, "update")]
     assert api.get("/tables/Lodges/records/9/changes").status_code == 404
+
+
+def test_the_feed_of_a_deleted_record_shows_the_delete(
+    api: httpx.Client, add_lodges: Callable[[int], list[int]]
+) -> None:
+    add_lodges(2)
+    api.delete("/tables/Lodges/records/1")
+    feed = api.get("/tables/Lodges/records/1/changes", params={"sinceSq": 2}).json()
+    assert ops(feed) == [("A", 1, "delete")]
