@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS changes(
   db_key INTEGER NOT NULL, seq INTEGER NOT NULL, tkey INTEGER NOT NULL, rid INTEGER NOT NULL,
   op TEXT NOT NULL, PRIMARY KEY(tkey, rid));
 CREATE INDEX IF NOT EXISTS changes_seq ON changes(db_key, seq);
+CREATE INDEX IF NOT EXISTS changes_table_seq ON changes(tkey, seq);
 CREATE TABLE IF NOT EXISTS files(
   tkey INTEGER NOT NULL, rid INTEGER NOT NULL, name TEXT NOT NULL, field_id TEXT,
   content_type TEXT NOT NULL, size INTEGER NOT NULL, created_at TEXT NOT NULL,
@@ -298,10 +299,14 @@ class Store:
         return rows[0] if rows else None
 
     def rows(self, table: Table) -> TableRows:
-        """Every row of a table, cached until the database's sequence moves."""
+        """Every row of a table, cached until the table changes."""
         with self.lock:
-            db = self._dbs[table.db_key]
-            seq = self.seq(db)
+            # Every create, update and delete logs a higher seq for its table.
+            seq = int(
+                self.conn.execute(
+                    "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE tkey=?", (table.key,)
+                ).fetchone()[0]
+            )
             cached = self._cache.get(table.key)
             if cached is not None and cached[0] == seq:
                 return cached[1]

@@ -303,3 +303,15 @@ def test_selections_narrowed_through_references_match_full_scans(
     nx: Emulator, narrowed: str, scanned: str
 ) -> None:
     assert run(nx, narrowed) == run(nx, scanned)
+
+
+def test_exec_reads_its_own_writes(nx: Emulator) -> None:
+    source = "let r := (create Lodges); r.Number := 5; count(select Lodges where Number = 5)"
+    assert nx.query("t", "d", source, True) == 1
+
+
+def test_a_query_sees_records_written_since_the_last_query(nx: Emulator) -> None:
+    assert run(nx, "count(select Grants)") == 5
+    nx.insert("t", "d", "Grants", [{"Lodge": 2, "Amount": 1}])
+    assert run(nx, "count(select Grants)") == 6
+    assert run(nx, "(select Lodges where Number = 7).'All Grants'") == [41]
