@@ -1,0 +1,250 @@
+"""The Redis semaphore: a slot per holder, a lease that frees a dead holder's slot, no secrets.
+
+A real ``redis-server`` is started on a free port for these tests; without one they
+skip (and fail under ``REQUIRE_SERVICES=1``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from ninox_backend import FileLockLimiter, NinoxClient, NinoxLimiterTimeout
+from ninox_backend.limiter import RedisLimiter, limiter_key
+from tests.conftest import require_service
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A throwaway ``redis-server`` on 127.0.0.1 (no persistence); yields its URL."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        require_service("redis-server is not installed")
+    assert executable is not None
+    port = free_port()
+    args = f"--port {port} --bind 127.0.0.1 --appendonly no --dir".split()
+    process = subprocess.Popen(
+        [executable, *args, str(directory), "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        probe = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                probe.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    require_service(f"redis-server did not start on port {port}")
+                time.sleep(0.05)
+        probe.close()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def connection(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def key_names(connection: redis.Redis) -> list[str]:
+    return [k.decode() if isinstance(k, bytes) else str(k) for k in connection.keys("*")]
+
+
+@pytest.mark.services
+def test_a_second_holder_waits_and_times_out(connection: redis.Redis) -> None:
+    limiter = RedisLimiter(connection, limit=1)
+    with limiter.acquire("k", timeout=1):
+        start = time.monotonic()
+        with pytest.raises(NinoxLimiterTimeout, match="no free Ninox call slot"):
+            limiter.acquire("k", timeout=0.2)
+        assert 0.2 <= time.monotonic() - start < 1.0
+
+
+@pytest.mark.services
+def test_releasing_frees_the_slot(connection: redis.Redis) -> None:
+    limiter = RedisLimiter(connection, limit=1)
+    limiter.acquire("k", timeout=1).release()
+    with limiter.acquire("k", timeout=0.2):
+        assert limiter.holders("k") == 1
+    assert limiter.holders("k") == 0
+
+
+@pytest.mark.services
+def test_the_limit_is_the_number_of_holders(connection: redis.Redis) -> None:
+    limiter = RedisLimiter(connection, limit=2)
+    first, second = limiter.acquire("k", timeout=1), limiter.acquire("k", timeout=1)
+    with pytest.raises(NinoxLimiterTimeout):
+        limiter.acquire("k", timeout=0.1)
+    first.release()
+    limiter.acquire("k", timeout=0.5).release()
+    second.release()
+
+
+@pytest.mark.services
+def test_keys_do_not_share_slots(connection: redis.Redis) -> None:
+    limiter = RedisLimiter(connection, limit=1)
+    with limiter.acquire("one", timeout=1), limiter.acquire("two", timeout=0.2):
+        pass
+
+
+@pytest.mark.services
+def test_a_holder_that_never_releases_blocks_others_only_for_the_lease(
+    connection: redis.Redis,
+) -> None:
+    limiter = RedisLimiter(connection, limit=1, lease=0.3)
+    limiter.acquire("k", timeout=1)  # never released, as by a crashed process
+    start = time.monotonic()
+    with limiter.acquire("k", timeout=2):
+        waited = time.monotonic() - start
+    assert 0.2 <= waited < 1.0
+
+
+@pytest.mark.services
+def test_a_late_release_of_an_expired_lease_does_not_free_the_next_holders_slot(
+    connection: redis.Redis,
+) -> None:
+    limiter = RedisLimiter(connection, limit=1, lease=0.2)
+    stale = limiter.acquire("k", timeout=1)
+    current = limiter.acquire("k", timeout=2)  # after the stale lease ran out
+    stale.release()
+    with pytest.raises(NinoxLimiterTimeout):
+        limiter.acquire("k", timeout=0.1)
+    current.release()
+
+
+@pytest.mark.services
+def test_separate_limiters_share_the_slot_through_redis(redis_url: str) -> None:
+    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    with first.acquire("shared", timeout=1), pytest.raises(NinoxLimiterTimeout):
+        second.acquire("shared", timeout=0.1)
+
+
+def test_an_unreachable_redis_is_a_limiter_timeout_without_the_url() -> None:
+    url = f"redis://:s3cret-password@127.0.0.1:{free_port()}/0"
+    limiter = RedisLimiter(url)
+    with pytest.raises(NinoxLimiterTimeout) as raised:
+        limiter.acquire("k", timeout=0.5)
+    assert "unavailable" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+    assert "s3cret" not in repr(limiter)
+
+
+@pytest.mark.services
+def test_a_client_call_holds_a_slot_named_by_the_key_hash_never_the_key(
+    connection: redis.Redis, redis_url: str
+) -> None:
+    token = "token-that-must-not-reach-redis"
+    seen: dict[str, Any] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["keys"] = key_names(connection)
+        return httpx.Response(200, json=[{"id": "t", "name": "Team"}])
+
+    limiter = RedisLimiter(redis_url)
+    transport = httpx.MockTransport(handler)
+    client = NinoxClient(
+        token=token, base_url="http://ninox.test/v1", transport=transport, limiter=limiter
+    )
+    assert [team.id for team in client.teams()] == ["t"]
+    assert seen["keys"] == [f"ninox-limiter:{limiter_key(token)}"]
+    assert limiter.holders(limiter_key(token)) == 0
+    assert not any(token in key for key in key_names(connection))
+
+
+@pytest.mark.services
+def test_threads_of_one_process_never_overlap(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, limit=1)
+    state = {"in_flight": 0, "max": 0}
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(10):
+            with limiter.acquire("threads", timeout=5):
+                with lock:
+                    state["in_flight"] += 1
+                    state["max"] = max(state["max"], state["in_flight"])
+                time.sleep(0.001)
+                with lock:
+                    state["in_flight"] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert state["max"] == 1
+
+
+# ---- the portal's choice of limiter (no server needed) ---------------------------------
+
+
+@pytest.mark.services
+def test_the_portal_uses_redis_when_redis_url_is_set(settings: Any) -> None:
+    from ninox_backend.connection import build_client
+
+    settings.REDIS_URL = "redis://:pw@127.0.0.1:6399/0"
+    settings.NINOX_PARALLEL_CALLS = 2
+    settings.NINOX_LIMITER_LEASE_SECONDS = 30
+    client = build_client(token="k")
+    assert isinstance(client.limiter, RedisLimiter)
+    assert (client.limiter.limit, client.limiter.lease) == (2, 30.0)
+    client.close()
+
+
+def test_the_portal_uses_file_locks_in_the_data_dir_without_redis(settings: Any) -> None:
+    from ninox_backend.connection import build_client
+
+    settings.REDIS_URL = None
+    client = build_client(token="k")
+    assert isinstance(client.limiter, FileLockLimiter)
+    assert client.limiter.directory == settings.PORTAL_DATA_DIR / "locks"
+    assert client.limiter.limit == settings.NINOX_PARALLEL_CALLS
+    client.close()
+
+
+def test_the_lease_defaults_to_a_minute(settings: Any) -> None:
+    from ninox_backend.connection import build_client
+
+    settings.REDIS_URL = "redis://127.0.0.1:6399/0"
+    if hasattr(settings, "NINOX_LIMITER_LEASE_SECONDS"):
+        del settings.NINOX_LIMITER_LEASE_SECONDS
+    client = build_client(token="k")
+    assert isinstance(client.limiter, RedisLimiter)
+    assert client.limiter.lease == 60.0
+    client.close()
