@@ -180,7 +180,10 @@ CELERY_BROKER_URL: str = (
 )
 # A task runs far less than this; a message unacknowledged for longer is redelivered.
 CELERY_VISIBILITY_TIMEOUT = 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Redis redelivers unacknowledged messages after this; other transports take no such option.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT} if CELERY_BROKER_URL.startswith("redis") else {}
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")
 # Periodic work; apps add their own entries.

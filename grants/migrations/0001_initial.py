@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,198 +15,360 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=20, unique=True)),
-                ('lodge_number', models.PositiveIntegerField(db_index=True)),
-                ('contact_name', models.CharField(max_length=200)),
-                ('contact_email', models.CharField(max_length=254)),
-                ('charity_name', models.CharField(max_length=200)),
-                ('purpose', models.TextField(max_length=2000)),
-                ('amount_raised', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('amount_requested', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('event_date', models.DateField()),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('needs_review', 'Needs review'), ('paid', 'Paid'), ('expired', 'Expired'), ('cancelled', 'Cancelled')], db_index=True, default='submitted', max_length=20)),
-                ('fiscal_year', models.PositiveSmallIntegerField(db_index=True)),
-                ('grant_date', models.DateField(blank=True, null=True)),
-                ('source', models.CharField(default='web', max_length=10)),
-                ('submitted_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('review_reason', models.CharField(blank=True, max_length=200)),
-                ('payment_token', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('payment_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('ninox_record_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('written_back_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(max_length=20, unique=True)),
+                ("lodge_number", models.PositiveIntegerField(db_index=True)),
+                ("contact_name", models.CharField(max_length=200)),
+                ("contact_email", models.CharField(max_length=254)),
+                ("charity_name", models.CharField(max_length=200)),
+                ("purpose", models.TextField(max_length=2000)),
+                ("amount_raised", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("amount_requested", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("event_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("needs_review", "Needs review"),
+                            ("paid", "Paid"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="submitted",
+                        max_length=20,
+                    ),
+                ),
+                ("fiscal_year", models.PositiveSmallIntegerField(db_index=True)),
+                ("grant_date", models.DateField(blank=True, null=True)),
+                ("source", models.CharField(default="web", max_length=10)),
+                ("submitted_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("review_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "payment_token",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("payment_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("ninox_record_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("written_back_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-submitted_at', '-id'],
+                "ordering": ["-submitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Lodge',
+            name="Lodge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ninox_id', models.PositiveIntegerField(unique=True)),
-                ('number', models.PositiveIntegerField(db_index=True)),
-                ('name', models.CharField(max_length=200)),
-                ('district', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('secretary', models.CharField(blank=True, max_length=200)),
-                ('secretary_email', models.CharField(blank=True, max_length=254)),
-                ('active', models.BooleanField(default=True)),
-                ('synced_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ninox_id", models.PositiveIntegerField(unique=True)),
+                ("number", models.PositiveIntegerField(db_index=True)),
+                ("name", models.CharField(max_length=200)),
+                ("district", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("secretary", models.CharField(blank=True, max_length=200)),
+                ("secretary_email", models.CharField(blank=True, max_length=254)),
+                ("active", models.BooleanField(default=True)),
+                ("synced_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='ReferenceCounter',
+            name="ReferenceCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(unique=True)),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(unique=True)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(max_length=12, unique=True)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(max_length=12, unique=True)),
+                ("token_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('approved', 'Approved'), ('rejected', 'Rejected'), ('needs_review', 'Needs review'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('decided_by_name', models.CharField(max_length=150)),
-                ('kind', models.CharField(default='auto', max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('cap', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('used_ninox', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('pending_portal', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('remaining', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('requested', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('rules_version', models.PositiveIntegerField()),
-                ('ninox_fresh', models.BooleanField(default=True)),
-                ('explanation', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='grants.application')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("needs_review", "Needs review"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("decided_by_name", models.CharField(max_length=150)),
+                ("kind", models.CharField(default="auto", max_length=20)),
+                ("reason", models.TextField(blank=True)),
+                ("cap", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("used_ninox", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("pending_portal", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("remaining", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("requested", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("rules_version", models.PositiveIntegerField()),
+                ("ninox_fresh", models.BooleanField(default=True)),
+                ("explanation", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="grants.application",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='GrantRules',
+            name="GrantRules",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('effective_from', models.DateTimeField(db_index=True)),
-                ('annual_cap', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('fiscal_year_start_month', models.PositiveSmallIntegerField()),
-                ('fiscal_year_start_day', models.PositiveSmallIntegerField()),
-                ('match_ratio', models.DecimalField(decimal_places=3, max_digits=6)),
-                ('auto_approve_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('payment_link_days', models.PositiveSmallIntegerField()),
-                ('vendor_email', models.EmailField(max_length=254)),
-                ('finance_email', models.EmailField(max_length=254)),
-                ('digest_hour', models.PositiveSmallIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("effective_from", models.DateTimeField(db_index=True)),
+                ("annual_cap", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("fiscal_year_start_month", models.PositiveSmallIntegerField()),
+                ("fiscal_year_start_day", models.PositiveSmallIntegerField()),
+                ("match_ratio", models.DecimalField(decimal_places=3, max_digits=6)),
+                (
+                    "auto_approve_limit",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("payment_link_days", models.PositiveSmallIntegerField()),
+                ("vendor_email", models.EmailField(max_length=254)),
+                ("finance_email", models.EmailField(max_length=254)),
+                ("digest_hour", models.PositiveSmallIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-effective_from', '-version'],
+                "ordering": ["-effective_from", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='application',
-            name='lodge',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='grants.lodge'),
+            model_name="application",
+            name="lodge",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="applications",
+                to="grants.lodge",
+            ),
         ),
         migrations.CreateModel(
-            name='LodgeBudget',
+            name="LodgeBudget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fiscal_year', models.PositiveSmallIntegerField()),
-                ('decisions', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lodge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budgets', to='grants.lodge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fiscal_year", models.PositiveSmallIntegerField()),
+                ("decisions", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lodge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budgets",
+                        to="grants.lodge",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='NinoxGrant',
+            name="NinoxGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ninox_id', models.PositiveIntegerField(unique=True)),
-                ('lodge_ninox_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('reference', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('grant_date', models.DateField(blank=True, null=True)),
-                ('fiscal_year', models.PositiveSmallIntegerField(blank=True, db_index=True, null=True)),
-                ('charity', models.CharField(blank=True, max_length=200)),
-                ('purpose', models.TextField(blank=True)),
-                ('status', models.CharField(blank=True, max_length=40)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('payment', models.CharField(blank=True, max_length=200)),
-                ('synced_at', models.DateTimeField(auto_now=True)),
-                ('lodge', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ninox_grants', to='grants.lodge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ninox_id", models.PositiveIntegerField(unique=True)),
+                ("lodge_ninox_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("reference", models.CharField(blank=True, db_index=True, max_length=40)),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("grant_date", models.DateField(blank=True, null=True)),
+                (
+                    "fiscal_year",
+                    models.PositiveSmallIntegerField(blank=True, db_index=True, null=True),
+                ),
+                ("charity", models.CharField(blank=True, max_length=200)),
+                ("purpose", models.TextField(blank=True)),
+                ("status", models.CharField(blank=True, max_length=40)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("payment", models.CharField(blank=True, max_length=200)),
+                ("synced_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lodge",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ninox_grants",
+                        to="grants.lodge",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-grant_date', '-ninox_id'],
+                "ordering": ["-grant_date", "-ninox_id"],
             },
         ),
         migrations.CreateModel(
-            name='IdempotentReply',
+            name="IdempotentReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('status', models.PositiveSmallIntegerField()),
-                ('body', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='grants.apitoken')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("body", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="grants.apitoken",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('token', 'key'), name='one_reply_per_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("token", "key"), name="one_reply_per_key")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['lodge', 'fiscal_year', 'status'], name='grants_appl_lodge_i_bb7f75_idx'),
+            model_name="application",
+            index=models.Index(
+                fields=["lodge", "fiscal_year", "status"], name="grants_appl_lodge_i_bb7f75_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['status', 'submitted_at'], name='grants_appl_status_8538d5_idx'),
+            model_name="application",
+            index=models.Index(
+                fields=["status", "submitted_at"], name="grants_appl_status_8538d5_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_requested__gt', 0)), name='application_requested_positive'),
+            model_name="application",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_requested__gt", 0)),
+                name="application_requested_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_raised__gt', 0)), name='application_raised_positive'),
+            model_name="application",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_raised__gt", 0)), name="application_raised_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lodgebudget',
-            constraint=models.UniqueConstraint(fields=('lodge', 'fiscal_year'), name='one_budget_per_lodge_year'),
+            model_name="lodgebudget",
+            constraint=models.UniqueConstraint(
+                fields=("lodge", "fiscal_year"), name="one_budget_per_lodge_year"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ninoxgrant',
-            index=models.Index(fields=['lodge', 'fiscal_year'], name='grants_nino_lodge_i_44df60_idx'),
+            model_name="ninoxgrant",
+            index=models.Index(
+                fields=["lodge", "fiscal_year"], name="grants_nino_lodge_i_44df60_idx"
+            ),
         ),
     ]

@@ -1,0 +1,29 @@
+"""The grants' models, one module per idea; import them from here."""
+
+from grants.models.api import ApiToken, IdempotentReply
+from grants.models.applications import (
+    RESERVING,
+    Application,
+    Decision,
+    LodgeBudget,
+    ReferenceCounter,
+    Status,
+)
+from grants.models.fields import money_field
+from grants.models.ninox import Lodge, NinoxGrant
+from grants.models.rules import GrantRules
+
+__all__ = [
+    "RESERVING",
+    "ApiToken",
+    "Application",
+    "Decision",
+    "GrantRules",
+    "IdempotentReply",
+    "Lodge",
+    "LodgeBudget",
+    "NinoxGrant",
+    "ReferenceCounter",
+    "Status",
+    "money_field",
+]

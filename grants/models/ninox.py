@@ -1,0 +1,64 @@
+"""Lodges and grants as mirrored from Ninox (never edited here)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from grants.models.fields import money_field
+
+
+class Lodge(models.Model):
+    """A lodge, mirrored from Ninox's Lodges table (never edited here)."""
+
+    ninox_id = models.PositiveIntegerField(unique=True)
+    number = models.PositiveIntegerField(db_index=True)
+    name = models.CharField(max_length=200)
+    district = models.CharField(max_length=100, blank=True, db_index=True)
+    city = models.CharField(max_length=100, blank=True)
+    secretary = models.CharField(max_length=200, blank=True)
+    secretary_email = models.CharField(max_length=254, blank=True)
+    active = models.BooleanField(default=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} (No. {self.number})" if str(self.number) not in self.name else self.name
+        )
+
+
+class NinoxGrant(models.Model):
+    """A grant as Ninox's Grants table holds it (by the portal's write-back or by hand)."""
+
+    CANCELLED = "Cancelled"
+
+    ninox_id = models.PositiveIntegerField(unique=True)
+    lodge = models.ForeignKey(
+        Lodge, null=True, blank=True, on_delete=models.SET_NULL, related_name="ninox_grants"
+    )
+    lodge_ninox_id = models.PositiveIntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=40, blank=True, db_index=True)
+    amount = money_field(default=Decimal("0.00"))
+    grant_date = models.DateField(null=True, blank=True)
+    fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    charity = models.CharField(max_length=200, blank=True)
+    purpose = models.TextField(blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment = models.CharField(max_length=200, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-grant_date", "-ninox_id"]
+        indexes = [models.Index(fields=["lodge", "fiscal_year"])]
+
+    def __str__(self) -> str:
+        return f"Ninox grant {self.ninox_id} {self.reference or '(by hand)'} ${self.amount}"
+
+    @property
+    def counts(self) -> bool:
+        return self.status != self.CANCELLED

@@ -1,0 +1,38 @@
+"""The grant rules, with history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from grants.models.fields import money_field
+
+
+class GrantRules(models.Model):
+    """The grant rules, with history: the row in force at a moment is the newest before it."""
+
+    version = models.PositiveIntegerField(unique=True)
+    effective_from = models.DateTimeField(db_index=True)
+    annual_cap = money_field()
+    fiscal_year_start_month = models.PositiveSmallIntegerField()
+    fiscal_year_start_day = models.PositiveSmallIntegerField()
+    match_ratio = models.DecimalField(max_digits=6, decimal_places=3)
+    auto_approve_limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    payment_link_days = models.PositiveSmallIntegerField()
+    vendor_email = models.EmailField()
+    finance_email = models.EmailField()
+    digest_hour = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-effective_from", "-version"]
+
+    def __str__(self) -> str:
+        return f"Grant rules v{self.version} from {self.effective_from:%Y-%m-%d}"
+
+    @property
+    def fiscal_year_start(self) -> tuple[int, int]:
+        return (self.fiscal_year_start_month, self.fiscal_year_start_day)
