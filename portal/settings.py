@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "portal.tasks.heartbeat_task", "schedule": 60.0},
     "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 60.0},
+    "ninox-sync": {"task": "ninox_backend.tasks.ninox_sync_task", "schedule": 300.0},
 }
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
