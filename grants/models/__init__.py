@@ -11,6 +11,7 @@ from grants.models.applications import (
 )
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge, NinoxGrant
+from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
 from grants.models.rules import GrantRules
 
 __all__ = [
@@ -18,12 +19,16 @@ __all__ = [
     "ApiToken",
     "Application",
     "Decision",
+    "EmailLog",
     "GrantRules",
     "IdempotentReply",
     "Lodge",
     "LodgeBudget",
     "NinoxGrant",
+    "OutboxMessage",
+    "Payment",
     "ReferenceCounter",
     "Status",
+    "WebhookEvent",
     "money_field",
 ]
