@@ -1,6 +1,7 @@
 """The grants' actions in the one permission map, and their navigation entries."""
 
 from portal import roles
+from portal.navigation import register_nav
 from portal.permissions import register
 
 STAFF = {roles.REVIEWER, roles.FINANCE, roles.ADMIN}
@@ -28,3 +29,6 @@ register(
     roles_allowed={roles.FINANCE},
     description="read and download finance reports",
 )
+
+register_nav("Review queue", "grants:queue", action="grants.queue.view", order=10)
+register_nav("Lodges", "grants:lodges", action="grants.lodge.view", order=20)

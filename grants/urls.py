@@ -1,14 +1,22 @@
 from django.urls import path
 
-from grants.views import api, apply
+from grants.views import api, applications, apply, lodges, queue
 
 app_name = "grants"
 
 urlpatterns = [
+    # Public: the lodges' doors.
     path("apply/", apply.apply, name="apply"),
     path("apply/lodge/", apply.lodge_lookup, name="lodge_lookup"),
     path("status/<str:token>/", apply.status, name="status"),
     path("api/v1/applications", api.applications, name="api_applications"),
     path("api/v1/applications/<str:reference>", api.application_detail, name="api_application"),
     path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    # Staff.
+    path("queue/", queue.queue, name="queue"),
+    path("queue/bulk/", queue.bulk, name="bulk"),
+    path("applications/<str:reference>/", applications.application_page, name="application"),
+    path("applications/<str:reference>/decide/", queue.decide, name="decide"),
+    path("lodges/", lodges.lodge_list, name="lodges"),
+    path("lodges/<int:number>/", lodges.lodge_page, name="lodge"),
 ]

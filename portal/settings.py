@@ -182,7 +182,9 @@ CELERY_BROKER_URL: str = (
 CELERY_VISIBILITY_TIMEOUT = 3600
 # Redis redelivers unacknowledged messages after this; other transports take no such option.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT} if CELERY_BROKER_URL.startswith("redis") else {}
+    {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    if CELERY_BROKER_URL.startswith("redis")
+    else {}
 )
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")

@@ -22,6 +22,8 @@ STAFF_ONLY = (302, 403, 200, 200, 200)  # any role; anonymous goes to login
 SIGNED_IN = (302, 200, 200, 200, 200)  # any signed-in account, with or without a role
 PUBLIC = (200, 200, 200, 200, 200)
 POST_ONLY_SIGNED_IN = (302, 405, 405, 405, 405)
+REVIEWERS = (302, 403, 200, 403, 200)  # the Reviewer role (and Admin)
+STAFF_NOT_FOUND = (302, 403, 404, 404, 404)  # any role may look; this object does not exist
 
 EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "home": (STAFF_ONLY, {}),
@@ -45,6 +47,13 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:api_applications": ((405,) * 5, {}),
     "grants:api_application": ((401,) * 5, {"reference": "MG-2026-00001"}),
     "grants:api_openapi": (PUBLIC, {}),
+    # Staff pages.
+    "grants:queue": (REVIEWERS, {}),
+    "grants:bulk": (REVIEWERS, {}),
+    "grants:application": (STAFF_NOT_FOUND, {"reference": "MG-1999-00001"}),
+    "grants:decide": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
+    "grants:lodges": (STAFF_ONLY, {}),
+    "grants:lodge": (STAFF_NOT_FOUND, {"number": 99999}),
 }
 
 # The Django admin is for superusers only and guards itself; checked as a block below.

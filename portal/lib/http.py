@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -10,3 +11,9 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that passed django-htmx's middleware (for type checking views)."""
+
+    htmx: HtmxDetails

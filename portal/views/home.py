@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import health
+from portal.dashboard import panels_for
 from portal.lib.views import require
 from portal.models import ServiceCheck
 
@@ -16,7 +17,9 @@ from portal.models import ServiceCheck
 @require_GET
 @require("portal.home")
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"title": "Dashboard"})
+    return render(
+        request, "portal/home.html", {"title": "Dashboard", "panels": panels_for(request)}
+    )
 
 
 @require_GET

@@ -1,0 +1,227 @@
+"""Staff decisions: approve, reject or override with a reason; cancel; bulk decisions.
+
+Approving re-checks the budget under the same (lodge, fiscal year) lock as intake.
+Approving over the remaining budget needs the Admin role, and the refusal says so.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from grants.budget import Budget, lodge_budget
+from grants.decision import budget_sentence
+from grants.fiscal_year import FiscalYear
+from grants.models import Application, Decision, Lodge, LodgeBudget, Status
+from grants.money import format_money
+from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.mirror import mirror_refresh
+from portal.audit import audit_record
+from portal.lib.errors import PortalError
+from portal.permissions import has_permission
+
+ZERO = Decimal("0.00")
+DECIDABLE = {Status.SUBMITTED, Status.NEEDS_REVIEW, Status.APPROVED, Status.REJECTED}
+REASON_MAX = 1000
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    reference: str
+    ok: bool
+    message: str
+
+
+def _clean_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise PortalError("A reason is required.", {"reason": ["Reason: say why, in a few words."]})
+    if len(reason) > REASON_MAX:
+        raise PortalError(
+            "The reason is too long.", {"reason": [f"Reason: at most {REASON_MAX} characters."]}
+        )
+    return reason
+
+
+def _require(action: str, actor: Any, application: Application | None = None) -> None:
+    verdict = has_permission(action, actor, application)
+    if not verdict.allowed:
+        raise PortalError(verdict.reason)
+
+
+def application_decide(
+    *, application: Application, actor: Any, outcome: str, reason: str, kind: str = "review"
+) -> Decision:
+    """A staff member approves or rejects; an override changes an earlier decision."""
+    _require("grants.application.decide", actor, application)
+    reason = _clean_reason(reason)
+    if outcome not in {Status.APPROVED, Status.REJECTED}:
+        raise PortalError("Choose approve or reject.", {"outcome": ["Outcome: approve or reject."]})
+    if application.status not in DECIDABLE:
+        raise PortalError(
+            f"{application.reference} is {application.get_status_display().lower()}; it can no longer be decided."
+        )
+    if application.status == outcome:
+        raise PortalError(
+            f"{application.reference} is already {application.get_status_display().lower()}."
+        )
+    if application.status in {Status.APPROVED, Status.REJECTED} and kind == "review":
+        kind = "override"
+
+    lodge = application.lodge
+    if outcome == Status.APPROVED:
+        mirror_refresh()  # the one Ninox call, before the lock; a stale mirror still decides
+        if lodge is None:
+            lodge = Lodge.objects.filter(number=application.lodge_number).first()
+            if lodge is None:
+                raise PortalError(
+                    f"No lodge has number {application.lodge_number}; it cannot be approved."
+                )
+    now = timezone.now()
+    rules = rules_in_force(now)
+    # An approval counts in the fiscal year of its date; a rejection stays where it was.
+    if outcome == Status.APPROVED:
+        fy = fiscal_year_of(now, rules)
+    else:
+        fy = FiscalYear.from_key(application.fiscal_year, rules.fiscal_year_start)
+    fy_key = fy.key
+    if lodge is not None:
+        LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fy_key)
+
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != application.status:
+            raise PortalError(f"{application.reference} changed meanwhile; reload the page.")
+        if lodge is not None:
+            LodgeBudget.objects.select_for_update().get(lodge=lodge, fiscal_year=fy_key)
+            budget = lodge_budget(lodge.id, fy_key, rules.annual_cap, exclude_id=locked.id)
+        else:
+            budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
+        figures = budget_sentence(locked.lodge_number, budget, fy)
+        over = locked.amount_requested > budget.remaining
+        if (
+            outcome == Status.APPROVED
+            and over
+            and not has_permission("grants.application.approve_over_cap", actor, locked)
+        ):
+            raise PortalError(
+                f"Approving over the remaining budget needs the Admin role: {figures}; "
+                f"{format_money(max(budget.remaining, ZERO))} remains and "
+                f"{format_money(locked.amount_requested)} was requested."
+            )
+        before = {"status": locked.status}
+        verb = "approved" if outcome == Status.APPROVED else "rejected"
+        explanation = (
+            f"{verb.capitalize()} by {actor.get_username()}: {reason} "
+            f"({figures}; {format_money(budget.remaining)} remained and "
+            f"{format_money(locked.amount_requested)} was requested"
+            f"{'; approved over the cap' if outcome == Status.APPROVED and over else ''}.)"
+        )
+        decision = Decision.objects.create(
+            application=locked,
+            outcome=outcome,
+            decided_by=actor,
+            decided_by_name=actor.get_username(),
+            kind=kind,
+            reason=reason,
+            cap=budget.cap,
+            used_ninox=budget.used_ninox,
+            pending_portal=budget.pending_portal,
+            remaining=budget.remaining,
+            requested=locked.amount_requested,
+            rules_version=rules.version,
+            explanation=explanation,
+        )
+        locked.status = outcome
+        locked.decided_at = now
+        locked.review_reason = ""
+        if outcome == Status.APPROVED:
+            locked.lodge = lodge
+            locked.fiscal_year = fy_key
+            locked.grant_date = timezone.localdate(now)
+            locked.payment_token = locked.payment_token or secrets.token_urlsafe(32)
+            locked.payment_expires_at = now + timedelta(days=rules.payment_link_days)
+        locked.save()
+        audit_record(
+            actor=actor,
+            action=f"application.{kind}_{verb}",
+            obj=locked,
+            before=before,
+            after={"status": outcome, "reason": reason},
+            message=explanation,
+        )
+    application.refresh_from_db()
+    return decision
+
+
+def application_cancel(*, application: Application, actor: Any, reason: str) -> None:
+    """Cancel an approved, unpaid application: its amount is released."""
+    _require("grants.application.decide", actor, application)
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        updated = Application.objects.filter(pk=application.pk, status=Status.APPROVED).update(
+            status=Status.CANCELLED, updated_at=timezone.now()
+        )
+        if not updated:
+            raise PortalError(
+                f"Only an approved, unpaid application can be cancelled; {application.reference} is not."
+            )
+        audit_record(
+            actor=actor,
+            action="application.cancelled",
+            obj=application,
+            before={"status": Status.APPROVED},
+            after={"status": Status.CANCELLED, "reason": reason},
+        )
+    application.refresh_from_db()
+
+
+def applications_bulk_decide(
+    *, references: list[str], actor: Any, outcome: str, reason: str
+) -> list[BulkResult]:
+    """Decide each application on its own (its own lock and budget check); one result per row."""
+    _clean_reason(reason)
+    results = []
+    found = {
+        a.reference: a
+        for a in Application.objects.select_related("lodge").filter(reference__in=references)
+    }
+    for reference in references:
+        application = found.get(reference)
+        if application is None:
+            results.append(BulkResult(reference, False, "No such application."))
+            continue
+        try:
+            application_decide(
+                application=application, actor=actor, outcome=outcome, reason=reason, kind="bulk"
+            )
+        except PortalError as exc:
+            results.append(BulkResult(reference, False, exc.message))
+        else:
+            results.append(BulkResult(reference, True, f"{application.reference} {outcome}."))
+    return results
+
+
+def bulk_preview(references: list[str]) -> list[dict[str, Any]]:
+    """What each selected row would meet now (the decision re-checks under the lock)."""
+    rules = rules_in_force()
+    rows = []
+    for application in Application.objects.select_related("lodge").filter(reference__in=references):
+        budget = (
+            lodge_budget(
+                application.lodge_id,
+                application.fiscal_year,
+                rules.annual_cap,
+                exclude_id=application.id,
+            )
+            if application.lodge_id
+            else None
+        )
+        rows.append({"application": application, "remaining": budget.remaining if budget else None})
+    return rows

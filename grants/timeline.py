@@ -1,0 +1,45 @@
+"""An application's timeline: every transition and email, with who or what and when."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from grants.models import Application
+from portal.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    what: str
+    detail: str
+
+
+def application_timeline(application: Application) -> list[TimelineEntry]:
+    events = AuditEvent.objects.filter(
+        object_type="grants.application", object_id=application.reference
+    ).order_by("at", "id")
+    entries = [
+        TimelineEntry(
+            event.at,
+            event.actor_name,
+            event.action.removeprefix("application.").replace("_", " "),
+            event.message,
+        )
+        for event in events
+    ]
+    for extra in _EXTRA_SOURCES:
+        entries.extend(extra(application))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+# Other parts (emails, payments) add their entries here.
+TimelineSource = Callable[[Application], list[TimelineEntry]]
+_EXTRA_SOURCES: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    _EXTRA_SOURCES.append(source)

@@ -1,0 +1,122 @@
+"""The review queue: filters and search in the URL, decisions from the row, bulk decisions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from grants.access import get_application_for_user
+from grants.models import Lodge, Status
+from grants.queue import DECISION_KINDS, QueueFilters, queue_page
+from grants.rules import current_fiscal_year
+from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
+from portal.lib.errors import PortalError
+from portal.lib.http import HtmxHttpRequest
+from portal.lib.views import require
+
+BULK_LIMIT = 200
+
+
+def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
+    filters = QueueFilters.from_query(request.GET)
+    current = current_fiscal_year()
+    return {
+        "title": "Review queue",
+        "filters": filters,
+        "page": queue_page(filters),
+        "statuses": Status.choices,
+        "kinds": DECISION_KINDS.items(),
+        "districts": Lodge.objects.exclude(district="")
+        .values_list("district", flat=True)
+        .distinct()
+        .order_by("district"),
+        "fy_keys": [current.key, current.key - 1, current.key - 2],
+        "query_without_page": _query_without(request, "page"),
+        "query_without_sort": _query_without(request, "sort", "page"),
+    }
+
+
+def _query_without(request: HtmxHttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@require_GET
+@require("grants.queue.view")
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    template = (
+        "grants/queue.html#results"
+        if request.htmx and request.htmx.target == "results"
+        else "grants/queue.html"
+    )
+    return render(request, template, _queue_context(request))
+
+
+@require_POST
+@require("grants.application.decide")
+def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Approve or reject from a row or the detail page; the row swaps itself in place."""
+    application = get_application_for_user(request, reference, "grants.application.decide")
+    outcome = request.POST.get("outcome", "")
+    reason = request.POST.get("reason", "")
+    error = ""
+    try:
+        application_decide(
+            application=application, actor=request.user, outcome=outcome, reason=reason
+        )
+    except PortalError as exc:
+        error = (
+            exc.message if not exc.errors else " ".join(m for ms in exc.errors.values() for m in ms)
+        )
+    else:
+        messages.success(
+            request, f"{application.reference} {application.get_status_display().lower()}."
+        )
+    if request.htmx:
+        application.refresh_from_db()
+        template = (
+            "grants/application.html#actions"
+            if request.POST.get("from") == "detail"
+            else "grants/queue.html#row"
+        )
+        response = render(
+            request, template, {"application": application, "row_error": error}, status=200
+        )
+        if not error:
+            trigger_client_event(response, "applicationChanged")
+        return response
+    if error:
+        messages.error(request, error)
+    return redirect("grants:application", reference=reference)
+
+
+@require_http_methods(["GET", "POST"])
+@require("grants.application.decide")
+def bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """Confirm, then decide each selected row on its own; shows a result per row."""
+    references = list(
+        dict.fromkeys(request.POST.getlist("selected") or request.GET.getlist("selected"))
+    )[:BULK_LIMIT]
+    outcome = request.POST.get("outcome") or request.GET.get("outcome", "")
+    context: dict[str, object] = {
+        "title": "Bulk decision",
+        "references": references,
+        "outcome": outcome,
+    }
+    context["preview"] = bulk_preview(references)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            context["results"] = applications_bulk_decide(
+                references=references,
+                actor=request.user,
+                outcome=outcome,
+                reason=request.POST.get("reason", ""),
+            )
+        except PortalError as exc:
+            context["error"] = exc.message
+    return render(request, "grants/bulk.html", context)

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from grants.models import Application, Decision, Lodge
+from grants.services.review import application_decide
+from grants.services.submit import application_submit
+from portal.lib.errors import PortalError
+from tests.conftest import client_for
+from tests.grants.conftest import valid_body
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(number: int, amount: str = "500.00") -> Application:
+    return application_submit(
+        data=valid_body(number, amount_raised=amount, amount_requested=amount),
+        lenient=True,
+        source="web",
+    )
+
+
+def needs_review(lodge: Lodge, amount: str = "500.00") -> Application:
+    application = submit(lodge.number, amount)
+    Application.objects.filter(pk=application.pk).update(
+        status="needs_review", review_reason="Ninox unreachable"
+    )
+    application.refresh_from_db()
+    return application
+
+
+def test_the_queue_lists_needs_review_first_and_finds_by_lodge_name(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    submit(fresh_lodge.number, "100.00")
+    waiting = needs_review(fresh_lodge, "200.00")
+    submit(fresh_lodge.number, "300.00")
+    client = client_for(reviewer)
+    page = client.get("/queue/").content.decode()
+    assert page.index(waiting.reference) < min(
+        page.index(a.reference) for a in Application.objects.exclude(pk=waiting.pk)
+    )
+    found = client.get(
+        "/queue/", {"q": fresh_lodge.name[:8], "status": "needs_review"}
+    ).content.decode()
+    assert waiting.reference in found
+    assert found.count('id="row-MG-') == 1
+
+
+def test_an_htmx_request_gets_only_the_results_partial(fresh_lodge: Lodge, reviewer: Any) -> None:
+    submit(fresh_lodge.number)
+    client = client_for(reviewer)
+    partial = client.get(
+        "/queue/", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).content.decode()
+    assert 'id="results"' in partial
+    assert "<html" not in partial
+    assert 'id="header"' not in partial
+    full = client.get("/queue/").content.decode()
+    assert "<html" in full
+
+
+def test_a_reviewer_overrides_with_a_reason_from_the_row(fresh_lodge: Lodge, reviewer: Any) -> None:
+    application = needs_review(fresh_lodge)
+    client = client_for(reviewer)
+    refused = client.post(
+        f"/applications/{application.reference}/decide/",
+        {"outcome": "approved", "reason": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert "Reason: say why" in refused.content.decode()
+    application.refresh_from_db()
+    assert application.status == "needs_review"
+    done = client.post(
+        f"/applications/{application.reference}/decide/",
+        {"outcome": "approved", "reason": "Checked with the lodge"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    assert "applicationChanged" in done["HX-Trigger"]
+    assert f'id="row-{application.reference}"' in done.content.decode()
+    application.refresh_from_db()
+    assert application.status == "approved"
+    decision = application.decisions.first()
+    assert decision.reason == "Checked with the lodge"
+    assert decision.decided_by == reviewer
+
+
+def test_approving_over_the_cap_needs_the_admin_role_and_says_so(
+    fresh_lodge: Lodge, reviewer: Any, admin_user: Any
+) -> None:
+    submit(fresh_lodge.number, "3800.00")
+    application = needs_review(fresh_lodge, "500.00")
+    with pytest.raises(PortalError) as refused:
+        application_decide(
+            application=application, actor=reviewer, outcome="approved", reason="Good cause"
+        )
+    assert "needs the Admin role" in refused.value.message
+    assert "$200.00 remains" in refused.value.message
+    application_decide(
+        application=application, actor=admin_user, outcome="approved", reason="Board exception"
+    )
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert "over the cap" in application.decisions.first().explanation
+
+
+def test_finance_cannot_decide(fresh_lodge: Lodge, finance: Any) -> None:
+    application = needs_review(fresh_lodge)
+    response = client_for(finance).post(
+        f"/applications/{application.reference}/decide/", {"outcome": "approved", "reason": "x"}
+    )
+    assert response.status_code == 403
+    assert "Reviewer" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "needs_review"
+
+
+def test_bulk_approval_reports_each_row_and_the_one_over_the_cap_fails_alone(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    rows = [
+        needs_review(fresh_lodge, "1500.00") for _ in range(3)
+    ]  # 4,500 > 4,000: the third cannot fit
+    client = client_for(reviewer)
+    confirm = client.get(
+        "/queue/bulk/", {"selected": [r.reference for r in rows], "outcome": "approved"}
+    )
+    assert "checked again against its lodge" in confirm.content.decode()
+    result = client.post(
+        "/queue/bulk/",
+        {
+            "selected": [r.reference for r in rows],
+            "outcome": "approved",
+            "confirmed": "yes",
+            "reason": "Batch",
+        },
+    )
+    text = result.content.decode()
+    assert text.count("Done") == 2
+    assert "needs the Admin role" in text
+    assert Application.objects.filter(status="approved").count() == 2
+
+
+def test_the_application_page_shows_the_decision_figures_and_timeline(
+    fresh_lodge: Lodge, finance: Any
+) -> None:
+    application = submit(fresh_lodge.number)
+    page = client_for(finance).get(f"/applications/{application.reference}/").content.decode()
+    assert "$4,000.00" in page
+    assert "auto-decision" in page
+    assert "submitted" in page
+    assert 'name="outcome"' not in page  # finance may read, not decide
+
+
+def test_the_lodge_page_flags_a_grant_entered_in_ninox_by_hand(
+    mirrored: Any, reviewer: Any
+) -> None:
+    from grants.models import NinoxGrant
+
+    grant = NinoxGrant.objects.filter(reference="").exclude(lodge=None).first()
+    assert grant is not None
+    page = client_for(reviewer).get(f"/lodges/{grant.lodge.number}/").content.decode()
+    assert "Entered in Ninox by hand" in page
+
+
+def test_the_lodge_list_shows_budget_bars_with_their_numbers(mirrored: Any, reviewer: Any) -> None:
+    page = client_for(reviewer).get("/lodges/", {"q": ""}).content.decode()
+    assert "<meter" in page
+    assert "of $4,000.00" in page
+
+
+def test_the_dashboard_shows_counters_and_near_cap_lodges(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    needs_review(fresh_lodge)
+    page = client_for(reviewer).get("/").content.decode()
+    assert "waiting for review" in page
+    assert "Lodges at or near their cap" in page
+
+
+def count_queries(client: Any, url: str, **kwargs: Any) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **kwargs)
+        assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/", "/queue/", "/lodges/", "/queue/?q=Lodge&status=needs_review"])
+def test_each_page_makes_a_fixed_number_of_queries_whatever_the_rows(
+    url: str, fresh_lodge: Lodge, reviewer: Any, mirrored: Any
+) -> None:
+    client = client_for(reviewer)
+    submit(fresh_lodge.number, "10.00")
+    client.get(url)  # warm caches (rules, content types)
+    few = count_queries(client, url)
+    for lodge in Lodge.objects.filter(active=True)[:15]:
+        with contextlib.suppress(PortalError):
+            submit(lodge.number, "1.00")
+    calls_before = mirrored.emulator.calls
+    many = count_queries(client, url)
+    assert many == few
+    assert mirrored.emulator.calls == calls_before  # no page calls Ninox
+
+
+def test_the_application_and_lodge_pages_make_a_fixed_number_of_queries(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    client = client_for(reviewer)
+    first = submit(fresh_lodge.number, "10.00")
+    client.get(f"/applications/{first.reference}/")
+    few_app = count_queries(client, f"/applications/{first.reference}/")
+    few_lodge = count_queries(client, f"/lodges/{fresh_lodge.number}/")
+    for _ in range(5):
+        second = submit(fresh_lodge.number, "10.00")
+        application_decide(application=second, actor=reviewer, outcome="rejected", reason="test")
+    assert count_queries(client, f"/applications/{first.reference}/") == few_app
+    assert count_queries(client, f"/lodges/{fresh_lodge.number}/") == few_lodge
+    assert Decision.objects.count() >= 11
+    assert Decimal("0") >= 0
