@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grants.views import api, applications, apply, lodges, queue
+from grants.views import api, applications, apply, lodges, pay, queue, webhook
 
 app_name = "grants"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("api/v1/applications", api.applications, name="api_applications"),
     path("api/v1/applications/<str:reference>", api.application_detail, name="api_application"),
     path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    path("pay/<str:token>/", pay.pay, name="pay"),
+    path("pay/<str:token>/dev/", pay.pay_dev, name="pay_dev"),
+    path("webhooks/stripe/", webhook.stripe_webhook, name="stripe_webhook"),
     # Staff.
     path("queue/", queue.queue, name="queue"),
     path("queue/bulk/", queue.bulk, name="bulk"),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -193,6 +194,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "portal.tasks.heartbeat_task", "schedule": 60.0},
     "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 60.0},
     "ninox-sync": {"task": "ninox_backend.tasks.ninox_sync_task", "schedule": 300.0},
+    "grants-outbox-sweep": {"task": "grants.tasks.outbox_sweep_task", "schedule": 60.0},
+    "grants-payments-expire": {"task": "grants.tasks.payments_expire_task", "schedule": 900.0},
+    # Hourly; the task sends only at the rules' digest hour (local), once a day.
+    "grants-digest": {"task": "grants.tasks.digest_task", "schedule": crontab(minute=0)},
 }
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 

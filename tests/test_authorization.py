@@ -47,6 +47,10 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:api_applications": ((405,) * 5, {}),
     "grants:api_application": ((401,) * 5, {"reference": "MG-2026-00001"}),
     "grants:api_openapi": (PUBLIC, {}),
+    # Payments: the link's token is the key; the dev checkout and Stripe's webhook take POSTs only.
+    "grants:pay": ((404,) * 5, {"token": "no-such-token"}),
+    "grants:pay_dev": ((405,) * 5, {"token": "no-such-token"}),
+    "grants:stripe_webhook": ((405,) * 5, {}),
     # Staff pages.
     "grants:queue": (REVIEWERS, {}),
     "grants:bulk": (REVIEWERS, {}),

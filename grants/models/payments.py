@@ -83,7 +83,6 @@ class OutboxMessage(models.Model):
         EMAIL_LODGE_RECEIPT = "email_lodge_receipt", "Receipt to the lodge"
         EMAIL_EXPIRED = "email_expired", "Link-expired email to the lodge"
         EMAIL_PAYMENT_LINK = "email_payment_link", "Payment link to the lodge"
-        EMAIL_RESEND = "email_resend", "A logged email sent again"
         EMAIL_DIGEST = "email_digest", "Daily digest to reviewers"
 
     class Status(models.TextChoices):

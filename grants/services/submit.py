@@ -16,6 +16,7 @@ from grants.intake import IntakeErrors, validate_application
 from grants.models import Application, Decision, Lodge, LodgeBudget, Status
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.emails import decision_email_enqueue
 from grants.services.mirror import mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
@@ -102,6 +103,8 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
         _apply_verdict(
             application, verdict, budget, rules.version, rules.payment_link_days, freshness.fresh
         )
+        # Sent by the outbox once this transaction commits.
+        decision_email_enqueue(application)
     return application
 
 

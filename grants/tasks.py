@@ -1,0 +1,39 @@
+"""The grants' Celery tasks: thin, they take ids and call the outbox or a service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+
+from grants import outbox
+
+
+@shared_task(time_limit=outbox.TASK_TIME_LIMIT, soft_time_limit=outbox.TASK_TIME_LIMIT - 30)
+def outbox_deliver_task(outbox_id: int) -> str:
+    """Carry out one outbox row (claimed first, so a duplicate task does nothing)."""
+    return outbox.outbox_deliver(outbox_id)
+
+
+@shared_task
+def outbox_sweep_task(stuck_seconds: float | None = None) -> int:
+    """Send again the outbox rows whose task was lost or whose worker died."""
+    if stuck_seconds is None:
+        return outbox.outbox_sweep()
+    return outbox.outbox_sweep(stuck_after=timedelta(seconds=stuck_seconds))
+
+
+@shared_task
+def payments_expire_task() -> int:
+    """Expire approved applications whose payment link ran out; returns how many."""
+    from grants.services.payments import applications_expire_due
+
+    return applications_expire_due()
+
+
+@shared_task
+def digest_task() -> str:
+    """Queue the reviewers' daily digest when it is the rules' digest hour (once a day)."""
+    from grants.services.emails import digest_enqueue
+
+    return digest_enqueue()

@@ -1,0 +1,125 @@
+"""The lodge's payment link ``/pay/<token>/`` and the dev provider's stand-in checkout.
+
+Public: the unguessable token is the key. With Stripe configured the page sends the
+lodge to Stripe Checkout; without it, it shows what Stripe would show, and its **Pay**
+form sends the portal a signed webhook through the same code path Stripe's would take.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from grants.models import Application, Payment, Status
+from grants.payments.provider import DevProvider, payment_provider, session_object
+from grants.payments.webhook import WebhookRejected, webhook_receive
+from grants.selectors import fiscal_year_label, status_url
+from grants.services.payments import checkout_start
+from grants.views.apply import _public_context
+from portal.lib.errors import PortalError
+
+logger = logging.getLogger("grants.payments")
+
+
+def _application_for_token(token: str) -> Application:
+    application = (
+        Application.objects.select_related("lodge").filter(payment_token=token).first()
+        if token
+        else None
+    )
+    if application is None:
+        raise Http404("No payment at this link.")
+    return application
+
+
+def _page(
+    request: HttpRequest, application: Application, state: str, **extra: object
+) -> HttpResponse:
+    titles = {
+        "paid": "Paid: thank you",
+        "processing": "Thank you: your payment is being confirmed",
+        "expired": "This payment link has expired",
+        "closed": "This payment link is closed",
+        "unavailable": "Payments are unavailable just now",
+        "checkout": "Pay your lodge's share",
+    }
+    context = _public_context(
+        title=titles[state],
+        state=state,
+        application=application,
+        lodge_name=application.lodge.name
+        if application.lodge
+        else f"Lodge {application.lodge_number}",
+        fiscal_year=fiscal_year_label(application),
+        status_url=status_url(application),
+        **extra,
+    )
+    return render(
+        request, "grants/pay.html", context, status=503 if state == "unavailable" else 200
+    )
+
+
+@login_not_required
+@require_GET
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    application = _application_for_token(token)
+    if application.status == Status.PAID:
+        return _page(request, application, "paid")
+    if application.status == Status.EXPIRED or (
+        application.status == Status.APPROVED
+        and application.payment_expires_at
+        and application.payment_expires_at <= timezone.now()
+    ):
+        return _page(request, application, "expired")
+    if application.status != Status.APPROVED:
+        return _page(request, application, "closed")
+    if request.GET.get("checkout") == "done":
+        # Back from checkout before Stripe's webhook arrived: never send the lodge to pay again.
+        return _page(request, application, "processing")
+    provider = payment_provider()
+    try:
+        payment = checkout_start(application=application, provider=provider)
+    except PortalError as exc:
+        return _page(request, application, "closed", message=exc.message)
+    except stripe.StripeError:
+        logger.warning("could not start a checkout for %s", application.reference, exc_info=True)
+        return _page(request, application, "unavailable")
+    if provider.name == "stripe":
+        return HttpResponseRedirect(payment.checkout_url, status=303)
+    failed = Payment.objects.filter(application=application).filter(status=Payment.Status.FAILED).exists()
+    return _page(request, application, "checkout", payment=payment, failed=failed)
+
+
+@login_not_required
+@require_POST
+def pay_dev(request: HttpRequest, token: str) -> HttpResponse:
+    """The dev provider's checkout: send the portal the webhook Stripe would send."""
+    provider = payment_provider()
+    if not isinstance(provider, DevProvider):
+        raise Http404("Payments go through Stripe.")
+    application = _application_for_token(token)
+    payment = Payment.objects.filter(application=application).filter(
+        stripe_session_id=request.POST.get("session", ""), provider="dev"
+    ).first()
+    if payment is None:
+        return redirect("grants:pay", token=token)
+    if request.POST.get("outcome") == "failed":
+        event_type, payment_status = "checkout.session.async_payment_failed", "unpaid"
+    else:
+        event_type, payment_status = "checkout.session.completed", "paid"
+    session = session_object(
+        session_id=payment.stripe_session_id, application=application, payment_status=payment_status
+    )
+    body, signature = provider.signed_event(event_type=event_type, session=session)
+    try:
+        webhook_receive(body, signature)
+    except WebhookRejected:  # cannot happen with our own secret; say so plainly if it does
+        logger.exception("the dev provider's own webhook was refused")
+        return _page(request, application, "unavailable")
+    return redirect("grants:pay", token=token)
