@@ -9,10 +9,16 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from portal import roles
 
 PASSWORD = "correct-horse-battery-staple"
+
+# CI: no deadline (a loaded 2-core machine is slow), and the same examples on every run.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def require_service(reason: str) -> None:

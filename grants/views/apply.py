@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -29,7 +31,18 @@ HONEYPOT = "website"
 
 
 class ApplyForm(forms.Form):
-    """Renders the fields; the rules are in ``grants.intake`` (shared with the API)."""
+    """Renders the fields; the rules are in ``grants.intake`` (shared with the API).
+
+    Fields are not ``required`` here so Django adds no messages of its own: every
+    refusal comes from the intake rules, worded the same as the API's.
+    """
+
+    use_required_attribute = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
 
     lodge_number = forms.CharField(
         label=LABELS["lodge_number"],
@@ -87,7 +100,7 @@ def _rate_limited(request: HttpRequest) -> bool:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
-    form = ApplyForm(request.POST or None)
+    form = ApplyForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if request.POST.get(HONEYPOT):

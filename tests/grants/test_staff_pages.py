@@ -88,6 +88,7 @@ def test_a_reviewer_overrides_with_a_reason_from_the_row(fresh_lodge: Lodge, rev
     application.refresh_from_db()
     assert application.status == "approved"
     decision = application.decisions.first()
+    assert decision is not None
     assert decision.reason == "Checked with the lodge"
     assert decision.decided_by == reviewer
 
@@ -108,7 +109,9 @@ def test_approving_over_the_cap_needs_the_admin_role_and_says_so(
     )
     application.refresh_from_db()
     assert application.status == "approved"
-    assert "over the cap" in application.decisions.first().explanation
+    latest = application.decisions.first()
+    assert latest is not None
+    assert "over the cap" in latest.explanation
 
 
 def test_finance_cannot_decide(fresh_lodge: Lodge, finance: Any) -> None:
@@ -166,6 +169,7 @@ def test_the_lodge_page_flags_a_grant_entered_in_ninox_by_hand(
 
     grant = NinoxGrant.objects.filter(reference="").exclude(lodge=None).first()
     assert grant is not None
+    assert grant.lodge is not None
     page = client_for(reviewer).get(f"/lodges/{grant.lodge.number}/").content.decode()
     assert "Entered in Ninox by hand" in page
 
