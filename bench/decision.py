@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import write_results  # noqa: E402
-from bench._django import percentile, setup_django  # noqa: E402
+from bench._common import write_results
+from bench._django import percentile, setup_django
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ninox_backend.emulator import Emulator
 
-TOKEN = "bench-token"  # noqa: S105 (a local benchmark key)
+TOKEN = "bench-token"
 DB = "/teams/demo/databases/grants"
 RESULTS = Path(__file__).resolve().parent / "results" / "emulator.json"
 MAX_REQUESTS = 200_000  # a hard cap per measurement, whatever the duration

@@ -28,7 +28,7 @@ from _common import redis_server, shown, write_results
 
 from ninox_backend.emulator import Emulator
 
-TOKEN = "bench-limit-token"  # noqa: S105 (the emulator's fake key)
+TOKEN = "bench-limit-token"
 MAX_CALLS = 200_000  # a hard cap per worker, whatever the duration
 
 

@@ -26,7 +26,7 @@ from ninox_backend import NinoxClient, Record
 from ninox_backend.emulator import Emulator
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine
 
-TOKEN = "bench-sync-token"  # noqa: S105 (the emulator's fake key)
+TOKEN = "bench-sync-token"
 BASE_URL = "http://emulator/v1"
 NAIVE_PER_PAGE = 100
 GOAL = 100

@@ -16,8 +16,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import write_results  # noqa: E402
-from bench._django import percentile, setup_django  # noqa: E402
+from bench._common import write_results
+from bench._django import percentile, setup_django
 
 RENDERS = 15
 
