@@ -328,6 +328,14 @@ NINOX_PARALLEL_CALLS: int = cfg.integer("NINOX_PARALLEL_CALLS", 1, minimum=1, ma
 NINOX_LIMITER_TIMEOUT_SECONDS: int = cfg.integer(
     "NINOX_LIMITER_TIMEOUT_SECONDS", 15, minimum=1, maximum=300
 )
+# With Redis, a crashed holder's slot frees after this; keep it above NINOX_TIMEOUT_SECONDS.
+NINOX_LIMITER_LEASE_SECONDS: int = cfg.integer(
+    "NINOX_LIMITER_LEASE_SECONDS", 60, minimum=NINOX_TIMEOUT_SECONDS + 1, maximum=3600
+)
+# Past this share of the monthly quota, background syncs and probes pause; decisions go on.
+NINOX_QUOTA_PAUSE_SHARE: Decimal = cfg.decimal(
+    "NINOX_QUOTA_PAUSE_SHARE", Decimal("0.90"), minimum=Decimal("0.01")
+)
 # The portal's names for what it reads in Ninox → the database's tables, fields and types.
 # The defaults match the emulator's demo database; `manage.py ninox_check` verifies them.
 NINOX_SCHEMA = {

@@ -7,8 +7,12 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import beat_init, before_task_publish
+from django.conf import settings
 from django.utils import timezone
 
+from ninox_backend.connection import client, last_successful_call
+from ninox_backend.exceptions import NinoxAuthError, NinoxError
+from ninox_backend.quota import background_sync_allowed
 from portal.health import record_check
 
 # A successful Ninox call this recent proves the link; the probe then spends no quota.
@@ -24,16 +28,13 @@ def heartbeat_task() -> None:
 @shared_task
 def ninox_probe_task() -> str:
     """Check the Ninox link about once a minute and store the result for /healthz."""
-    from ninox_backend import NinoxError
-    from ninox_backend.connection import client, last_successful_call
-    from ninox_backend.exceptions import NinoxAuthError
-
+    if not background_sync_allowed():
+        # Keep the last stored state; the health page shows the quota warning.
+        return "skipped (quota)"
     recent = last_successful_call()
     if recent is not None and timezone.now() - recent < PROBE_QUIET_PERIOD:
         record_check("ninox", ok=True, detail="")
         return "ok (recent call)"
-    from django.conf import settings
-
     try:
         client().team(settings.NINOX_TEAM_ID)
     except NinoxAuthError as exc:

@@ -38,3 +38,17 @@ def test_the_worker_heartbeat_shows_on_the_health_page(reviewer: Any) -> None:
     client = Client()
     client.force_login(reviewer)
     assert "Worker" in client.get("/health/").content.decode()
+
+
+def test_the_probe_spends_nothing_once_the_quota_guard_pauses_background_work(
+    ninox: Any, settings: Any
+) -> None:
+    from django.utils import timezone
+
+    settings.NINOX_MONTHLY_QUOTA = 10
+    NinoxCall.objects.create(
+        at=timezone.now(), method="GET", path_template="/teams", status=200, attempts=9
+    )
+    calls = ninox.emulator.calls
+    assert ninox_probe_task() == "skipped (quota)"
+    assert ninox.emulator.calls == calls
