@@ -88,14 +88,14 @@ def post(
     header: str | None = "sign",
     client: Client | None = None,
 ) -> Any:
-    extra = {}
+    headers = {}
     if header == "sign":
         header = stripe.WebhookSignature.generate_signature_header(
             body, secret, timestamp=timestamp if timestamp is not None else int(time.time())
         )
     if header is not None:
-        extra["HTTP_STRIPE_SIGNATURE"] = header
-    return (client or Client()).post(URL, body, content_type="application/json", **extra)
+        headers["Stripe-Signature"] = header
+    return (client or Client()).post(URL, body, content_type="application/json", headers=headers)
 
 
 def paid_session(
