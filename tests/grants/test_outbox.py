@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -91,7 +92,7 @@ def test_a_transient_error_retries_later_with_growing_bounded_delays(application
     assert "503" in message.last_error
     assert message.next_attempt_at > timezone.now()
     delays = [outbox.backoff(n) for n in range(1, outbox.MAX_ATTEMPTS + 1)]
-    assert all(b >= a * 0.8 for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b >= a * 0.8 for a, b in itertools.pairwise(delays))
     assert max(delays) <= outbox.MAX_DELAY
     # Every retry of a row fits well inside the broker's visibility timeout.
     from django.conf import settings
