@@ -98,9 +98,9 @@ class StripeProvider:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        session: Any = self.client.v1.checkout.sessions.create(
+        session = self.client.v1.checkout.sessions.create(
             params=params, options={"idempotency_key": idempotency_key(application, attempt)}
-        )
+        ).to_dict()
         expires = session.get("expires_at")
         return CheckoutSession(
             id=session["id"],

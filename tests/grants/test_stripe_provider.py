@@ -1,0 +1,161 @@
+"""Stripe Checkout through the SDK, with a fake behind its pluggable HTTP client (no network)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import stripe
+from django.test import Client
+
+from grants.models import Lodge, Payment
+from grants.payments.provider import StripeProvider, idempotency_key
+from grants.services.payments import checkout_start
+from tests.grants.test_webhook import approved_application
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeStripe(stripe.HTTPClient):
+    """Answers like Stripe, honouring idempotency keys; can fail the first calls with a 500."""
+
+    name = "fake"
+
+    def __init__(self, fail_first: int = 0) -> None:
+        super().__init__()
+        self.calls: list[dict[str, Any]] = []
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.fail_first = fail_first
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        form = {k: v[0] for k, v in parse_qs(post_data or "").items()}
+        self.calls.append({"method": method, "url": url, "headers": dict(headers), "form": form})
+        if self.fail_first:
+            self.fail_first -= 1
+            # Stripe made the session, but the reply was lost.
+            self._session(headers["Idempotency-Key"], form)
+            return b'{"error": {"type": "api_error", "message": "boom"}}', 500, {}
+        session = self._session(headers["Idempotency-Key"], form)
+        return json.dumps(session).encode(), 200, {"request-id": "req_fake"}
+
+    def _session(self, key: str, form: dict[str, str]) -> dict[str, Any]:
+        if key not in self.sessions:
+            number = len(self.sessions) + 1
+            self.sessions[key] = {
+                "id": f"cs_test_fake{number}",
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/cs_test_fake{number}",
+                "expires_at": int(time.time()) + 86400,
+                "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
+                "currency": form["line_items[0][price_data][currency]"],
+                "status": "open",
+                "payment_status": "unpaid",
+            }
+        return self.sessions[key]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def application(mirrored: Any) -> Any:
+    return approved_application(Lodge.objects.order_by("number").first(), 21)  # type: ignore[arg-type]
+
+
+def provider(fake: FakeStripe) -> StripeProvider:
+    return StripeProvider("sk_test_fake", http_client=fake, max_network_retries=2)
+
+
+def test_a_session_is_made_for_the_share_in_cents_with_the_reference(application: Any) -> None:
+    fake = FakeStripe()
+    payment = checkout_start(application=application, provider=provider(fake))
+    [call] = fake.calls
+    assert call["url"].endswith("/v1/checkout/sessions")
+    form = call["form"]
+    assert form["line_items[0][price_data][unit_amount]"] == "25000"
+    assert form["line_items[0][price_data][currency]"] == "usd"
+    assert form["metadata[application_reference]"] == application.reference
+    assert form["client_reference_id"] == application.reference
+    assert form["mode"] == "payment"
+    assert call["headers"]["Idempotency-Key"] == idempotency_key(application, 1)
+    assert payment.checkout_url.startswith("https://checkout.stripe.com/")
+    assert payment.amount == application.amount_raised
+
+
+def test_a_retry_after_a_lost_reply_sends_the_same_key_and_makes_one_session(
+    application: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
+    fake = FakeStripe(fail_first=1)
+    payment = checkout_start(application=application, provider=provider(fake))
+    keys = [c["headers"]["Idempotency-Key"] for c in fake.calls]
+    assert len(keys) == 2
+    assert len(set(keys)) == 1
+    assert len(fake.sessions) == 1
+    assert Payment.objects.get().stripe_session_id == payment.stripe_session_id
+
+
+def test_a_failed_call_repeated_by_the_portal_uses_the_same_key(
+    application: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
+    fake = FakeStripe(fail_first=3)  # the SDK gives up after its retries
+    with pytest.raises(stripe.APIError):
+        checkout_start(application=application, provider=provider(fake))
+    assert Payment.objects.count() == 0
+    checkout_start(application=application, provider=provider(fake))
+    assert len({c["headers"]["Idempotency-Key"] for c in fake.calls}) == 1
+    assert len(fake.sessions) == 1
+
+
+def test_one_open_link_per_application_is_reused(application: Any) -> None:
+    fake = FakeStripe()
+    first = checkout_start(application=application, provider=provider(fake))
+    second = checkout_start(application=application, provider=provider(fake))
+    assert first.id == second.id
+    assert len(fake.calls) == 1
+
+
+def test_a_new_session_after_the_last_one_failed_gets_a_new_key(application: Any) -> None:
+    fake = FakeStripe()
+    first = checkout_start(application=application, provider=provider(fake))
+    Payment.objects.filter(id=first.id).update(status=Payment.Status.FAILED)
+    second = checkout_start(application=application, provider=provider(fake))
+    assert second.attempt == 2
+    assert fake.calls[1]["headers"]["Idempotency-Key"] == idempotency_key(application, 2)
+
+
+def test_the_pay_link_redirects_to_stripe_checkout_with_303(
+    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    fake = FakeStripe()
+    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    response = Client().get(f"/pay/{application.payment_token}/")
+    assert response.status_code == 303
+    assert response["Location"].startswith("https://checkout.stripe.com/")
+    again = Client().get(f"/pay/{application.payment_token}/")
+    assert again["Location"] == response["Location"]
+    assert len(fake.calls) == 1
+
+
+def test_stripe_down_shows_a_plain_page_and_no_secret(
+    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    fake = FakeStripe(fail_first=5)
+    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    response = Client().get(f"/pay/{application.payment_token}/")
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert "Nothing was charged" in text
+    assert "sk_test_fake" not in text
