@@ -31,9 +31,16 @@ class FakeStripe(stripe.HTTPClient):
         self.sessions: dict[str, dict[str, Any]] = {}
         self.fail_first = fail_first
 
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
+        assert headers is not None
         form = {k: v[0] for k, v in parse_qs(post_data or "").items()}
         self.calls.append({"method": method, "url": url, "headers": dict(headers), "form": form})
         if self.fail_first:

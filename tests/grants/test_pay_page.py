@@ -1,0 +1,141 @@
+"""The payment link with the dev provider: the stand-in checkout, Pay, a failure, closed links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from grants.models import EmailLog, Lodge, Payment, Status, WebhookEvent
+from grants.payments.signing import dev_webhook_secret, webhook_secrets
+from ninox_backend.connection import database
+from tests.grants.test_webhook import approved_application
+
+
+@pytest.fixture(autouse=True)
+def dev_provider(settings: Any) -> None:
+    settings.STRIPE_SECRET_KEY = None
+    settings.STRIPE_WEBHOOK_SECRET = None
+
+
+@pytest.fixture
+def application(mirrored: Any) -> Any:
+    return approved_application(Lodge.objects.order_by("number").first(), 31)  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_the_dev_page_shows_amount_lodge_and_reference_with_pay_and_fail_forms(
+    application: Any,
+) -> None:
+    response = Client().get(f"/pay/{application.payment_token}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "$250.00" in text
+    assert application.lodge.name in text
+    assert application.reference in text
+    assert ">Pay</button>" in text
+    assert "Simulate a failed payment" in text
+    assert "style=" not in text  # CSP: no inline styles
+    assert "<script>" not in text
+    assert dev_webhook_secret() not in text
+    assert Payment.objects.get().provider == "dev"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_on_the_dev_page_goes_through_the_signed_webhook_to_ninox(application: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(f"/pay/{application.payment_token}/")
+    token = page.context["csrf_token"]
+    session = Payment.objects.get().stripe_session_id
+    response = client.post(
+        f"/pay/{application.payment_token}/dev/",
+        {"session": session, "outcome": "paid", "csrfmiddlewaretoken": str(token)},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Status.PAID
+    assert WebhookEvent.objects.get().type == "checkout.session.completed"
+    assert application.ninox_record_id is not None
+    record = database().table("Grants").get(application.ninox_record_id)
+    assert record.fields["Reference"] == application.reference
+    kinds = set(EmailLog.objects.filter(status="sent").values_list("kind", flat=True))
+    assert kinds == {"email_vendor", "email_finance", "email_lodge_receipt"}
+    assert len(mail.outbox) == 3
+    done = client.get(response["Location"])
+    assert "Paid: thank you" in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_simulated_failure_leaves_the_link_open_to_try_again(application: Any) -> None:
+    client = Client()
+    client.get(f"/pay/{application.payment_token}/")
+    session = Payment.objects.get().stripe_session_id
+    client.post(f"/pay/{application.payment_token}/dev/", {"session": session, "outcome": "failed"})
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED
+    page = client.get(f"/pay/{application.payment_token}/")
+    assert "The last payment attempt failed" in page.content.decode()
+    assert Payment.objects.count() == 2  # a fresh session for the next try
+
+
+@pytest.mark.django_db
+def test_the_dev_endpoint_is_gone_when_stripe_is_configured(
+    application: Any, settings: Any
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
+    response = Client().post(f"/pay/{application.payment_token}/dev/", {"outcome": "paid"})
+    assert response.status_code == 404
+    assert webhook_secrets() == ["whsec_x"]
+
+
+@pytest.mark.django_db
+def test_an_expired_link_says_so_and_starts_no_checkout(application: Any) -> None:
+    application.payment_expires_at = timezone.now() - timedelta(minutes=1)
+    application.save()
+    response = Client().get(f"/pay/{application.payment_token}/")
+    assert "This payment link has expired" in response.content.decode()
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "heading"),
+    [
+        (Status.CANCELLED, "This payment link is closed"),
+        (Status.EXPIRED, "has expired"),
+        (Status.PAID, "Paid: thank you"),
+    ],
+)
+def test_a_closed_link_shows_a_clear_page(application: Any, status: str, heading: str) -> None:
+    application.status = status
+    application.save()
+    response = Client().get(f"/pay/{application.payment_token}/")
+    assert response.status_code == 200
+    assert heading in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_coming_back_from_checkout_before_the_webhook_does_not_charge_again(
+    application: Any,
+) -> None:
+    response = Client().get(f"/pay/{application.payment_token}/?checkout=done")
+    assert "being confirmed" in response.content.decode()
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unknown_token_is_404(mirrored: Any) -> None:
+    assert Client().get("/pay/nothing-here/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_generated_dev_secret_is_kept_private(settings: Any) -> None:
+    secret = dev_webhook_secret()
+    path = settings.PORTAL_DATA_DIR / "dev-webhook-secret"
+    assert path.stat().st_mode & 0o077 == 0
+    assert dev_webhook_secret() == secret
