@@ -1,0 +1,67 @@
+"""The reviewers' daily digest: at the rules' hour, once a day, skipped when there is nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from grants.models import Lodge, OutboxMessage, Status
+from grants.outbox import outbox_deliver
+from grants.services.emails import digest_enqueue
+from tests.grants.test_webhook import approved_application
+
+pytestmark = pytest.mark.django_db
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def at(hour: int) -> datetime:
+    today = timezone.localdate()
+    return datetime(today.year, today.month, today.day, hour, 0, 30, tzinfo=CHICAGO)
+
+
+@pytest.fixture
+def activity(mirrored: Any, reviewer: Any) -> Any:
+    lodge = Lodge.objects.order_by("number").first()
+    approved_application(lodge, 51)  # type: ignore[arg-type]
+    approved_application(lodge, 52, status=Status.NEEDS_REVIEW, review_reason="Lodge inactive")  # type: ignore[arg-type]
+    paid = approved_application(lodge, 53, status=Status.PAID)  # type: ignore[arg-type]
+    paid.paid_at = timezone.now() - timedelta(minutes=1)
+    paid.save()
+    return reviewer
+
+
+def test_it_waits_for_the_digest_hour(activity: Any) -> None:
+    assert digest_enqueue(now=at(6)) == "not the digest hour"
+    assert OutboxMessage.objects.filter(kind="email_digest").count() == 0
+
+
+def test_at_the_hour_it_sends_one_digest_to_reviewers(activity: Any, settings: Any) -> None:
+    # The next 7 a.m.: the activity above lies in the day before it.
+    now = at(7) if at(7) > timezone.now() + timedelta(minutes=1) else at(7) + timedelta(days=1)
+    assert digest_enqueue(now=now) == "queued"
+    assert digest_enqueue(now=now + timedelta(minutes=20)) == "already queued today"
+    message = OutboxMessage.objects.get(kind="email_digest")
+    assert outbox_deliver(message.id) == "done"
+    [email] = mail.outbox
+    assert email.to == [activity.email]
+    assert "waiting" in email.subject
+    assert "MG-2099-00052" in email.body  # waits for review
+    assert "MG-2099-00053" in email.body  # paid
+
+
+def test_a_quiet_day_sends_nothing(mirrored: Any, reviewer: Any) -> None:
+    assert digest_enqueue(now=at(7)) == "nothing to report"
+
+
+def test_the_beat_runs_the_task_hourly() -> None:
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["grants-digest"]
+    assert entry["task"] == "grants.tasks.digest_task"
+    assert str(entry["schedule"]).startswith("<crontab: 0 *")
