@@ -16,11 +16,18 @@ def outbox_deliver_task(outbox_id: int) -> str:
 
 
 @shared_task
-def outbox_sweep_task(stuck_seconds: float | None = None) -> int:
-    """Send again the outbox rows whose task was lost or whose worker died."""
-    if stuck_seconds is None:
-        return outbox.outbox_sweep()
-    return outbox.outbox_sweep(stuck_after=timedelta(seconds=stuck_seconds))
+def outbox_sweep_task(stuck_seconds: float | None = None, lost_seconds: float | None = None) -> int:
+    """Send again the outbox rows whose task was lost or whose worker died.
+
+    The thresholds default to the outbox's; a caller that knows when a worker died
+    (a test, an operator) may pass shorter ones.
+    """
+    return outbox.outbox_sweep(
+        stuck_after=outbox.STUCK_AFTER
+        if stuck_seconds is None
+        else timedelta(seconds=stuck_seconds),
+        lost_after=outbox.LOST_AFTER if lost_seconds is None else timedelta(seconds=lost_seconds),
+    )
 
 
 @shared_task
