@@ -24,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "account/password/",
-        auth_views.PasswordChangeView.as_view(template_name="portal/password_change.html"),
+        auth_views.PasswordChangeView.as_view(template_name="portal/password_form.html"),
         name="password_change",
     ),
     path(
@@ -41,7 +41,7 @@ urlpatterns = [
     path(
         "password-reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="portal/password_reset_confirm.html"
+            template_name="portal/password_form.html"
         ),
         name="password_reset_confirm",
     ),
@@ -53,6 +53,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("", include("grants.urls")),
+    path("reports/", include("grants.report_urls")),
     # The Django admin stays for superusers; staff never need it.
     path("django-admin/", admin.site.urls),
 ]

@@ -6,9 +6,7 @@ Approving over the remaining budget needs the Admin role, and the refusal says s
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +19,7 @@ from grants.fiscal_year import FiscalYear
 from grants.models import Application, Decision, Lodge, LodgeBudget, Status
 from grants.money import format_money
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.decisions import decision_record
 from grants.services.mirror import mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
@@ -115,7 +114,6 @@ def application_decide(
                 f"{format_money(max(budget.remaining, ZERO))} remains and "
                 f"{format_money(locked.amount_requested)} was requested."
             )
-        before = {"status": locked.status}
         verb = "approved" if outcome == Status.APPROVED else "rejected"
         explanation = (
             f"{verb.capitalize()} by {actor.get_username()}: {reason} "
@@ -123,38 +121,19 @@ def application_decide(
             f"{format_money(locked.amount_requested)} was requested"
             f"{'; approved over the cap' if outcome == Status.APPROVED and over else ''}.)"
         )
-        decision = Decision.objects.create(
-            application=locked,
-            outcome=outcome,
-            decided_by=actor,
-            decided_by_name=actor.get_username(),
-            kind=kind,
-            reason=reason,
-            cap=budget.cap,
-            used_ninox=budget.used_ninox,
-            pending_portal=budget.pending_portal,
-            remaining=budget.remaining,
-            requested=locked.amount_requested,
-            rules_version=rules.version,
-            explanation=explanation,
-        )
-        locked.status = outcome
-        locked.decided_at = now
-        locked.review_reason = ""
         if outcome == Status.APPROVED:
             locked.lodge = lodge
             locked.fiscal_year = fy_key
-            locked.grant_date = timezone.localdate(now)
-            locked.payment_token = locked.payment_token or secrets.token_urlsafe(32)
-            locked.payment_expires_at = now + timedelta(days=rules.payment_link_days)
-        locked.save()
-        audit_record(
-            actor=actor,
+        decision = decision_record(
+            application=locked,
+            outcome=outcome,
+            budget=budget,
+            rules=rules,
+            explanation=explanation,
             action=f"application.{kind}_{verb}",
-            obj=locked,
-            before=before,
-            after={"status": outcome, "reason": reason},
-            message=explanation,
+            actor=actor,
+            kind=kind,
+            reason=reason,
         )
     application.refresh_from_db()
     return decision

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from grants.budget import Budget, lodge_budget
-from grants.decision import APPROVED, NEEDS_REVIEW, REJECTED, Verdict, decide
+from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.intake import IntakeErrors, validate_application
-from grants.models import Application, Decision, Lodge, LodgeBudget, Status
+from grants.models import Application, Lodge, LodgeBudget, Status
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
-from grants.services.emails import decision_email_enqueue
+from grants.services.decisions import decision_record
 from grants.services.mirror import mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
-AUTO = "auto-decision"
 ZERO = Decimal("0.00")
 
 
@@ -100,57 +97,14 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
         audit_record(
             actor="lodge", action="application.submitted", obj=application, after={"source": source}
         )
-        _apply_verdict(
-            application, verdict, budget, rules.version, rules.payment_link_days, freshness.fresh
+        decision_record(
+            application=application,
+            outcome=verdict.outcome,
+            budget=budget,
+            rules=rules,
+            explanation=verdict.explanation,
+            action=f"application.{verdict.outcome}",
+            reason=verdict.reason,
+            ninox_fresh=freshness.fresh,
         )
-        # Sent by the outbox once this transaction commits.
-        decision_email_enqueue(application)
     return application
-
-
-def _apply_verdict(
-    application: Application,
-    verdict: Verdict,
-    budget: Budget,
-    rules_version: int,
-    link_days: int,
-    ninox_fresh: bool,
-) -> Decision:
-    now = timezone.now()
-    status = {
-        APPROVED: Status.APPROVED,
-        REJECTED: Status.REJECTED,
-        NEEDS_REVIEW: Status.NEEDS_REVIEW,
-    }[verdict.outcome]
-    decision = Decision.objects.create(
-        application=application,
-        outcome=verdict.outcome,
-        decided_by_name=AUTO,
-        kind="auto",
-        reason=verdict.reason,
-        cap=budget.cap,
-        used_ninox=budget.used_ninox,
-        pending_portal=budget.pending_portal,
-        remaining=budget.remaining,
-        requested=application.amount_requested,
-        rules_version=rules_version,
-        ninox_fresh=ninox_fresh,
-        explanation=verdict.explanation,
-    )
-    application.status = status
-    application.decided_at = now
-    application.review_reason = verdict.reason[:200]
-    if status == Status.APPROVED:
-        application.grant_date = timezone.localdate(now)
-        application.payment_token = secrets.token_urlsafe(32)
-        application.payment_expires_at = now + timedelta(days=link_days)
-    application.save()
-    audit_record(
-        actor=AUTO,
-        action=f"application.{verdict.outcome}",
-        obj=application,
-        before={"status": Status.SUBMITTED},
-        after={"status": status, "remaining": str(budget.remaining)},
-        message=verdict.explanation,
-    )
-    return decision

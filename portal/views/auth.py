@@ -20,7 +20,7 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    template_name = "portal/password_reset_form.html"
+    template_name = "portal/password_form.html"
     email_template_name = "emails/password-reset-body.txt"
     html_email_template_name = "emails/password-reset-body.html"
     subject_template_name = "emails/password-reset-subject.txt"
