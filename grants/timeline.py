@@ -31,8 +31,8 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
         )
         for event in events
     ]
-    for extra in _EXTRA_SOURCES:
-        entries.extend(extra(application))
+    for source in _EXTRA_SOURCES:
+        entries.extend(source(application))
     return sorted(entries, key=lambda entry: entry.at)
 
 

@@ -62,7 +62,7 @@ class EmulatedNinox:
         self.emulator.close()
 
 
-def start_emulated_ninox(
+def start_emulated_ninox(  # nosec B107
     schema: Schema | None = None,
     records: Records | None = None,
     seed_demo: bool = False,
@@ -96,7 +96,7 @@ def start_emulated_ninox(
 
 
 @contextmanager
-def emulated_ninox(
+def emulated_ninox(  # nosec B107
     schema: Schema | None = None,
     records: Records | None = None,
     seed_demo: bool = False,
@@ -122,7 +122,7 @@ def emulated_ninox(
 
 
 @contextmanager
-def demo_ninox(
+def demo_ninox(  # nosec B107
     seed: int = 42,
     token: str = "test-token",  # noqa: S107 (a fake key for tests)
     today: date | None = None,

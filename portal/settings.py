@@ -315,7 +315,7 @@ NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, m
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
 NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
 NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
-NINOX_EMULATOR_TOKEN = "dev-token"  # noqa: S105 - the embedded emulator's key, not a secret
+NINOX_EMULATOR_TOKEN = "dev-token"  # noqa: S105 - the embedded emulator's key, not a secret  # nosec B105
 NINOX_API_KEY: str | None = cfg.text(
     "NINOX_API_KEY", NINOX_EMULATOR_TOKEN if NINOX_EMBEDDED else None
 )

@@ -35,7 +35,7 @@ class Emulator:
     [{'id': 'demo', 'name': 'Demo Foundation'}]
     """
 
-    def __init__(
+    def __init__(  # nosec B107
         self,
         path: str = ":memory:",
         token: str | None = "dev-token",  # noqa: S107 (the documented dev key)

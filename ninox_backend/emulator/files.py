@@ -36,7 +36,7 @@ def list_files(store: Store, table: Table, rid: int) -> list[FileInfo]:
     store.get(table, rid)
     with store.lock:
         rows = store.conn.execute(
-            f"SELECT {_COLUMNS} FROM files WHERE tkey=? AND rid=? ORDER BY name",  # noqa: S608
+            f"SELECT {_COLUMNS} FROM files WHERE tkey=? AND rid=? ORDER BY name",  # noqa: S608  # nosec B608
             (table.key, rid),
         ).fetchall()
     return [FileInfo(*row) for row in rows]
@@ -46,7 +46,7 @@ def read_file(store: Store, table: Table, rid: int, name: str) -> tuple[FileInfo
     store.get(table, rid)
     with store.lock:
         row = store.conn.execute(
-            f"SELECT {_COLUMNS}, data FROM files WHERE tkey=? AND rid=? AND name=?",  # noqa: S608
+            f"SELECT {_COLUMNS}, data FROM files WHERE tkey=? AND rid=? AND name=?",  # noqa: S608  # nosec B608
             (table.key, rid, name),
         ).fetchone()
     if row is None:

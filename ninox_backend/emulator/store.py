@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS files(
 """
 
 _ROW_COLUMNS = "id, sequence, created_at, created_by, modified_at, modified_by, data"
-_INSERT = f"INSERT INTO records({_ROW_COLUMNS}, tkey) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT = f"INSERT INTO records({_ROW_COLUMNS}, tkey) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608  # nosec B608
 
 
 @dataclass(slots=True)
@@ -259,7 +259,7 @@ class Store:
     def record(self, table: Table, rid: int) -> Row | None:
         with self.lock:
             row = self.conn.execute(
-                f"SELECT {_ROW_COLUMNS} FROM records WHERE tkey=? AND id=?",  # noqa: S608
+                f"SELECT {_ROW_COLUMNS} FROM records WHERE tkey=? AND id=?",  # noqa: S608  # nosec B608
                 (table.key, rid),
             ).fetchone()
         return _row(row) if row else None
@@ -287,7 +287,7 @@ class Store:
             args.append(f"$.{fld.id}")
             if stored is not None:
                 args.append(_filter_arg(stored))
-        sql = f"SELECT {_ROW_COLUMNS} FROM records WHERE {' AND '.join(where)}"  # noqa: S608
+        sql = f"SELECT {_ROW_COLUMNS} FROM records WHERE {' AND '.join(where)}"  # noqa: S608  # nosec B608
         sql += " ORDER BY " + _order_sql(query, args)
         sql += " LIMIT ? OFFSET ?"
         args += [query.per_page, query.page * query.per_page]
@@ -313,7 +313,7 @@ class Store:
             rows = [
                 _row(r)
                 for r in self.conn.execute(
-                    f"SELECT {_ROW_COLUMNS} FROM records WHERE tkey=? ORDER BY id",  # noqa: S608
+                    f"SELECT {_ROW_COLUMNS} FROM records WHERE tkey=? ORDER BY id",  # noqa: S608  # nosec B608
                     (table.key,),
                 )
             ]

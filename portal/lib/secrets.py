@@ -78,7 +78,7 @@ class RedactingExceptionReporter(ExceptionReporter):
 
     def get_traceback_html(self) -> SafeString:
         # Masking only replaces secret text inside an already-escaped report.
-        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308
+        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308  # nosec B308 B703
 
     def get_traceback_text(self) -> SafeString:
-        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308
+        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308  # nosec B308 B703
