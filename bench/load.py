@@ -48,9 +48,12 @@ def postgres() -> Iterator[str | None]:
     work = Path(tempfile.mkdtemp(prefix="bench-pg-"))
     shutil.chown(work, "postgres")
     port = free_port()
-    run = lambda cmd: subprocess.run(
-        ["su", "postgres", "-s", "/bin/sh", "-c", cmd], check=True, capture_output=True
-    )  # noqa: E731
+
+    def run(cmd: str) -> None:
+        subprocess.run(
+            ["su", "postgres", "-s", "/bin/sh", "-c", cmd], check=True, capture_output=True
+        )
+
     run(f"{pgbin}/initdb -D {work}/data -A trust -U postgres")
     run(
         f"{pgbin}/pg_ctl -D {work}/data -o '-p {port} -k {work} -c listen_addresses=127.0.0.1 "

@@ -13,7 +13,7 @@ import time
 import stripe
 from django.conf import settings
 
-DEV_SECRET_FILE = "dev-webhook-secret"  # noqa: S105 - a file name, not a secret
+DEV_SECRET_FILE = "dev-webhook-secret"  # noqa: S105 - a file name, not a secret  # nosec B105
 
 
 def dev_webhook_secret() -> str:
