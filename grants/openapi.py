@@ -17,7 +17,7 @@ APPLICATION_IN: dict[str, Any] = {
         "purpose", "amount_raised", "amount_requested", "event_date",
     ],
     "properties": {
-        "lodge_number": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 99999}, {"type": "string", "pattern": "^[0-9]{1,5}$"}]},
+        "lodge_number": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 99999}, {"type": "string", "pattern": "^[1-9][0-9]{0,4}$"}]},
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 200},
         "contact_email": {"type": "string", "format": "email", "maxLength": 254},
         "charity_name": {"type": "string", "minLength": 1, "maxLength": 200},
