@@ -198,7 +198,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "grants-payments-expire": {"task": "grants.tasks.payments_expire_task", "schedule": 900.0},
     # Hourly; the task sends only at the rules' digest hour (local), once a day.
     "grants-digest": {"task": "grants.tasks.digest_task", "schedule": crontab(minute=0)},
+    "ninox-schema-check": {
+        "task": "grants.health_tasks.ninox_schema_check_task",
+        "schedule": 3600.0,
+    },
+    "report-exports-purge": {
+        "task": "grants.reports.tasks.report_exports_purge_task",
+        "schedule": 3600.0,
+    },
 }
+# Task modules outside an app's tasks.py, so the worker registers them too.
+CELERY_IMPORTS = ("grants.health_tasks", "grants.reports.tasks")
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
 # --- Authentication, sessions, two-factor --------------------------------------

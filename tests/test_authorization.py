@@ -24,6 +24,10 @@ PUBLIC = (200, 200, 200, 200, 200)
 POST_ONLY_SIGNED_IN = (302, 405, 405, 405, 405)
 REVIEWERS = (302, 403, 200, 403, 200)  # the Reviewer role (and Admin)
 STAFF_NOT_FOUND = (302, 403, 404, 404, 404)  # any role may look; this object does not exist
+FINANCE = (302, 403, 403, 200, 200)  # the Finance role (and Admin)
+FINANCE_NOT_FOUND = (302, 403, 403, 404, 404)
+ADMINS = (302, 403, 403, 403, 200)
+EXPORT_ID = {"uuid": "00000000-0000-4000-8000-000000000000"}
 
 EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "home": (STAFF_ONLY, {}),
@@ -58,6 +62,12 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:decide": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
     "grants:lodges": (STAFF_ONLY, {}),
     "grants:lodge": (STAFF_NOT_FOUND, {"number": 99999}),
+    # Finance reports.
+    "reports:summary": (FINANCE, {}),
+    "reports:ledger": (FINANCE, {}),
+    "reports:reconciliation": (FINANCE, {}),
+    "reports:export": (FINANCE_NOT_FOUND, EXPORT_ID),
+    "reports:export_download": (FINANCE_NOT_FOUND, EXPORT_ID),
 }
 
 # The Django admin is for superusers only and guards itself; checked as a block below.

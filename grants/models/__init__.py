@@ -12,6 +12,7 @@ from grants.models.applications import (
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge, NinoxGrant
 from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
+from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "ReferenceCounter",
+    "ReportExport",
     "Status",
     "WebhookEvent",
     "money_field",

@@ -1,0 +1,35 @@
+"""Periodic checks the health page reads: the Ninox mapping against the live schema."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from ninox_backend import connection
+from ninox_backend.exceptions import NinoxError
+from portal.health import record_check
+
+SCHEMA_CHECK = "ninox_schema"
+
+
+def ninox_schema_check() -> str:
+    """What ``manage.py ninox_check`` says, stored as the ``ninox_schema`` service check."""
+    mapping = connection.mapping()
+    try:
+        schema = connection.database().schema(refresh=True)
+    except NinoxError as exc:
+        detail = f"could not read the schema: {type(exc).__name__}: {exc}"
+        record_check(SCHEMA_CHECK, ok=False, detail=detail)
+        return detail
+    problems = mapping.check(schema)
+    if problems:
+        detail = f"{len(problems)} problem(s): " + "; ".join(str(p) for p in problems)
+        record_check(SCHEMA_CHECK, ok=False, detail=detail)
+        return detail
+    record_check(SCHEMA_CHECK, ok=True, detail="the mapping matches the live schema")
+    return "ok"
+
+
+@shared_task
+def ninox_schema_check_task() -> str:
+    """Compare NINOX_SCHEMA with the live schema (one call; beat runs it hourly)."""
+    return ninox_schema_check()

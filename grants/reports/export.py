@@ -1,0 +1,148 @@
+"""Writing a report as CSV (streamed, UTF-8 with a BOM) or XLSX (openpyxl, write-only).
+
+Both write row by row from ``report.rows()``: memory stays flat whatever the size.
+CSV amounts are plain decimals (``1250.00``) so spreadsheets read them as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from grants.reports.table import DATE, DATETIME, MONEY, Column, Report
+
+BOM = "\ufeff"
+MONEY_FORMAT = '"$"#,##0.00;-"$"#,##0.00'
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE}
+
+Progress = Callable[[int], None]
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back (for streaming csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_value(value: Any, column: Column) -> Any:
+    if value is None:
+        return ""
+    if column.kind == MONEY and isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if column.kind == DATETIME and isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def csv_lines(report: Report, *, progress: Progress | None = None) -> Iterator[str]:
+    """The CSV text, one line at a time, starting with the BOM and the header."""
+    writer = csv.writer(_Echo())
+    columns = report.columns
+    yield BOM + writer.writerow([column.name for column in columns])
+    for count, row in enumerate(report.rows(), start=1):
+        yield writer.writerow([_csv_value(v, c) for v, c in zip(row, columns, strict=True)])
+        if progress and count % 1000 == 0:
+            progress(count)
+
+
+def write_csv(report: Report, target: IO[str], *, progress: Progress | None = None) -> None:
+    for line in csv_lines(report, progress=progress):
+        target.write(line)
+
+
+def _cell(sheet: Any, value: Any, column: Column, *, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if column.kind == MONEY:
+        cell.number_format = MONEY_FORMAT
+    elif column.kind == DATE:
+        cell.number_format = DATE_FORMAT
+    elif column.kind == DATETIME:
+        cell.number_format = DATETIME_FORMAT
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_xlsx(
+    report: Report,
+    target: str | Path | IO[bytes],
+    *,
+    subtitle: str = "",
+    progress: Progress | None = None,
+) -> int:
+    """Write the workbook; returns the number of data rows. A totals row ends the sheet."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=report.title[:31])
+    columns = report.columns
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(
+            column.width, len(column.name) + 2
+        )
+    sheet.append([_cell(sheet, column.name, column, bold=True) for column in columns])
+    totals: list[Decimal | int] = [0 for _ in columns]
+    styled = [column.kind in (MONEY, DATE, DATETIME) for column in columns]
+    count = 0
+    for count, row in enumerate(report.rows(), start=1):
+        # Only amounts and dates need a styled cell; plain values are written as they are.
+        sheet.append(
+            [
+                _cell(sheet, value, column) if styled[i] and value is not None else value
+                for i, (value, column) in enumerate(zip(row, columns, strict=True))
+            ]
+        )
+        for index, column in enumerate(columns):
+            if column.total and row[index] is not None:
+                totals[index] += row[index]
+        if progress and count % 1000 == 0:
+            progress(count)
+    sheet.append(_totals_row(sheet, columns, totals))
+    if subtitle:
+        sheet.append([])
+        sheet.append([subtitle])
+    workbook.save(target)
+    return count
+
+
+def _totals_row(sheet: Any, columns: Iterable[Column], totals: list[Decimal | int]) -> list[Any]:
+    cells = []
+    for index, column in enumerate(columns):
+        if index == 0:
+            cells.append(_cell(sheet, "Total", column, bold=True))
+        elif column.total:
+            value = totals[index]
+            if column.kind == MONEY:
+                value = Decimal(value).quantize(Decimal("0.01"))
+            cells.append(_cell(sheet, value, column, bold=True))
+        else:
+            cells.append(WriteOnlyCell(sheet, value=None))
+    return cells
+
+
+def file_name(report: Report, fy_label: str, extension: str) -> str:
+    return f"{report.slug}-{fy_label.replace(' ', '-')}.{extension}"
+
+
+__all__ = [
+    "CONTENT_TYPES",
+    "csv_lines",
+    "file_name",
+    "write_csv",
+    "write_xlsx",
+]

@@ -1,0 +1,276 @@
+"""The grant ledger: one row per portal application and per grant entered in Ninox by hand.
+
+An application's row carries what Ninox and Stripe know about it (matched by reference),
+so a grant the portal wrote back to Ninox appears once, on its application's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import DateField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from grants.models import RESERVING, Application, Decision, NinoxGrant, Payment, Status
+from grants.reports.filters import ReportFilters
+from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, TEXT, Column
+
+ZERO = Decimal("0.00")
+CHUNK = 2000  # rows fetched per database round trip while streaming
+
+COLUMNS = (
+    Column("Reference", TEXT, 16),
+    Column("Fiscal year", TEXT, 11),
+    Column("Lodge number", NUMBER, 8),
+    Column("Lodge", TEXT, 28),
+    Column("District", TEXT, 12),
+    Column("Charity", TEXT, 24),
+    Column("Purpose", TEXT, 30),
+    Column("Submitted", DATE, 11),
+    Column("Grant date", DATE, 11),
+    Column("Decision", TEXT, 12),
+    Column("Decided by", TEXT, 14),
+    Column("Requested", MONEY, 12, total=True),
+    Column("Approved", MONEY, 12, total=True),
+    Column("Lodge share", MONEY, 12, total=True),
+    Column("Foundation match", MONEY, 12, total=True),
+    Column("Status", TEXT, 12),
+    Column("Stripe session", TEXT, 24),
+    Column("Stripe payment intent", TEXT, 24),
+    Column("Paid at", DATETIME, 17),
+    Column("Amount paid", MONEY, 12, total=True),
+    Column("Ninox record", NUMBER, 9),
+    Column("Write-back", TEXT, 16),
+    Column("Source", TEXT, 8),
+)
+INDEX = {column.name: i for i, column in enumerate(COLUMNS)}
+
+NINOX_STATUS = {"Approved": "approved", "Paid": "paid", "Cancelled": "cancelled"}
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """The figures of one row that the summary and the chart add up."""
+
+    lodge_id: int | None
+    lodge_number: int | None
+    lodge_name: str
+    district: str
+    status: str
+    approved: Decimal  # the match approved (0 unless approved or paid; Ninox: not cancelled)
+    paid: Decimal  # the match paid out (the approved match once the lodge's share is paid)
+    grant_date: date | None
+    paid_on: date | None
+
+
+def _local_date(moment: datetime | None) -> date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _local_naive(moment: datetime | None) -> datetime | None:
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+class Ledger:
+    slug = "ledger"
+    title = "Grant ledger"
+    columns: tuple[Column, ...] = COLUMNS
+
+    def __init__(self, filters: ReportFilters) -> None:
+        self.filters = filters
+        self.fy_label = filters.fy.label
+
+    # --- queries ---------------------------------------------------------------
+    def applications(self) -> QuerySet[Application]:
+        f = self.filters
+        latest = Decision.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id")
+        paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
+        paid = paid.order_by("-paid_at", "-id")
+        in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
+        rows = (
+            Application.objects.filter(fiscal_year=f.fy.key)
+            .select_related("lodge")
+            .annotate(
+                decision_outcome=Subquery(latest.values("outcome")[:1]),
+                decision_by=Subquery(latest.values("decided_by_name")[:1]),
+                stripe_session=Subquery(paid.values("stripe_session_id")[:1]),
+                stripe_intent=Subquery(paid.values("stripe_payment_intent_id")[:1]),
+                stripe_amount=Subquery(paid.values("amount")[:1]),
+                stripe_paid_at=Subquery(paid.values("paid_at")[:1]),
+                ninox_match=Subquery(in_ninox.values("ninox_id")[:1]),
+                row_date=Coalesce(
+                    "grant_date", TruncDate("submitted_at"), output_field=DateField()
+                ),
+            )
+        )
+        if f.district:
+            rows = rows.filter(lodge__district=f.district)
+        if f.status:
+            rows = rows.filter(status=f.status)
+        if f.date_from:
+            rows = rows.filter(row_date__gte=f.date_from)
+        if f.date_to:
+            rows = rows.filter(row_date__lte=f.date_to)
+        return rows.order_by("reference")
+
+    def ninox_only(self) -> QuerySet[NinoxGrant]:
+        """Grants in Ninox that no portal application stands for (entered by hand)."""
+        f = self.filters
+        portal = Application.objects.values("reference")
+        rows = (
+            NinoxGrant.objects.filter(fiscal_year=f.fy.key)
+            .exclude(reference__in=portal)
+            .select_related("lodge")
+        )
+        if f.district:
+            rows = rows.filter(lodge__district=f.district)
+        if f.status:
+            ninox_names = [name for name, code in NINOX_STATUS.items() if code == f.status]
+            rows = rows.filter(status__in=ninox_names) if ninox_names else rows.none()
+        if f.date_from:
+            rows = rows.filter(grant_date__gte=f.date_from)
+        if f.date_to:
+            rows = rows.filter(grant_date__lte=f.date_to)
+        return rows.order_by("grant_date", "ninox_id")
+
+    def count(self) -> int:
+        return self.applications().count() + self.ninox_only().count()
+
+    # --- rows --------------------------------------------------------------------
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        for application in self.applications().iterator(chunk_size=CHUNK):
+            yield self.application_row(application)
+        for grant in self.ninox_only().iterator(chunk_size=CHUNK):
+            yield self.ninox_row(grant)
+
+    def figures(self) -> Iterator[LedgerRow]:
+        """The rows' figures only (for the summary and the chart), streamed the same way."""
+        fields = (
+            "lodge_id",
+            "lodge__number",
+            "lodge__name",
+            "lodge__district",
+            "status",
+            "amount_requested",
+            "grant_date",
+            "paid_at",
+        )
+        for values in self.applications().values_list(*fields).iterator(chunk_size=CHUNK):
+            lodge_id, number, name, district, status, amount, grant_date, paid_at = values
+            approved = amount if status in RESERVING else ZERO
+            yield LedgerRow(
+                lodge_id=lodge_id,
+                lodge_number=number,
+                lodge_name=name or "",
+                district=district or "",
+                status=status,
+                approved=approved,
+                paid=amount if status == Status.PAID else ZERO,
+                grant_date=grant_date,
+                paid_on=_local_date(paid_at) if status == Status.PAID else None,
+            )
+        fields = (
+            "lodge_id",
+            "lodge__number",
+            "lodge__name",
+            "lodge__district",
+            "status",
+            "amount",
+            "grant_date",
+            "paid_at",
+        )
+        for values in self.ninox_only().values_list(*fields).iterator(chunk_size=CHUNK):
+            lodge_id, number, name, district, status, amount, grant_date, paid_at = values
+            counts = status != NinoxGrant.CANCELLED
+            is_paid = counts and status == "Paid"
+            yield LedgerRow(
+                lodge_id=lodge_id,
+                lodge_number=number,
+                lodge_name=name or "",
+                district=district or "",
+                status=NINOX_STATUS.get(status, status.lower()),
+                approved=amount if counts else ZERO,
+                paid=amount if is_paid else ZERO,
+                grant_date=grant_date,
+                paid_on=(_local_date(paid_at) or grant_date) if is_paid else None,
+            )
+
+    def application_row(self, a: Any) -> tuple[Any, ...]:
+        lodge = a.lodge
+        approved = a.amount_requested if a.status in RESERVING else ZERO
+        ninox_id = a.ninox_record_id or a.ninox_match
+        return (
+            a.reference,
+            self.fy_label,
+            a.lodge_number,
+            lodge.name if lodge else "",
+            lodge.district if lodge else "",
+            a.charity_name,
+            a.purpose,
+            _local_date(a.submitted_at),
+            a.grant_date,
+            Decision.Outcome(a.decision_outcome).label if a.decision_outcome else "",
+            a.decision_by or "",
+            a.amount_requested,
+            approved,
+            a.amount_raised,
+            approved,
+            Status(a.status).label,
+            a.stripe_session or "",
+            a.stripe_intent or "",
+            _local_naive(a.stripe_paid_at or a.paid_at),
+            a.stripe_amount if a.stripe_amount is not None else ZERO,
+            ninox_id,
+            _write_back_state(a, ninox_id),
+            "portal",
+        )
+
+    def ninox_row(self, g: NinoxGrant) -> tuple[Any, ...]:
+        lodge = g.lodge
+        counts = g.status != NinoxGrant.CANCELLED
+        approved = g.amount if counts else ZERO
+        return (
+            g.reference,
+            self.fy_label,
+            lodge.number if lodge else None,
+            lodge.name if lodge else "",
+            lodge.district if lodge else "",
+            g.charity,
+            g.purpose,
+            None,
+            g.grant_date,
+            "",
+            "",
+            ZERO,
+            approved,
+            ZERO,
+            approved,
+            g.status,
+            "",
+            "",
+            _local_naive(g.paid_at),
+            ZERO,
+            g.ninox_id,
+            "entered in Ninox",
+            "ninox",
+        )
+
+
+def _write_back_state(application: Any, ninox_id: int | None) -> str:
+    if application.written_back_at:
+        return "written"
+    if ninox_id:
+        return "in Ninox"
+    if application.status == Status.PAID:
+        return "pending"
+    return ""
+
+
+def time_zone_note() -> str:
+    return f"Times are local ({settings.TIME_ZONE})."

@@ -1,0 +1,323 @@
+"""Payment reconciliation: Stripe payments vs portal applications vs Ninox grants.
+
+Each mismatch is its own row saying what differs. Grants entered in Ninox by hand (no
+reference) are not mismatches: they never went through the portal or Stripe; nor are
+grants dated before the portal's first application (history from before it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from grants.models import Application, NinoxGrant, Payment, Status
+from grants.money import format_money
+from grants.reports.filters import ReportFilters
+from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column
+
+COLUMNS = (
+    Column("Mismatch", TEXT, 30),
+    Column("Reference", TEXT, 16),
+    Column("Lodge number", NUMBER, 8),
+    Column("Stripe session", TEXT, 24),
+    Column("Stripe paid at", DATETIME, 17),
+    Column("Stripe amount", MONEY, 12),
+    Column("Portal status", TEXT, 12),
+    Column("Lodge share", MONEY, 12),
+    Column("Portal match", MONEY, 12),
+    Column("Ninox record", NUMBER, 9),
+    Column("Ninox status", TEXT, 11),
+    Column("Ninox amount", MONEY, 12),
+    Column("What differs", TEXT, 60),
+)
+
+# Mismatch kinds: the code (tests, filters) and the label in the first column.
+PAID_NOT_IN_NINOX = "Paid in Stripe, not in Ninox"
+STRIPE_AMOUNT_DIFFERS = "Stripe amount differs from the lodge share"
+STRIPE_PAID_PORTAL_NOT = "Paid in Stripe, not paid in the portal"
+PAYMENT_WITHOUT_APPLICATION = "Stripe payment for no application"
+PORTAL_PAID_WITHOUT_PAYMENT = "Paid in the portal without a Stripe payment"
+NINOX_WITHOUT_PAYMENT = "In Ninox without a payment"
+NINOX_UNKNOWN_REFERENCE = "In Ninox, unknown to the portal"
+NINOX_AMOUNT_DIFFERS = "Ninox amount differs from the portal"
+NINOX_STATUS_DIFFERS = "Ninox status differs from the portal"
+KINDS = (
+    PAID_NOT_IN_NINOX,
+    STRIPE_AMOUNT_DIFFERS,
+    STRIPE_PAID_PORTAL_NOT,
+    PAYMENT_WITHOUT_APPLICATION,
+    PORTAL_PAID_WITHOUT_PAYMENT,
+    NINOX_WITHOUT_PAYMENT,
+    NINOX_UNKNOWN_REFERENCE,
+    NINOX_AMOUNT_DIFFERS,
+    NINOX_STATUS_DIFFERS,
+)
+# The Ninox status that matches each portal status (others: no expectation).
+EXPECTED_NINOX_STATUS = {
+    Status.PAID: "Paid",
+    Status.CANCELLED: NinoxGrant.CANCELLED,
+    Status.EXPIRED: NinoxGrant.CANCELLED,
+}
+
+
+def _money(amount: Decimal | None) -> str:
+    return format_money(amount) if amount is not None else "none"
+
+
+class Reconciliation:
+    slug = "reconciliation"
+    title = "Payment reconciliation"
+    columns: tuple[Column, ...] = COLUMNS
+
+    def __init__(self, filters: ReportFilters) -> None:
+        self.filters = filters
+
+    # --- queries ---------------------------------------------------------------
+    def _scope_applications(self, rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
+        f = self.filters
+        rows = rows.filter(**{f"{prefix}fiscal_year": f.fy.key})
+        if f.district:
+            rows = rows.filter(**{f"{prefix}lodge__district": f.district})
+        if f.status:
+            rows = rows.filter(**{f"{prefix}status": f.status})
+        return rows
+
+    def _day_bounds(self) -> tuple[datetime | None, datetime | None]:
+        f = self.filters
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(f.date_from, time.min, zone) if f.date_from else None
+        end = datetime.combine(f.date_to + timedelta(days=1), time.min, zone) if f.date_to else None
+        return start, end
+
+    def payments(self) -> QuerySet[Payment]:
+        """Paid Stripe payments for applications in scope, with the Ninox grant's figures."""
+        ninox = NinoxGrant.objects.filter(reference=OuterRef("application__reference"))
+        ninox = ninox.order_by("ninox_id")
+        rows = self._scope_applications(
+            Payment.objects.filter(status=Payment.Status.PAID, application__isnull=False),
+            "application__",
+        )
+        start, end = self._day_bounds()
+        if start:
+            rows = rows.filter(paid_at__gte=start)
+        if end:
+            rows = rows.filter(paid_at__lt=end)
+        return (
+            rows.select_related("application")
+            .annotate(
+                ninox_id=Subquery(ninox.values("ninox_id")[:1]),
+                ninox_status=Subquery(ninox.values("status")[:1]),
+                ninox_amount=Subquery(ninox.values("amount")[:1]),
+            )
+            .order_by("application__reference", "id")
+        )
+
+    def orphan_payments(self) -> QuerySet[Payment]:
+        """Money Stripe took for no application (the webhook flagged it); by paid date."""
+        rows = Payment.objects.filter(status=Payment.Status.PAID, application__isnull=True)
+        fy = self.filters.fy
+        zone = timezone.get_current_timezone()
+        start, end = self._day_bounds()
+        start = max(start or datetime.min.replace(tzinfo=zone), _midnight(fy.start))
+        end = min(end or datetime.max.replace(tzinfo=zone), _midnight(fy.end + timedelta(days=1)))
+        if self.filters.district or self.filters.status:
+            return rows.none()  # no application, so no district or status to match
+        return rows.filter(paid_at__gte=start, paid_at__lt=end).order_by("paid_at", "id")
+
+    def paid_without_payment(self) -> QuerySet[Application]:
+        paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
+        ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
+        rows = self._scope_applications(Application.objects.filter(status=Status.PAID))
+        rows = self._date_scope(rows)
+        return (
+            rows.filter(~Exists(paid))
+            .annotate(
+                ninox_id=Subquery(ninox.values("ninox_id")[:1]),
+                ninox_status=Subquery(ninox.values("status")[:1]),
+                ninox_amount=Subquery(ninox.values("amount")[:1]),
+            )
+            .order_by("reference")
+        )
+
+    def _date_scope(self, rows: QuerySet[Application]) -> QuerySet[Application]:
+        f = self.filters
+        if f.date_from:
+            rows = rows.filter(grant_date__gte=f.date_from)
+        if f.date_to:
+            rows = rows.filter(grant_date__lte=f.date_to)
+        return rows
+
+    def ninox_grants(self) -> QuerySet[NinoxGrant]:
+        """Ninox grants carrying a reference, with the portal's application and payment."""
+        f = self.filters
+        app = Application.objects.filter(reference=OuterRef("reference"))
+        paid = Payment.objects.filter(
+            application__reference=OuterRef("reference"), status=Payment.Status.PAID
+        )
+        rows = NinoxGrant.objects.filter(fiscal_year=f.fy.key).exclude(reference="")
+        first = Application.objects.aggregate(first=Min("submitted_at"))["first"]
+        if first is None:
+            return rows.none()  # no application yet: every grant in Ninox is history
+        rows = rows.filter(grant_date__gte=timezone.localtime(first).date())
+        if f.district:
+            rows = rows.filter(lodge__district=f.district)
+        if f.date_from:
+            rows = rows.filter(grant_date__gte=f.date_from)
+        if f.date_to:
+            rows = rows.filter(grant_date__lte=f.date_to)
+        rows = rows.annotate(
+            app_status=Subquery(app.values("status")[:1]),
+            app_match=Subquery(app.values("amount_requested")[:1]),
+            app_share=Subquery(app.values("amount_raised")[:1]),
+            has_payment=Exists(paid),
+        )
+        if f.status:
+            rows = rows.filter(app_status=f.status)
+        return rows.select_related("lodge").order_by("reference", "ninox_id")
+
+    def count(self) -> int:
+        """Rows found; a full pass (mismatches are found in Python, the sets are small)."""
+        return sum(1 for _ in self.rows())
+
+    # --- rows --------------------------------------------------------------------
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        for p in self.payments().iterator(chunk_size=2000):
+            yield from self._payment_rows(p)
+        for p in self.orphan_payments().iterator(chunk_size=2000):
+            yield self._row(
+                PAYMENT_WITHOUT_APPLICATION,
+                payment=p,
+                detail=f"Stripe took {_money(p.amount)} for no application"
+                + (f": {p.flag_reason}" if p.flag_reason else "."),
+            )
+        a: Any
+        for a in self.paid_without_payment().iterator(chunk_size=2000):
+            yield self._row(
+                PORTAL_PAID_WITHOUT_PAYMENT,
+                application=a,
+                ninox=(a.ninox_id, a.ninox_status, a.ninox_amount),
+                detail="The portal says paid, but Stripe has no paid payment for it.",
+            )
+        for g in self.ninox_grants().iterator(chunk_size=2000):
+            yield from self._ninox_rows(g)
+
+    def _payment_rows(self, p: Any) -> Iterator[tuple[Any, ...]]:
+        a = p.application
+        ninox = (p.ninox_id, p.ninox_status, p.ninox_amount)
+        if p.amount != a.amount_raised:
+            yield self._row(
+                STRIPE_AMOUNT_DIFFERS,
+                payment=p,
+                application=a,
+                ninox=ninox,
+                detail=f"Stripe took {_money(p.amount)}; the lodge share is {_money(a.amount_raised)}.",
+            )
+        if a.status != Status.PAID:
+            yield self._row(
+                STRIPE_PAID_PORTAL_NOT,
+                payment=p,
+                application=a,
+                ninox=ninox,
+                detail=f"Stripe says paid; the portal says {Status(a.status).label.lower()}.",
+            )
+        if p.ninox_id is None:
+            yield self._row(
+                PAID_NOT_IN_NINOX,
+                payment=p,
+                application=a,
+                ninox=ninox,
+                detail="Stripe says paid; Ninox has no grant with this reference.",
+            )
+
+    def _ninox_rows(self, g: Any) -> Iterator[tuple[Any, ...]]:
+        ninox = (g.ninox_id, g.status, g.amount)
+        lodge_number = g.lodge.number if g.lodge else None
+        if g.app_status is None:
+            yield self._row(
+                NINOX_UNKNOWN_REFERENCE,
+                reference=g.reference,
+                lodge_number=lodge_number,
+                ninox=ninox,
+                detail=f"Ninox has {g.reference}; the portal has no application with it.",
+            )
+            return
+        portal = (g.app_status, g.app_share, g.app_match)
+        if g.status != NinoxGrant.CANCELLED and not g.has_payment:
+            yield self._row(
+                NINOX_WITHOUT_PAYMENT,
+                reference=g.reference,
+                lodge_number=lodge_number,
+                portal=portal,
+                ninox=ninox,
+                detail=f"Ninox has the grant ({g.status or 'no status'}); Stripe has no paid payment.",
+            )
+        if g.amount != g.app_match:
+            yield self._row(
+                NINOX_AMOUNT_DIFFERS,
+                reference=g.reference,
+                lodge_number=lodge_number,
+                portal=portal,
+                ninox=ninox,
+                detail=f"Ninox says {_money(g.amount)}; the portal's match is {_money(g.app_match)}.",
+            )
+        expected = EXPECTED_NINOX_STATUS.get(g.app_status)
+        if expected is not None and g.status != expected:
+            yield self._row(
+                NINOX_STATUS_DIFFERS,
+                reference=g.reference,
+                lodge_number=lodge_number,
+                portal=portal,
+                ninox=ninox,
+                detail=f"Ninox says {g.status or 'nothing'}; the portal says "
+                f"{Status(g.app_status).label.lower()}.",
+            )
+
+    def _row(
+        self,
+        kind: str,
+        *,
+        detail: str,
+        payment: Any = None,
+        application: Any = None,
+        reference: str = "",
+        lodge_number: int | None = None,
+        portal: tuple[Any, Any, Any] | None = None,
+        ninox: tuple[Any, Any, Any] = (None, "", None),
+    ) -> tuple[Any, ...]:
+        if application is not None:
+            reference = application.reference
+            lodge_number = application.lodge_number
+            portal = (application.status, application.amount_raised, application.amount_requested)
+        status, share, match = portal or ("", None, None)
+        paid_at = (
+            timezone.localtime(payment.paid_at).replace(tzinfo=None)
+            if payment and payment.paid_at
+            else None
+        )
+        return (
+            kind,
+            reference,
+            lodge_number,
+            payment.stripe_session_id if payment else "",
+            paid_at,
+            payment.amount if payment else None,
+            Status(status).label if status else "",
+            share,
+            match,
+            ninox[0],
+            ninox[1] or "",
+            ninox[2],
+            detail,
+        )
+
+
+def _midnight(day: Any) -> datetime:
+    return datetime.combine(day, time.min, timezone.get_current_timezone())
+
+
+__all__ = ["KINDS", "Reconciliation"]

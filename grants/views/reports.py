@@ -1,0 +1,204 @@
+"""Finance reports: filtered previews, CSV and XLSX downloads, background exports."""
+
+from __future__ import annotations
+
+import tempfile
+from itertools import islice
+from typing import Any, cast
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from grants.dashboard import fiscal_year_choices
+from grants.models import Lodge, ReportExport, Status
+from grants.money import format_money
+from grants.reports import permissions  # noqa: F401 - registers the Reports navigation entry
+from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
+from grants.reports.export import CONTENT_TYPES, csv_lines, file_name, write_xlsx
+from grants.reports.exports import (
+    FORMATS,
+    REPORT_INLINE_MAX_ROWS,
+    build_report,
+    export_path,
+    report_export_start,
+)
+from grants.reports.filters import ReportFilters
+from grants.reports.summary import Summary
+from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, Report
+from portal.lib.http import HtmxHttpRequest
+from portal.lib.views import require
+
+PREVIEW_ROWS = 200
+PAGES = (
+    ("summary", "FY summary per lodge", "reports:summary"),
+    ("ledger", "Grant ledger", "reports:ledger"),
+    ("reconciliation", "Payment reconciliation", "reports:reconciliation"),
+)
+
+
+def _cell(value: Any, kind: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {"text": "", "num": kind in (MONEY, NUMBER)}
+    if kind == MONEY:
+        return {"text": format_money(value), "num": True}
+    if kind == DATE:
+        return {"text": value.isoformat(), "num": False}
+    if kind == DATETIME:
+        return {"text": value.strftime("%Y-%m-%d %H:%M"), "num": False}
+    return {"text": str(value), "num": kind == NUMBER}
+
+
+def _preview(report: Report) -> list[list[dict[str, Any]]]:
+    kinds = [column.kind for column in report.columns]
+    return [
+        [_cell(value, kind) for value, kind in zip(row, kinds, strict=True)]
+        for row in islice(report.rows(), PREVIEW_ROWS)
+    ]
+
+
+def _districts() -> QuerySet[Lodge, str]:
+    return (
+        Lodge.objects.exclude(district="")
+        .values_list("district", flat=True)
+        .distinct()
+        .order_by("district")
+    )
+
+
+def _as_response(response: StreamingHttpResponse) -> HttpResponse:
+    # Streamed replies are not HttpResponse subclasses; the views' type (and ``require``) say so.
+    return cast(HttpResponse, response)
+
+
+def _download(report: Report, fmt: str, filters: ReportFilters) -> HttpResponse:
+    name = file_name(report, filters.fy.label, fmt)
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_lines(report), content_type=CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _as_response(response)
+    # Write-only openpyxl streams rows to disk; the zipped file is sent from a temp file.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    write_xlsx(report, spool)
+    spool.seek(0)
+    return _as_response(
+        FileResponse(spool, as_attachment=True, filename=name, content_type=CONTENT_TYPES["xlsx"])
+    )
+
+
+def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    filters = ReportFilters.from_query(request.GET)
+    fmt = request.GET.get("format", "")
+    report = build_report(slug, filters)
+    template = f"grants/reports/{slug}.html"
+    context: dict[str, Any] = {
+        "title": report.title,
+        "slug": slug,
+        "pages": PAGES,
+        "filters": filters,
+        "errors": filters.errors,
+        "fy_choices": fiscal_year_choices(filters.fy),
+        "statuses": Status.choices,
+        "districts": _districts(),
+        "query": filters.as_query().urlencode(),
+        "inline_max": REPORT_INLINE_MAX_ROWS,
+    }
+    if fmt and fmt not in FORMATS:
+        filters.errors["format"] = ["Format: choose csv or xlsx."]
+    if not filters.errors and fmt in FORMATS:
+        total = report.count()
+        if total > REPORT_INLINE_MAX_ROWS:
+            export = report_export_start(
+                user=request.user, report=slug, fmt=fmt, filters=filters, rows_total=total
+            )
+            return redirect("reports:export", uuid=export.uuid)
+        return _download(report, fmt, filters)
+    partial = request.htmx and request.htmx.target == "results"
+    if filters.errors:
+        return render(
+            request,
+            template + ("#results" if partial else ""),
+            context,
+            status=422 if request.htmx else 200,
+        )
+    context.update(
+        {
+            "columns": report.columns,
+            "rows": _preview(report),
+            "total": report.count(),
+            "preview_rows": PREVIEW_ROWS,
+            "description": filters.describe(),
+        }
+    )
+    if isinstance(report, Summary):
+        context["monthly_chart"] = column_chart(
+            monthly_bars(report.totals, filters.fy),
+            chart_id="chart-months",
+            title=f"Approved and paid per month, {filters.fy.label}",
+        )
+        context["months"] = monthly_bars(report.totals, filters.fy)
+        context["district_chart"] = bar_chart(
+            district_bars(report.totals),
+            chart_id="chart-districts",
+            title=f"Approved and paid by district, {filters.fy.label}",
+        )
+        context["districts_figures"] = district_bars(report.totals)
+    return render(request, template + ("#results" if partial else ""), context)
+
+
+@require_GET
+@require("grants.reports.view")
+def summary(request: HtmxHttpRequest) -> HttpResponse:
+    return _report_page(request, "summary")
+
+
+@require_GET
+@require("grants.reports.view")
+def ledger(request: HtmxHttpRequest) -> HttpResponse:
+    return _report_page(request, "ledger")
+
+
+@require_GET
+@require("grants.reports.view")
+def reconciliation(request: HtmxHttpRequest) -> HttpResponse:
+    return _report_page(request, "reconciliation")
+
+
+def _own_export(request: HtmxHttpRequest, uuid: UUID) -> ReportExport:
+    """The export, if the user asked for it; anyone else gets a 404 (not even its existence)."""
+    export = ReportExport.objects.filter(
+        uuid=uuid, user_id=int(request.user.pk or 0), expires_at__gt=timezone.now()
+    ).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export
+
+
+@require_GET
+@require("grants.reports.view")
+def export_status(request: HtmxHttpRequest, uuid: UUID) -> HttpResponse:
+    export = _own_export(request, uuid)
+    template = (
+        "grants/reports/export.html#progress" if request.htmx else "grants/reports/export.html"
+    )
+    return render(request, template, {"title": "Report export", "export": export})
+
+
+@require_GET
+@require("grants.reports.view")
+def export_download(request: HtmxHttpRequest, uuid: UUID) -> HttpResponse:
+    export = _own_export(request, uuid)
+    path = export_path(export)
+    if export.status != ReportExport.Status.DONE or not path.exists():
+        return redirect("reports:export", uuid=export.uuid)
+    return _as_response(
+        FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=export.file_name,
+            content_type=CONTENT_TYPES[export.format],
+        )
+    )
