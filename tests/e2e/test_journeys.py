@@ -1,0 +1,198 @@
+"""The portal's story as its users live it, in a real browser against a real server and worker."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DemoLodge, Portal, sign_in
+
+POLL_SECONDS = 20
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def fill_application(
+    page: Any, lodge: DemoLodge, *, raised: Decimal, requested: Decimal, charity: str
+) -> None:
+    """Fill /apply/ as a secretary would, checking the lodge's name appears as it is typed."""
+    page.get_by_label("Lodge number").fill(str(lodge.number))
+    expect(page.locator("#lodge-name")).to_contain_text(lodge.name)
+    page.get_by_label("Contact name").fill("Sam Secretary")
+    page.get_by_label("Contact email").fill("secretary@example.org")
+    page.get_by_label("Charity or cause").fill(charity)
+    page.get_by_label("Purpose").fill("A winter coat drive for the shelter.")
+    page.get_by_label("Amount raised").fill(f"{raised:.2f}")
+    page.get_by_label("Amount requested").fill(f"{requested:.2f}")
+    page.get_by_label("Event date").fill(time.strftime("%Y-%m-%d"))
+
+
+def apply_for(
+    page: Any, lodge: DemoLodge, *, raised: Decimal, requested: Decimal, charity: str = "Food Bank"
+) -> str:
+    """Apply through the form; returns the reference shown on the status page."""
+    page.goto("/apply/")
+    fill_application(page, lodge, raised=raised, requested=requested, charity=charity)
+    page.get_by_role("button", name="Send the application").click()
+    page.wait_for_url(re.compile(r"/status/"))
+    reference = page.get_by_role("row", name=re.compile("Reference")).get_by_role("cell")
+    return str(reference.inner_text()).strip()
+
+
+def poll(check: Callable[[], Any], what: str, seconds: float = POLL_SECONDS) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {seconds:.0f} s")
+        time.sleep(0.5)
+
+
+def test_a_secretary_is_approved_within_budget_and_refused_near_the_cap_with_the_arithmetic(
+    portal: Portal, page: Any, shot: Any
+) -> None:
+    lodge = portal.take_lodge("none")
+    page.goto("/apply/")
+    expect(page.get_by_role("heading", name="Apply for a matching grant")).to_be_visible()
+    shot(page, "empty-form")
+    fill_application(
+        page, lodge, raised=Decimal("500.00"), requested=Decimal("500.00"), charity="Food Bank"
+    )
+    shot(page, "filled-with-lodge-name")
+    page.get_by_role("button", name="Send the application").click()
+    page.wait_for_url(re.compile(r"/status/"))
+    expect(page.get_by_role("heading", name=re.compile("Approved"))).to_be_visible()
+    expect(page.locator(".decision")).to_contain_text(
+        f"Lodge {lodge.number} has used $0.00 of its $4,000.00"
+    )
+    expect(page.get_by_role("link", name="Pay $500.00 now")).to_be_visible()
+    shot(page, "approved-with-payment-step")
+
+    near = portal.take_lodge("near")
+    requested = near.remaining + Decimal("100.00")
+    apply_for(page, near, raised=requested, requested=requested, charity="Hospice")
+    expect(page.get_by_role("heading", name="Not approved")).to_be_visible()
+    explanation = page.locator(".decision")
+    expect(explanation).to_contain_text(
+        re.compile(
+            rf"Lodge {near.number} has used {re.escape(money(near.fy_total))} of its \$4,000\.00 "
+            rf"for FY \d{{4}}-\d{{2}} \(.+\); {re.escape(money(near.remaining))} remains and "
+            rf"{re.escape(money(requested))} was requested\."
+        )
+    )
+    expect(page.get_by_role("link", name=re.compile("^Pay"))).to_have_count(0)
+    shot(page, "rejected-with-arithmetic")
+
+
+def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
+    portal: Portal, page: Any, new_page: Any, shot: Any
+) -> None:
+    lodge = portal.take_lodge("none")
+    reference = apply_for(
+        page, lodge, raised=Decimal("750.00"), requested=Decimal("600.00"), charity="Animal Shelter"
+    )
+    shot(page, "approved")
+    page.get_by_role("link", name="Pay $750.00 now").click()
+    page.wait_for_url(re.compile(r"/pay/"))
+    expect(page.get_by_role("heading", name="Pay your lodge's share", level=1)).to_be_visible()
+    shot(page, "dev-checkout")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    page.wait_for_load_state()
+    shot(page, "after-pay")
+    status_link = page.get_by_role("link", name="See the application's page")
+
+    def shows_paid() -> bool:
+        page.reload()
+        return bool(page.get_by_role("heading", name="Paid: thank you", level=1).count())
+
+    poll(shows_paid, "the pay page saying paid")
+    expect(page.locator(".decision")).to_contain_text("We received")
+    shot(page, "paid")
+    status_link.click()
+    expect(page.get_by_role("heading", name="Paid: thank you")).to_be_visible()
+    shot(page, "status-paid")
+
+    amounts = poll(lambda: portal.ninox_grants(reference), f"a Ninox grant for {reference}")
+    assert amounts == [Decimal("600.00")], "exactly one Ninox grant, of the match"
+
+    def both_emails() -> list[tuple[str, str, str]]:
+        sent = [e for e in portal.emails_for(reference) if e[2] == "sent"]
+        kinds = {kind for kind, _to, _status in sent}
+        return sent if {"email_vendor", "email_finance"} <= kinds else []
+
+    sent = poll(both_emails, f"the vendor and finance emails for {reference}")
+    recipients = {kind: to for kind, to, _ in sent}
+    assert "vendor@example.org" in recipients["email_vendor"]
+    assert "finance@example.org" in recipients["email_finance"]
+
+    staff = new_page()
+    sign_in(staff, "reviewer")
+    staff.goto(f"/applications/{reference}/")
+    expect(staff.locator("#status-cell")).to_contain_text("Paid")
+    ninox_row = staff.get_by_role("row", name=re.compile("Ninox record"))
+    poll(lambda: "written" in ninox_row.inner_text(), "the Ninox record on the staff page")
+    shot(staff, "staff-application-paid")
+
+
+def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_a_reload(
+    portal: Portal, page: Any, new_page: Any, shot: Any
+) -> None:
+    inactive = portal.take_lodge("inactive")
+    amount = min(Decimal("300.00"), inactive.remaining)
+    reference = apply_for(page, inactive, raised=amount, requested=amount, charity="Scholarships")
+    expect(
+        page.get_by_role("heading", name="A person will review your application")
+    ).to_be_visible()
+
+    staff = new_page()
+    sign_in(staff, "reviewer")
+    shot(staff, "dashboard")
+    staff.get_by_role("link", name="Review queue").first.click()
+    staff.wait_for_url(re.compile(r"/queue/$"))  # and its load event: htmx is listening
+    staff.get_by_label("Status").select_option("needs_review")
+    expect(staff).to_have_url(re.compile(r"status=needs_review"))
+    staff.get_by_label("Search").fill(reference)
+    expect(staff).to_have_url(re.compile(rf"q={reference}"))
+    row = staff.locator(f"#row-{reference}")
+    expect(row).to_be_visible()
+    expect(staff.locator("#result_list caption")).to_contain_text("1 application")
+    expect(row).to_contain_text("Needs review")
+    shot(staff, "queue-filtered")
+
+    # Remember every version of the row the page shows: the queue refreshes itself after a
+    # decision, and an approved row then leaves this "Needs review" list.
+    staff.evaluate(
+        """reference => {
+          window.__e2eNoReload = true;
+          window.__rowTexts = [];
+          new MutationObserver(() => {
+            const row = document.getElementById("row-" + reference);
+            if (row) { window.__rowTexts.push(row.innerText); }
+          }).observe(document.getElementById("changelist"), {childList: true, subtree: true});
+        }""",
+        reference,
+    )
+    url_before = staff.url
+    row.get_by_label(f"Reason for {reference}").fill("Lodge confirmed active by phone")
+    row.get_by_role("button", name="Approve").click()
+    expect(staff.locator("#toasts")).to_contain_text(f"{reference} approved")
+    shot(staff, "row-approved-in-place")
+    expect(staff.locator("#result_list caption")).to_contain_text("0 applications")
+    row_texts = staff.evaluate("window.__rowTexts")
+    assert any("Approved" in text for text in row_texts), row_texts
+    assert staff.evaluate("window.__e2eNoReload === true"), "the page reloaded"
+    assert staff.url == url_before
+    shot(staff, "approved-row-left-the-filtered-list")
+
+    staff.goto(f"/applications/{reference}/")
+    expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")
+    shot(staff, "application-timeline")
