@@ -81,7 +81,9 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
             raise PermanentError(f"{application.reference} no longer waits for payment.")
     elif kind == Kind.EMAIL_LODGE_RECEIPT:
         context["payment"] = (
-            Payment.objects.filter(application=application).filter(status=Payment.Status.PAID, flagged=False)
+            Payment.objects.filter(
+                application=application, status=Payment.Status.PAID, flagged=False
+            )
             .order_by("paid_at")
             .first()
         )

@@ -56,7 +56,8 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
     if application.payment_expires_at and application.payment_expires_at <= now:
         raise PortalError("This payment link has expired.")
     open_payment = (
-        Payment.objects.filter(application=application).filter(
+        Payment.objects.filter(
+            application=application,
             status=PStatus.OPEN,
             provider=provider.name,
             session_expires_at__gt=now + REUSE_MARGIN,
@@ -66,7 +67,9 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
     )
     if open_payment is not None:
         return open_payment
-    last = Payment.objects.filter(application=application).aggregate(last=Max("attempt"))["last"] or 0
+    last = (
+        Payment.objects.filter(application=application).aggregate(last=Max("attempt"))["last"] or 0
+    )
     url = pay_url(application)
     session = provider.create_checkout_session(
         application=application,
@@ -315,7 +318,9 @@ def payment_link_resend(*, application: Application, actor: Any) -> OutboxMessag
         raise PortalError("Only an approved application that waits for payment has a link to send.")
     if application.payment_expires_at and application.payment_expires_at <= timezone.now():
         raise PortalError("The payment link has expired.")
-    sent_before = OutboxMessage.objects.filter(application=application).filter(kind=Kind.EMAIL_PAYMENT_LINK).count()
+    sent_before = OutboxMessage.objects.filter(
+        application=application, kind=Kind.EMAIL_PAYMENT_LINK
+    ).count()
     message = outbox_enqueue(
         kind=Kind.EMAIL_PAYMENT_LINK,
         dedupe_key=f"email_payment_link:{application.reference}:{sent_before + 1}",

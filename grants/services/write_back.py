@@ -33,7 +33,7 @@ def grant_write_back(*, application_id: int) -> int:
     grants = mapping()["grants"]
     f = grants.field
     payment = (
-        Payment.objects.filter(application=application).filter(status=Payment.Status.PAID, flagged=False)
+        Payment.objects.filter(application=application, status=Payment.Status.PAID, flagged=False)
         .order_by("paid_at", "id")
         .first()
     )

@@ -92,7 +92,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, application, "unavailable")
     if provider.name == "stripe":
         return HttpResponseRedirect(payment.checkout_url, status=303)
-    failed = Payment.objects.filter(application=application).filter(status=Payment.Status.FAILED).exists()
+    failed = Payment.objects.filter(application=application, status=Payment.Status.FAILED).exists()
     return _page(request, application, "checkout", payment=payment, failed=failed)
 
 
@@ -104,8 +104,8 @@ def pay_dev(request: HttpRequest, token: str) -> HttpResponse:
     if not isinstance(provider, DevProvider):
         raise Http404("Payments go through Stripe.")
     application = _application_for_token(token)
-    payment = Payment.objects.filter(application=application).filter(
-        stripe_session_id=request.POST.get("session", ""), provider="dev"
+    payment = Payment.objects.filter(
+        application=application, stripe_session_id=request.POST.get("session", ""), provider="dev"
     ).first()
     if payment is None:
         return redirect("grants:pay", token=token)
