@@ -31,6 +31,30 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
         )
         for event in events
     ]
+    for email in application.emails.all():
+        state = (
+            "sent"
+            if email.status == "sent"
+            else f"failed after {email.attempts} attempt(s): {email.error}"
+        )
+        entries.append(
+            TimelineEntry(
+                email.sent_at or email.created_at,
+                "outbox",
+                f"email {email.kind}",
+                f"to {email.to}, {state}",
+            )
+        )
+    for payment in application.payments.all():
+        flag = f"; flagged for finance: {payment.flag_reason}" if payment.flagged else ""
+        entries.append(
+            TimelineEntry(
+                payment.paid_at or payment.created_at,
+                payment.provider,
+                f"payment {payment.get_status_display().lower()}",
+                f"${payment.amount} {payment.currency.upper()}, session {payment.stripe_session_id}{flag}",
+            )
+        )
     for source in _EXTRA_SOURCES:
         entries.extend(source(application))
     return sorted(entries, key=lambda entry: entry.at)

@@ -20,6 +20,16 @@ urlpatterns = [
     path("queue/bulk/", queue.bulk, name="bulk"),
     path("applications/<str:reference>/", applications.application_page, name="application"),
     path("applications/<str:reference>/decide/", queue.decide, name="decide"),
+    path(
+        "applications/<str:reference>/emails/<int:email_id>/resend/",
+        applications.email_resend_view,
+        name="email_resend",
+    ),
+    path(
+        "applications/<str:reference>/resend-link/",
+        applications.payment_link_resend_view,
+        name="resend_link",
+    ),
     path("lodges/", lodges.lodge_list, name="lodges"),
     path("lodges/<int:number>/", lodges.lodge_page, name="lodge"),
 ]

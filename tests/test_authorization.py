@@ -60,6 +60,11 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:bulk": (REVIEWERS, {}),
     "grants:application": (STAFF_NOT_FOUND, {"reference": "MG-1999-00001"}),
     "grants:decide": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
+    "grants:email_resend": (
+        (302, 405, 405, 405, 405),
+        {"reference": "MG-1999-00001", "email_id": 1},
+    ),
+    "grants:resend_link": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
     "grants:lodges": (STAFF_ONLY, {}),
     "grants:lodge": (STAFF_NOT_FOUND, {"number": 99999}),
     # Finance reports.

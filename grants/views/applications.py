@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
+from grants.models import Application
+from grants.services.emails import email_resend
+from grants.services.payments import payment_link_resend
 from grants.selectors import fiscal_year_label
 from grants.timeline import application_timeline
+from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 from portal.permissions import has_permission
@@ -18,9 +24,11 @@ from portal.permissions import has_permission
 @require("grants.application.view")
 def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     application = get_application_for_user(request, reference)
+    # HTMX regions refresh themselves: the page returns just the region asked for.
+    region = request.htmx.target if request.htmx else None
     template = (
-        "grants/application.html#actions"
-        if request.htmx and request.htmx.target == "actions"
+        f"grants/application.html#{region}"
+        if region in {"actions", "emails"}
         else "grants/application.html"
     )
     return render(
@@ -37,5 +45,61 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "can_decide": has_permission(
                 "grants.application.decide", request.user, application
             ).allowed,
+            "can_resend": has_permission(
+                "grants.application.resend", request.user, application
+            ).allowed,
+            "emails": list(application.emails.order_by("-created_at", "-id")),
         },
+    )
+
+
+def _after_action(
+    request: HtmxHttpRequest, application: Application, error: str, done: str
+) -> HttpResponse:
+    """HTMX: 204 and an event the page listens to; without JavaScript: back to the page."""
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        trigger_client_event(response, "applicationChanged")
+        return response
+    return redirect("grants:application", reference=application.reference)
+
+
+@require_POST
+@require("grants.application.resend")
+def email_resend_view(request: HtmxHttpRequest, reference: str, email_id: int) -> HttpResponse:
+    application = get_application_for_user(request, reference, "grants.application.resend")
+    email_log = application.emails.filter(id=email_id).first()
+    if email_log is None:
+        raise Http404("No such email for this application.")
+    error = ""
+    try:
+        email_resend(email_log=email_log, actor=request.user)
+    except PortalError as exc:
+        error = exc.message
+    return _after_action(
+        request,
+        application,
+        error,
+        f"The {email_log.kind.replace('_', ' ')} email will be sent again.",
+    )
+
+
+@require_POST
+@require("grants.application.resend")
+def payment_link_resend_view(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    application = get_application_for_user(request, reference, "grants.application.resend")
+    error = ""
+    try:
+        payment_link_resend(application=application, actor=request.user)
+    except PortalError as exc:
+        error = exc.message
+    return _after_action(
+        request,
+        application,
+        error,
+        f"The payment link will be emailed to {application.contact_email}.",
     )

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from grants.models import Application, EmailLog, Lodge, OutboxMessage
+from grants.services.submit import application_submit
+from tests.conftest import client_for
+from tests.grants.conftest import valid_body
+
+pytestmark = pytest.mark.django_db
+
+
+def approved(lodge: Lodge, capture: Any) -> Application:
+    with capture(execute=True):
+        return application_submit(data=valid_body(lodge.number), lenient=True, source="web")
+
+
+def test_the_application_page_lists_its_emails_on_the_timeline(
+    fresh_lodge: Lodge,
+    reviewer: Any,
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: list[Any],
+) -> None:
+    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
+    assert EmailLog.objects.filter(application=application, status="sent").count() == 1
+    page = client_for(reviewer).get(f"/applications/{application.reference}/").content.decode()
+    assert "email email_decision" in page
+    assert application.contact_email in page
+    assert "Resend" in page
+
+
+def test_a_reviewer_resends_an_email_and_the_payment_link(
+    fresh_lodge: Lodge,
+    reviewer: Any,
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: list[Any],
+) -> None:
+    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
+    email = EmailLog.objects.get(application=application)
+    client = client_for(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/applications/{application.reference}/emails/{email.id}/resend/",
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 204
+    assert "applicationChanged" in response["HX-Trigger"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/applications/{application.reference}/resend-link/")
+    kinds = list(
+        OutboxMessage.objects.filter(application=application).values_list("kind", flat=True)
+    )
+    assert kinds.count("email_decision") == 2
+    assert "email_payment_link" in kinds
+    assert len(mailoutbox) == 3
+    assert any("/pay/" in message.body for message in mailoutbox[1:])
+
+
+def test_finance_cannot_resend(
+    fresh_lodge: Lodge, finance: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
+    response = client_for(finance).post(f"/applications/{application.reference}/resend-link/")
+    assert response.status_code == 403
