@@ -6,8 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from grants.models import Application
+from grants.models import Application, OutboxMessage
 from portal.models import AuditEvent
+
+
+def kind_label(kind: str) -> str:
+    """A person's name for an email or outbox kind ("Receipt to the lodge")."""
+    labels = dict(OutboxMessage.Kind.choices)
+    return str(labels.get(kind, kind.replace("_", " ")))
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
             TimelineEntry(
                 email.sent_at or email.created_at,
                 "outbox",
-                f"email {email.kind}",
+                kind_label(email.kind).lower(),
                 f"to {email.to}, {state}",
             )
         )

@@ -14,3 +14,10 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else format_money(Decimal(value))
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    from grants.timeline import kind_label as label
+
+    return label(kind)

@@ -124,5 +124,8 @@ class Command(BaseCommand):
     def _first_sync(self) -> None:
         try:
             call_command("ninox_sync", stdout=self.stdout)
+            from portal.tasks import ninox_probe_task
+
+            ninox_probe_task()  # /healthz shows Ninox at once, not after beat's first minute
         except Exception as exc:
             self.stderr.write(f"First Ninox sync skipped: {type(exc).__name__}: {exc}")
