@@ -29,7 +29,11 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_worker_test_0123456789abcdef"
-FAULTS = "503=0.2,commit_then_fail=0.3,latency=150ms,seed=3"
+# Every fault Ninox brings at once: 503s, 429 with Retry-After, latency, a write that commits
+# and then fails, and the one-call-at-a-time limit (the Redis limiter must keep it).
+FAULTS = (
+    "503=0.2,commit_then_fail=0.3,latency=150ms,429every=9,retry_after=1,parallel_limit=1,seed=3"
+)
 PAID = 10
 
 DRIVER = """
@@ -241,6 +245,8 @@ def test_every_paid_application_reaches_ninox_once_through_faults_and_a_killed_w
     assert statuses == {"done": PAID * 5}, (statuses, log.read_text()[-3000:])
     assert injected.get("commit_then_fail", 0) > 0, injected
     assert injected.get("503", 0) > 0, injected
+    assert injected.get("429every", 0) > 0, injected
+    assert injected.get("parallel_limit", 0) == 0, injected  # no two calls ever overlapped
     victim_row = rows(db, "select status, attempts from grants_outboxmessage where id = ?", victim)
     assert victim_row == [("done", victim_row[0][1])]
     assert victim_row[0][1] >= 2  # the killed attempt, then the one that finished
