@@ -40,9 +40,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="portal/password_form.html"
-        ),
+        auth_views.PasswordResetConfirmView.as_view(template_name="portal/password_form.html"),
         name="password_reset_confirm",
     ),
     path(
@@ -54,6 +52,8 @@ urlpatterns = [
     ),
     path("", include("grants.urls")),
     path("reports/", include("grants.report_urls")),
+    path("manage/", include("portal.manage.urls")),
+    path("manage/", include("grants.manage_urls")),
     # The Django admin stays for superusers; staff never need it.
     path("django-admin/", admin.site.urls),
 ]

@@ -73,6 +73,18 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "reports:reconciliation": (FINANCE, {}),
     "reports:export": (FINANCE_NOT_FOUND, EXPORT_ID),
     "reports:export_download": (FINANCE_NOT_FOUND, EXPORT_ID),
+    # Administration (Admin only).
+    "manage:users": (ADMINS, {}),
+    "manage:invite": (ADMINS, {}),
+    "manage:user": ((302, 403, 403, 403, 404), {"username": "nobody"}),
+    "manage:user_action": (POST_ONLY_SIGNED_IN, {"username": "nobody"}),
+    "manage:audit": (ADMINS, {}),
+    "grants_manage:rules": (ADMINS, {}),
+    "grants_manage:tokens": (ADMINS, {}),
+    "grants_manage:token_revoke": (POST_ONLY_SIGNED_IN, {"prefix": "00000000"}),
+    "grants_manage:ninox_sync": (POST_ONLY_SIGNED_IN, {}),
+    "grants_manage:outbox_retry": (POST_ONLY_SIGNED_IN, {"outbox_id": 1}),
+    "grants_manage:outbox_retry_failed": (POST_ONLY_SIGNED_IN, {}),
 }
 
 # The Django admin is for superusers only and guards itself; checked as a block below.

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from portal import health
 from portal.dashboard import panels_for
+from portal.health_panels import health_panels_for
 from portal.lib.views import require
 from portal.models import ServiceCheck
 
@@ -34,6 +35,7 @@ def health_page(request: HttpRequest) -> HttpResponse:
             "database": health.database_state(),
             "checks": checks,
             "ninox": health.ninox_state(),
+            "panels": health_panels_for(request),
         },
     )
 

@@ -1,0 +1,126 @@
+"""The grants' panels on the health page (Ninox, outbox, Stripe) and their admin buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from grants.health_tasks import SCHEMA_CHECK
+from grants.models import OutboxMessage, Payment, WebhookEvent
+from grants.services.operations import ninox_sync_request, outbox_retry
+from ninox_backend.mirror import sync_status
+from ninox_backend.models import NinoxCall
+from ninox_backend.quota import quota_state
+from portal import health
+from portal.health_panels import HealthPanel, register_health_panel
+from portal.lib.http import HtmxHttpRequest
+from portal.lib.views import require
+from portal.models import ServiceCheck
+
+RECENT_ERRORS = 10
+ROWS_SHOWN = 20
+# Webhook results that mean the event was not applied as a payment.
+WEBHOOK_PROBLEMS = Q(result="") | Q(result__startswith="ignored:") | Q(result__startswith="flagged")
+
+
+def _ninox(request: HttpRequest) -> dict[str, Any]:
+    checks = {c.name: c for c in ServiceCheck.objects.filter(name__in=("ninox", SCHEMA_CHECK))}
+    midnight = datetime.combine(timezone.localdate(), time.min, timezone.get_current_timezone())
+    today = NinoxCall.objects.filter(at__gte=midnight).aggregate(n=Sum("attempts"))["n"] or 0
+    state = health.ninox_state()
+    return {
+        "state": state,
+        "ok": state == "ok",
+        "probe": checks.get("ninox"),
+        "schema": checks.get(SCHEMA_CHECK),
+        "sync": sync_status(),
+        "quota": quota_state(),
+        "calls_today": today,
+        "errors": list(
+            NinoxCall.objects.filter(
+                Q(status__gte=400) | Q(status__isnull=True) | ~Q(error="")
+            ).order_by("-at")[:RECENT_ERRORS]
+        ),
+    }
+
+
+def _outbox(request: HttpRequest) -> dict[str, Any]:
+    counts: dict[str, dict[str, int]] = {}
+    for row in OutboxMessage.objects.values("kind", "status").annotate(n=Count("id")).order_by():
+        counts.setdefault(row["kind"], {})[row["status"]] = row["n"]
+    labels = dict(OutboxMessage.Kind.choices)
+    statuses = [value for value, _label in OutboxMessage.Status.choices]
+    table = [
+        {"kind": labels.get(kind, kind), "counts": [by.get(s, 0) for s in statuses]}
+        for kind, by in sorted(counts.items())
+    ]
+    failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
+    return {
+        "statuses": [label for _value, label in OutboxMessage.Status.choices],
+        "table": table,
+        "failed_count": failed.count(),
+        "failed": list(failed.select_related("application").order_by("-created_at")[:ROWS_SHOWN]),
+        "pending": list(
+            OutboxMessage.objects.filter(
+                status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING)
+            )
+            .select_related("application")
+            .order_by("created_at", "id")[:ROWS_SHOWN]
+        ),
+    }
+
+
+def _stripe(request: HttpRequest) -> dict[str, Any]:
+    week = timezone.now() - timedelta(days=7)
+    return {
+        "last_webhook": WebhookEvent.objects.order_by("-received_at", "-id").first(),
+        "problems": list(
+            WebhookEvent.objects.filter(WEBHOOK_PROBLEMS, received_at__gte=week).order_by(
+                "-received_at"
+            )[:ROWS_SHOWN]
+        ),
+        "flagged": list(
+            Payment.objects.filter(flagged=True)
+            .select_related("application")
+            .order_by("-created_at")[:ROWS_SHOWN]
+        ),
+    }
+
+
+register_health_panel(HealthPanel("ninox", "grants/health/ninox.html", _ninox, order=10))
+register_health_panel(HealthPanel("outbox", "grants/health/outbox.html", _outbox, order=20))
+register_health_panel(HealthPanel("stripe", "grants/health/stripe.html", _stripe, order=30))
+
+
+@require_POST
+@require("portal.health.act")
+def ninox_sync(request: HtmxHttpRequest) -> HttpResponse:
+    ninox_sync_request(actor=request.user)
+    messages.success(request, "A Ninox sync is queued; the worker runs it in a moment.")
+    return redirect("health")
+
+
+@require_POST
+@require("portal.health.act")
+def outbox_retry_one(request: HtmxHttpRequest, outbox_id: int) -> HttpResponse:
+    changed = outbox_retry(outbox_ids=[outbox_id], actor=request.user)
+    if changed:
+        messages.success(request, f"Outbox row {outbox_id} will be tried again now.")
+    else:
+        messages.info(request, f"Outbox row {outbox_id} is not failed (any more).")
+    return redirect("health")
+
+
+@require_POST
+@require("portal.health.act")
+def outbox_retry_failed(request: HtmxHttpRequest) -> HttpResponse:
+    changed = outbox_retry(outbox_ids=None, actor=request.user)
+    messages.success(request, f"{changed} failed outbox row(s) will be tried again now.")
+    return redirect("health")

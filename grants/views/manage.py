@@ -1,0 +1,146 @@
+"""Grant rules and the website's API tokens, for admins (under ``/manage/``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from grants.models import ApiToken
+from grants.rules import rules_in_force
+from grants.services.rules import EDITABLE, grant_rules_change, rules_history
+from grants.tokens import api_token_create, api_token_revoke
+from portal import roles
+from portal.lib.errors import PortalError
+from portal.lib.http import HtmxHttpRequest
+from portal.lib.views import require
+from portal.manage import manage_tabs, register_manage_page
+from portal.permissions import register
+
+register("grants.manage.rules", roles_allowed={roles.ADMIN}, description="change the grant rules")
+register("grants.manage.tokens", roles_allowed={roles.ADMIN}, description="manage API tokens")
+register_manage_page("Grant rules", "grants_manage:rules", order=30)
+register_manage_page("API tokens", "grants_manage:tokens", order=40)
+
+
+class RulesForm(forms.Form):
+    annual_cap = forms.DecimalField(
+        label=EDITABLE["annual_cap"], max_digits=12, decimal_places=2, min_value=0
+    )
+    fiscal_year_start_month = forms.IntegerField(
+        label=EDITABLE["fiscal_year_start_month"], min_value=1, max_value=12
+    )
+    fiscal_year_start_day = forms.IntegerField(
+        label=EDITABLE["fiscal_year_start_day"], min_value=1, max_value=31
+    )
+    match_ratio = forms.DecimalField(
+        label=EDITABLE["match_ratio"], max_digits=6, decimal_places=3, min_value=0.01
+    )
+    auto_approve_limit = forms.DecimalField(
+        label=EDITABLE["auto_approve_limit"],
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Empty: no limit beyond the cap.",
+    )
+    payment_link_days = forms.IntegerField(
+        label=EDITABLE["payment_link_days"], min_value=1, max_value=365
+    )
+    vendor_email = forms.EmailField(label=EDITABLE["vendor_email"])
+    finance_email = forms.EmailField(label=EDITABLE["finance_email"])
+    digest_hour = forms.IntegerField(
+        label=EDITABLE["digest_hour"], min_value=0, max_value=23, help_text="Local time, 0 to 23."
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="Who uses it, e.g. “Website”.")
+
+
+def _bad_input(request: HtmxHttpRequest) -> int:
+    return 422 if request.htmx else 200
+
+
+@require_http_methods(["GET", "POST"])
+@require("grants.manage.rules")
+def rules(request: HtmxHttpRequest) -> HttpResponse:
+    current = rules_in_force()
+    form = RulesForm(
+        request.POST or None, initial={name: getattr(current, name) for name in EDITABLE}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = grant_rules_change(changes=form.cleaned_data, actor=request.user)
+        except PortalError as exc:
+            for name, problems in exc.errors.items():
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+        else:
+            if changed is None:
+                messages.info(request, "Nothing changed.")
+            else:
+                messages.success(
+                    request,
+                    f"Grant rules version {changed.version} is in force from now; "
+                    "decisions already made keep the version they used.",
+                )
+            return redirect("grants_manage:rules")
+    context: dict[str, Any] = {
+        "title": "Grant rules",
+        "tabs": manage_tabs("grants_manage:rules"),
+        "form": form,
+        "current": current,
+        "history": rules_history(),
+    }
+    return render(
+        request,
+        "grants/manage/rules.html",
+        context,
+        status=_bad_input(request) if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require("grants.manage.tokens")
+def tokens(request: HtmxHttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    created = None
+    plain = ""
+    if request.method == "POST" and form.is_valid():
+        created, plain = api_token_create(name=form.cleaned_data["name"], actor=request.user)
+        form = TokenForm()
+    context = {
+        "title": "API tokens",
+        "tabs": manage_tabs("grants_manage:tokens"),
+        "form": form,
+        "tokens": ApiToken.objects.order_by("revoked_at", "name", "id"),
+        "created": created,
+        "plain": plain,  # shown once, in this reply only; only its hash is stored
+    }
+    response = render(
+        request,
+        "grants/manage/tokens.html",
+        context,
+        status=_bad_input(request) if form.errors else 200,
+    )
+    if plain:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@require("grants.manage.tokens")
+def token_revoke(request: HtmxHttpRequest, prefix: str) -> HttpResponse:
+    token = ApiToken.objects.filter(prefix=prefix).first()
+    if token is None:
+        raise Http404("No such token.")
+    api_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked.")
+    return redirect("grants_manage:tokens")

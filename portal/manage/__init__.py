@@ -1,0 +1,31 @@
+"""The portal's own administration pages under ``/manage/``: staff users and the audit log.
+
+Apps add their pages to the tabs with ``register_manage_page`` (grants adds rules and
+tokens), so ``portal`` knows no grant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+_PAGES: list[tuple[int, str, str]] = []
+
+
+def register_manage_page(label: str, url_name: str, *, order: int = 100) -> None:
+    if all(entry[2] != url_name for entry in _PAGES):
+        _PAGES.append((order, label, url_name))
+        _PAGES.sort()
+
+
+def manage_tabs(current: str) -> list[dict[str, Any]]:
+    """The administration tabs, the one named ``current`` marked."""
+    return [
+        {"label": label, "url": reverse(url_name), "current": url_name == current}
+        for _order, label, url_name in _PAGES
+    ]
+
+
+register_manage_page("Users", "manage:users", order=10)
+register_manage_page("Audit log", "manage:audit", order=90)

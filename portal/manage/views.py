@@ -1,0 +1,202 @@
+"""Staff users and the audit log, for admins."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal import roles
+from portal.lib.errors import PortalError
+from portal.lib.http import HtmxHttpRequest
+from portal.lib.views import require
+from portal.manage import (
+    manage_tabs,
+    permissions,  # noqa: F401 - registers the actions and the nav entry
+)
+from portal.manage.audit import PER_PAGE, AuditFilters, action_names, audit_csv_lines
+from portal.services.users import (
+    user_deactivate,
+    user_invite,
+    user_reactivate,
+    user_roles_set,
+    user_second_factor_reset,
+)
+
+User = get_user_model()
+ROLE_CHOICES = [(name, f"{name}: {roles.ROLE_DESCRIPTIONS[name]}") for name in roles.ALL_ROLES]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    username = forms.CharField(label="Username", max_length=150)
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label="Roles", choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="Roles", choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+def _bad_input(request: HtmxHttpRequest) -> int:
+    # htmx is configured to swap 422 replies (base.html); a plain form post gets 200.
+    return 422 if request.htmx else 200
+
+
+def _apply_errors(form: forms.Form, exc: PortalError) -> None:
+    for name, problems in exc.errors.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+def _user_or_404(username: str) -> Any:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise Http404("No such user.")
+    return user
+
+
+@require_GET
+@require("portal.manage.users")
+def users(request: HtmxHttpRequest) -> HttpResponse:
+    people = User.objects.prefetch_related("groups").order_by("-is_active", "username")
+    return render(
+        request,
+        "portal/manage/users.html",
+        {"title": "Users", "people": people, "tabs": manage_tabs("manage:users")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require("portal.manage.users")
+def invite(request: HtmxHttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_invite(
+                email=form.cleaned_data["email"],
+                username=form.cleaned_data["username"],
+                first_name=form.cleaned_data["first_name"],
+                role_names=form.cleaned_data["roles"],
+                actor=request.user,
+            )
+        except PortalError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Invited {user.username}: an email with a link went to {user.email}."
+            )
+            return redirect("manage:user", username=user.username)
+    status = _bad_input(request) if form.errors else 200
+    return render(
+        request,
+        "portal/manage/invite.html",
+        {"title": "Invite a user", "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require("portal.manage.users")
+def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    person = _user_or_404(username)
+    held = sorted(person.groups.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True))
+    form = RolesForm(request.POST or None, initial={"roles": held})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_roles_set(user=person, role_names=form.cleaned_data["roles"], actor=request.user)
+        except PortalError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Roles of {person.username} saved.")
+            return redirect("manage:user", username=person.username)
+    from django_otp import devices_for_user
+
+    status = _bad_input(request) if form.errors else 200
+    return render(
+        request,
+        "portal/manage/user.html",
+        {
+            "title": f"User {person.username}",
+            "person": person,
+            "form": form,
+            "devices": len(list(devices_for_user(person, confirmed=None))),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@require("portal.manage.users")
+def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """Deactivate, reactivate or reset the second factor (each a button on the user's page)."""
+    person = _user_or_404(username)
+    action = request.POST.get("action", "")
+    try:
+        if action == "deactivate":
+            ended = user_deactivate(user=person, actor=request.user)
+            messages.success(
+                request, f"{person.username} is deactivated; {ended} open session(s) ended."
+            )
+        elif action == "reactivate":
+            user_reactivate(user=person, actor=request.user)
+            messages.success(request, f"{person.username} is active again.")
+        elif action == "reset_second_factor":
+            removed = user_second_factor_reset(user=person, actor=request.user)
+            messages.success(
+                request,
+                f"Second factor of {person.username} reset ({removed} device(s) removed).",
+            )
+        else:
+            messages.error(request, "Unknown action.")
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect("manage:user", username=person.username)
+
+
+@require_GET
+@require("portal.manage.audit")
+def audit_log(request: HtmxHttpRequest) -> HttpResponse:
+    filters = AuditFilters.from_query(request.GET)
+    rows = filters.queryset()
+    if request.GET.get("format") == "csv" and not filters.errors:
+        response = StreamingHttpResponse(
+            audit_csv_lines(rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+        return cast(HttpResponse, response)  # a streamed reply; ``require`` types HttpResponse
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    template = (
+        "portal/manage/audit.html#results"
+        if request.htmx and request.htmx.target == "results"
+        else "portal/manage/audit.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "title": "Audit log",
+            "tabs": manage_tabs("manage:audit"),
+            "filters": filters,
+            "errors": filters.errors,
+            "page": page,
+            "actions": action_names(),
+            "query": query.urlencode(),
+        },
+        status=_bad_input(request) if filters.errors else 200,
+    )
