@@ -24,8 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import redis_server, shown, write_results
-
+from bench._common import redis_server, shown, write_results
 from ninox_backend.emulator import Emulator
 
 TOKEN = "bench-limit-token"

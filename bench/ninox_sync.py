@@ -20,8 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import shown, write_results
-
+from bench._common import shown, write_results
 from ninox_backend import NinoxClient, Record
 from ninox_backend.emulator import Emulator
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ROOT, shown, write_results
+from bench._common import ROOT, shown, write_results
 
 LODGES = 1000
 STATUSES = ("paid", "paid", "approved", "rejected", "needs_review", "submitted", "expired")
@@ -168,7 +168,7 @@ def main() -> None:
         ledger = Ledger(ReportFilters.from_query(QueryDict(f"fy={fy}")))
         rows = ledger.count()
         entry: dict[str, Any] = {"rows": rows}
-        entry["csv"] = measure(lambda ledger=ledger: write_csv(ledger, CountingSink()))  # type: ignore[misc]
+        entry["csv"] = measure(lambda ledger=ledger: write_csv(ledger, CountingSink()))  # type: ignore[misc,arg-type]
         target = workdir / f"ledger-{label}.xlsx"
         entry["xlsx"] = measure(lambda ledger=ledger, target=target: write_xlsx(ledger, target))  # type: ignore[misc]
         entry["xlsx"]["file_mib"] = round(target.stat().st_size / 2**20, 1)

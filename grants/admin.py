@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from grants.models import Application, Decision, Lodge, NinoxGrant
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

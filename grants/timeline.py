@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from grants.models import Application, OutboxMessage
+from grants.models import Application, EmailLog, OutboxMessage, Payment
 from portal.models import AuditEvent
 
 
@@ -37,7 +37,7 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
         )
         for event in events
     ]
-    for email in application.emails.all():
+    for email in EmailLog.objects.filter(application=application):
         state = (
             "sent"
             if email.status == "sent"
@@ -51,7 +51,7 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
                 f"to {email.to}, {state}",
             )
         )
-    for payment in application.payments.all():
+    for payment in Payment.objects.filter(application=application):
         flag = f"; flagged for finance: {payment.flag_reason}" if payment.flagged else ""
         entries.append(
             TimelineEntry(

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Application
+from grants.models import Application, EmailLog
+from grants.selectors import fiscal_year_label
 from grants.services.emails import email_resend
 from grants.services.payments import payment_link_resend
-from grants.selectors import fiscal_year_label
 from grants.timeline import application_timeline
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
@@ -48,7 +48,7 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "can_resend": has_permission(
                 "grants.application.resend", request.user, application
             ).allowed,
-            "emails": list(application.emails.order_by("-created_at", "-id")),
+            "emails": list(EmailLog.objects.filter(application=application).order_by("-created_at", "-id")),
         },
     )
 
@@ -72,7 +72,7 @@ def _after_action(
 @require("grants.application.resend")
 def email_resend_view(request: HtmxHttpRequest, reference: str, email_id: int) -> HttpResponse:
     application = get_application_for_user(request, reference, "grants.application.resend")
-    email_log = application.emails.filter(id=email_id).first()
+    email_log = EmailLog.objects.filter(application=application, id=email_id).first()
     if email_log is None:
         raise Http404("No such email for this application.")
     error = ""
