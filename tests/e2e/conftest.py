@@ -280,8 +280,10 @@ class PageProblems:
 
     def console(self, message: Any) -> None:
         text = message.text
+        source = message.location.get("url", "")
+        if source and message.page and source == message.page.url and "status of 4" in text:
+            return  # the document's own 4xx (a form shown again with its errors is a 422)
         if message.type == "error" or "Content Security Policy" in text:
-            source = message.location.get("url", "")
             on_page = message.page.url if message.page else "?"
             self.problems.append(f"console {message.type} on {on_page}: {text} ({source})")
 
