@@ -27,4 +27,45 @@
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrors(event.target); });
+
+  // A swap that replaces the focused element (a decided queue row, a refreshed list) would
+  // drop focus to the page's start: put it back on the same element, or on what replaced it.
+  var lostFocus = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    lostFocus = target && active && active !== document.body && target.contains(active)
+      ? { id: active.id, targetId: target.id } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!lostFocus) { return; }
+    var wanted = lostFocus;
+    lostFocus = null;
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var next = (wanted.id && document.getElementById(wanted.id)) || document.getElementById(wanted.targetId);
+    if (!next) { return; }
+    if (next.tabIndex < 0 && !next.hasAttribute("tabindex")) { next.setAttribute("tabindex", "-1"); }
+    next.focus();
+  });
+
+  // A table wider than its box scrolls sideways: keyboard users need to reach that scroll,
+  // so such a box becomes a named, focusable region (WCAG 2.1.1).
+  function markScrollRegions() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth <= box.clientWidth + 1) { return; }
+      if (!box.hasAttribute("tabindex")) { box.setAttribute("tabindex", "0"); }
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption");
+      if (caption && !box.hasAttribute("aria-label")) {
+        box.setAttribute("aria-label", caption.textContent.trim() + " (scrolls sideways)");
+      }
+    });
+  }
+  var resizeTimer = null;
+  document.addEventListener("DOMContentLoaded", markScrollRegions);
+  document.addEventListener("htmx:afterSettle", markScrollRegions);
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollRegions, 200);
+  });
 })();

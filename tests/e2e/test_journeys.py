@@ -90,6 +90,7 @@ def test_a_secretary_is_approved_within_budget_and_refused_near_the_cap_with_the
         )
     )
     expect(page.get_by_role("link", name=re.compile("^Pay"))).to_have_count(0)
+    expect(page.locator(".decision")).to_contain_text("What next")
     shot(page, "rejected-with-arithmetic")
 
 
@@ -140,6 +141,11 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
     expect(staff.locator("#status-cell")).to_contain_text("Paid")
     ninox_row = staff.get_by_role("row", name=re.compile("Ninox record"))
     poll(lambda: "written" in ninox_row.inner_text(), "the Ninox record on the staff page")
+    emails = staff.locator("#emails")
+    for address in ("vendor@example.org", "finance@example.org"):
+        expect(emails.get_by_role("row", name=re.compile(re.escape(address)))).to_contain_text(
+            "Sent"
+        )
     shot(staff, "staff-application-paid")
 
 
@@ -190,9 +196,98 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     row_texts = staff.evaluate("window.__rowTexts")
     assert any("Approved" in text for text in row_texts), row_texts
     assert staff.evaluate("window.__e2eNoReload === true"), "the page reloaded"
+    assert staff.evaluate("document.activeElement !== document.body"), "focus was dropped"
     assert staff.url == url_before
     shot(staff, "approved-row-left-the-filtered-list")
 
     staff.goto(f"/applications/{reference}/")
     expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")
     shot(staff, "application-timeline")
+
+
+def parse_money(text: str) -> Decimal:
+    return Decimal(text.strip().replace("$", "").replace(",", "") or "0")
+
+
+def test_finance_downloads_the_fy_summary_as_xlsx_and_its_totals_match_the_page(
+    portal: Portal, page: Any, shot: Any, tmp_path: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    sign_in(page, "finance")
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("Reports")
+    ).click()
+    expect(page.get_by_role("heading", name="FY summary per lodge", level=1)).to_be_visible()
+    table = page.locator("#result_list")
+    caption = table.locator("caption").inner_text()
+    assert "the first" not in caption, "the page must show every row to compare totals"
+    headers = [h.strip() for h in table.locator("thead th").all_text_contents()]
+    rows = [
+        [cell.strip() for cell in row.locator("th, td").all_text_contents()]
+        for row in table.locator("tbody tr").all()
+    ]
+    page_totals = {
+        name: sum((parse_money(row[headers.index(name)]) for row in rows), Decimal("0.00"))
+        for name in ("Approved", "Paid", "Remaining")
+    }
+    assert page_totals["Approved"] > 0
+    assert caption.startswith(f"{len(rows)} row")
+    shot(page, "summary-page")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="XLSX").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+
+    sheet = load_workbook(saved, read_only=True).worksheets[0]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header, *body = values
+    total_row = next(row for row in body if row and row[0] == "Total")
+    data_rows = body[: body.index(total_row)]
+    assert len(data_rows) == len(rows)
+    for name, expected in page_totals.items():
+        assert Decimal(str(total_row[header.index(name)])).quantize(Decimal("0.01")) == expected, (
+            name
+        )
+
+
+def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
+    portal: Portal, page: Any, shot: Any
+) -> None:
+    sign_in(page, "admin")
+    page.goto("/manage/users/")
+    expect(page.get_by_role("heading", name="Users", level=1)).to_be_visible()
+    shot(page, "users")
+    page.get_by_role("link", name="Invite a user").click()
+    page.get_by_label("Email").fill("newcomer@example.org")
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("First name").fill("Nia")
+    page.get_by_label(re.compile("Reviewer:")).check()
+    shot(page, "invite-form")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator("#toasts")).to_contain_text("Invited newcomer")
+    expect(page.locator(".facts")).to_contain_text("invited, no password yet")
+    expect(page.get_by_label(re.compile("Reviewer:"))).to_be_checked()
+    shot(page, "invited")
+
+    page.get_by_label(re.compile("Reviewer:")).uncheck()
+    page.get_by_label(re.compile("Finance:")).check()
+    page.get_by_role("button", name="Save roles").click()
+    expect(page.locator("#toasts")).to_contain_text("Roles of newcomer saved")
+    expect(page.get_by_label(re.compile("Finance:"))).to_be_checked()
+    expect(page.get_by_label(re.compile("Reviewer:"))).not_to_be_checked()
+    shot(page, "role-changed")
+
+    page.get_by_role("button", name=re.compile("^Deactivate")).click()
+    expect(page.locator(".facts")).to_contain_text("deactivated")
+    expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
+    shot(page, "deactivated")
+
+    page.goto("/manage/users/")
+    row = page.get_by_role("row", name=re.compile("newcomer"))
+    expect(row).to_contain_text("Finance")
+    expect(row).to_contain_text("deactivated")
+    shot(page, "users-after")
