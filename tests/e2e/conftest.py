@@ -9,6 +9,7 @@ when it logs a CSP violation or a JavaScript error.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -51,6 +52,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+
+
+def require_module(name: str, why: str) -> Any:
+    """Import a browser-test dependency; skip the module without it (fail under REQUIRE_SERVICES=1)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        reason = f"{name} is not installed ({why}; pip install -r requirements-dev.txt)"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"required service missing: {reason}", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
 
 
 def _free_port() -> int:

@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, Portal, sign_in
-from tests.e2e.test_journeys import apply_for, fill_application, poll
+from tests.e2e.conftest import ARTIFACTS, Portal, require_module, sign_in
+from tests.e2e.test_journeys import apply_for, expect, fill_application, poll
+
+Axe = require_module("axe_playwright_python.sync_playwright", "accessibility checks").Axe
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = (375, 812)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from playwright.sync_api import expect
+from tests.e2e.conftest import DemoLodge, Portal, require_module, sign_in
 
-from tests.e2e.conftest import DemoLodge, Portal, sign_in
+expect = require_module("playwright.sync_api", "browser tests").expect
 
 POLL_SECONDS = 20
 
