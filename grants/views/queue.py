@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
+from grants.dashboard import status_counts
 from grants.models import Lodge, Status
 from grants.queue import DECISION_KINDS, QueueFilters, queue_page
 from grants.rules import current_fiscal_year
@@ -24,6 +25,8 @@ def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
     filters = QueueFilters.from_query(request.GET)
     current = current_fiscal_year()
     return {
+        "counts": status_counts(current.key),
+        "fy": current,
         "title": "Review queue",
         "filters": filters,
         "page": queue_page(filters),
@@ -49,6 +52,11 @@ def _query_without(request: HtmxHttpRequest, *names: str) -> str:
 @require_GET
 @require("grants.queue.view")
 def queue(request: HtmxHttpRequest) -> HttpResponse:
+    if request.htmx and request.htmx.target == "queue-counters":
+        fy = current_fiscal_year()
+        return render(
+            request, "grants/queue.html#counters", {"counts": status_counts(fy.key), "fy": fy}
+        )
     template = (
         "grants/queue.html#results"
         if request.htmx and request.htmx.target == "results"

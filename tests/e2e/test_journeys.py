@@ -174,8 +174,8 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     expect(row).to_contain_text("Needs review")
     shot(staff, "queue-filtered")
 
-    # Remember every version of the row the page shows: the queue refreshes itself after a
-    # decision, and an approved row then leaves this "Needs review" list.
+    # Remember every version of the row the page shows. The row swaps itself in place; the
+    # list does not refresh (reasons typed in other rows stay), the counters above it do.
     staff.evaluate(
         """reference => {
           window.__e2eNoReload = true;
@@ -188,17 +188,19 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
         reference,
     )
     url_before = staff.url
+    waiting_before = staff.locator("#queue-counters").inner_text()
     row.get_by_label(f"Reason for {reference}").fill("Lodge confirmed active by phone")
     row.get_by_role("button", name="Approve").click()
     expect(staff.locator("#toasts")).to_contain_text(f"{reference} approved")
     shot(staff, "row-approved-in-place")
-    expect(staff.locator("#result_list caption")).to_contain_text("0 applications")
+    expect(staff.locator(f"#row-{reference}")).to_contain_text("Approved")
+    expect(staff.locator("#queue-counters")).not_to_have_text(waiting_before)
     row_texts = staff.evaluate("window.__rowTexts")
     assert any("Approved" in text for text in row_texts), row_texts
     assert staff.evaluate("window.__e2eNoReload === true"), "the page reloaded"
     assert staff.evaluate("document.activeElement !== document.body"), "focus was dropped"
     assert staff.url == url_before
-    shot(staff, "approved-row-left-the-filtered-list")
+    shot(staff, "approved-row-and-counters-updated")
 
     staff.goto(f"/applications/{reference}/")
     expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")

@@ -228,3 +228,19 @@ def test_the_application_and_lodge_pages_make_a_fixed_number_of_queries(
     assert count_queries(client, f"/lodges/{fresh_lodge.number}/") == few_lodge
     assert Decision.objects.count() >= 11
     assert Decimal("0") >= 0
+
+
+def test_the_queue_counters_refresh_alone_after_a_decision(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    needs_review(fresh_lodge)
+    client = client_for(reviewer)
+    page = client.get("/queue/").content.decode()
+    assert "1 waiting for review" in page
+    Application.objects.update(status="approved")
+    counters = client.get(
+        "/queue/", headers={"HX-Request": "true", "HX-Target": "queue-counters"}
+    ).content.decode()
+    assert "0 waiting for review" in counters
+    assert "1 approved, not paid" in counters
+    assert 'id="results"' not in counters
