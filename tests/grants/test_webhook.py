@@ -390,6 +390,8 @@ def test_a_thousand_shuffled_deliveries_with_duplicates_pay_each_session_once(
     errors: list[BaseException] = []
 
     def deliver(bodies: list[str]) -> None:
+        from django.db import connections
+
         client = Client()
         try:
             for body in bodies:
@@ -397,6 +399,8 @@ def test_a_thousand_shuffled_deliveries_with_duplicates_pay_each_session_once(
                 assert response.status_code == 200, response.content
         except BaseException as exc:  # reported below, not lost in the thread
             errors.append(exc)
+        finally:
+            connections.close_all()  # each thread's own connection, or PostgreSQL keeps it open
 
     def deliver_pair(body: str) -> None:
         barrier = threading.Barrier(2)
