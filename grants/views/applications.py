@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +15,7 @@ from grants.models import Application, EmailLog
 from grants.selectors import fiscal_year_label
 from grants.services.emails import email_resend
 from grants.services.payments import payment_link_resend
-from grants.timeline import application_timeline
+from grants.timeline import application_timeline, kind_label
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
@@ -55,12 +57,14 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _after_action(
-    request: HtmxHttpRequest, application: Application, error: str, done: str
+def _run_action(
+    request: HtmxHttpRequest, application: Application, action: Callable[[], object], done: str
 ) -> HttpResponse:
-    """HTMX: 204 and an event the page listens to; without JavaScript: back to the page."""
-    if error:
-        messages.error(request, error)
+    """Run a service; HTMX gets 204 and an event the page listens to, others the page again."""
+    try:
+        action()
+    except PortalError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, done)
     if request.htmx:
@@ -77,16 +81,11 @@ def email_resend_view(request: HtmxHttpRequest, reference: str, email_id: int) -
     email_log = EmailLog.objects.filter(application=application, id=email_id).first()
     if email_log is None:
         raise Http404("No such email for this application.")
-    error = ""
-    try:
-        email_resend(email_log=email_log, actor=request.user)
-    except PortalError as exc:
-        error = exc.message
-    return _after_action(
+    return _run_action(
         request,
         application,
-        error,
-        f"The {email_log.kind.replace('_', ' ')} email will be sent again.",
+        lambda: email_resend(email_log=email_log, actor=request.user),
+        f"The “{kind_label(email_log.kind)}” email will be sent again.",
     )
 
 
@@ -94,14 +93,9 @@ def email_resend_view(request: HtmxHttpRequest, reference: str, email_id: int) -
 @require("grants.application.resend")
 def payment_link_resend_view(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     application = get_application_for_user(request, reference, "grants.application.resend")
-    error = ""
-    try:
-        payment_link_resend(application=application, actor=request.user)
-    except PortalError as exc:
-        error = exc.message
-    return _after_action(
+    return _run_action(
         request,
         application,
-        error,
+        lambda: payment_link_resend(application=application, actor=request.user),
         f"The payment link will be emailed to {application.contact_email}.",
     )
