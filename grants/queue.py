@@ -65,12 +65,7 @@ class QueueFilters:
 
 
 def queue_queryset(filters: QueueFilters) -> QuerySet[Application]:
-    latest_kind = (
-        Decision.objects.filter(application=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("kind")[:1]
-    )
-    rows = Application.objects.select_related("lodge").annotate(decision_kind=Subquery(latest_kind))
+    rows = Application.objects.select_related("lodge")
     if filters.q:
         q = filters.q
         match = (
@@ -87,7 +82,13 @@ def queue_queryset(filters: QueueFilters) -> QuerySet[Application]:
     if filters.district:
         rows = rows.filter(lodge__district=filters.district)
     if filters.kind:
-        rows = rows.filter(decision_kind=filters.kind)
+        # Only when filtering by it: a correlated subquery per row costs on every view.
+        latest_kind = (
+            Decision.objects.filter(application=OuterRef("pk"))
+            .order_by("-created_at", "-id")
+            .values("kind")[:1]
+        )
+        rows = rows.annotate(decision_kind=Subquery(latest_kind)).filter(decision_kind=filters.kind)
     if filters.amount_min is not None:
         rows = rows.filter(amount_requested__gte=filters.amount_min)
     if filters.amount_max is not None:

@@ -244,3 +244,16 @@ def test_the_queue_counters_refresh_alone_after_a_decision(
     assert "0 waiting for review" in counters
     assert "1 approved, not paid" in counters
     assert 'id="results"' not in counters
+
+
+def test_the_queue_filters_by_who_decided(fresh_lodge: Lodge, reviewer: Any) -> None:
+    auto = submit(fresh_lodge.number, "100.00")
+    reviewed = needs_review(fresh_lodge, "200.00")
+    application_decide(application=reviewed, actor=reviewer, outcome="approved", reason="Checked")
+    client = client_for(reviewer)
+    by_reviewer = client.get("/queue/", {"kind": "review"}).content.decode()
+    assert reviewed.reference in by_reviewer
+    assert auto.reference not in by_reviewer
+    automatic = client.get("/queue/", {"kind": "auto"}).content.decode()
+    assert auto.reference in automatic
+    assert reviewed.reference not in automatic
