@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 
 from grants.models import RESERVING, Application, NinoxGrant
 
@@ -43,10 +43,10 @@ def used_in_ninox(lodge_id: int, fiscal_year: int) -> Decimal:
 
 def pending_in_portal(lodge_id: int, fiscal_year: int, *, exclude_id: int | None = None) -> Decimal:
     """Approvals not yet seen in Ninox (any Ninox row with the reference counts as seen)."""
-    seen = NinoxGrant.objects.exclude(reference="").values("reference")
+    in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference"))
     pending = Application.objects.filter(
         lodge_id=lodge_id, fiscal_year=fiscal_year, status__in=RESERVING
-    ).exclude(reference__in=seen)
+    ).filter(~Exists(in_ninox))
     if exclude_id is not None:
         pending = pending.exclude(id=exclude_id)
     total = pending.aggregate(total=Sum("amount_requested"))["total"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,9 +39,11 @@ def fiscal_year_choices(selected: FiscalYear) -> list[FiscalYear]:
 
 def status_counts(fiscal_year: int) -> dict[str, Any]:
     """Applications today, waiting, approved (unpaid), paid, and the money: one query."""
-    today = timezone.localdate()
+    # A range on the indexed timestamp, not __date: that casts every row (slow on SQLite).
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Q(submitted_at__gte=midnight, submitted_at__lt=midnight + timedelta(days=1))
     return Application.objects.filter(fiscal_year=fiscal_year).aggregate(
-        today=Count("id", filter=Q(submitted_at__date=today)),
+        today=Count("id", filter=today),
         waiting=Count("id", filter=Q(status=Status.NEEDS_REVIEW)),
         approved=Count("id", filter=Q(status=Status.APPROVED)),
         paid=Count("id", filter=Q(status=Status.PAID)),

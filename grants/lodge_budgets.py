@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from grants.models import RESERVING, Application, Lodge, NinoxGrant
@@ -31,10 +31,11 @@ def used_in_ninox_expression(fiscal_year: int) -> Coalesce:
 
 
 def pending_in_portal_expression(fiscal_year: int) -> Coalesce:
-    seen = NinoxGrant.objects.exclude(reference="").values("reference")
+    # NOT EXISTS on the indexed reference: a NOT IN list would be rebuilt for every lodge.
+    in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference"))
     pending = Application.objects.filter(
         lodge_id=OuterRef("pk"), fiscal_year=fiscal_year, status__in=RESERVING
-    ).exclude(reference__in=seen)
+    ).filter(~Exists(in_ninox))
     return _sum_subquery(pending, "amount_requested")
 
 
