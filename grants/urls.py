@@ -1,6 +1,7 @@
 from django.urls import path
 
 from grants.views import api, applications, apply, lodges, pay, queue, webhook
+from portal.lib import converters  # noqa: F401 - registers <dbid:…>
 
 app_name = "grants"
 
@@ -21,7 +22,7 @@ urlpatterns = [
     path("applications/<str:reference>/", applications.application_page, name="application"),
     path("applications/<str:reference>/decide/", queue.decide, name="decide"),
     path(
-        "applications/<str:reference>/emails/<int:email_id>/resend/",
+        "applications/<str:reference>/emails/<dbid:email_id>/resend/",
         applications.email_resend_view,
         name="email_resend",
     ),

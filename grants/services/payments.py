@@ -168,7 +168,7 @@ def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
         payment = Payment.objects.create(
             application=application,
             stripe_session_id=session_id,
-            amount=from_cents(int(session.get("amount_total") or 0)),
+            amount=from_cents(_amount_total(session) or 0),
             currency=str(session.get("currency") or "")[:3],
             provider="dev" if session_id.startswith("cs_dev_") else "stripe",
         )
@@ -178,8 +178,9 @@ def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
     before = payment.status
     payment.status = new_status
     payment.stripe_payment_intent_id = _intent_id(session) or payment.stripe_payment_intent_id
-    if session.get("amount_total") is not None:
-        payment.amount = from_cents(int(session["amount_total"]))
+    amount_total = _amount_total(session)
+    if amount_total is not None:
+        payment.amount = from_cents(amount_total)
     if session.get("currency"):
         payment.currency = str(session["currency"])[:3]
     if new_status != PStatus.PAID:
@@ -242,6 +243,14 @@ def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
     return "paid"
 
 
+def _amount_total(session: Mapping[str, Any]) -> int | None:
+    """The session's amount in cents, or None when it is missing or not whole cents we can store."""
+    value = session.get("amount_total")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
+        return None
+    return value
+
+
 def _mismatches(
     application: Application | None,
     payment: Payment,
@@ -252,6 +261,8 @@ def _mismatches(
     if application is None:
         return [f"no application has the reference {reference or '(none)'}"]
     problems = []
+    if _amount_total(session) is None:
+        problems.append("the event gives no amount in whole cents")
     if reference != application.reference or (
         session.get("client_reference_id") not in (None, application.reference)
     ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +21,7 @@ from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 
 BULK_LIMIT = 200
+REFERENCE = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{5,6}")
 
 
 def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
@@ -107,9 +110,9 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 @require("grants.application.decide")
 def bulk(request: HtmxHttpRequest) -> HttpResponse:
     """Confirm, then decide each selected row on its own; shows a result per row."""
-    references = list(
-        dict.fromkeys(request.POST.getlist("selected") or request.GET.getlist("selected"))
-    )[:BULK_LIMIT]
+    selected = request.POST.getlist("selected") or request.GET.getlist("selected")
+    # Only what can be a reference: anything else names no application (and makes no link).
+    references = [r for r in dict.fromkeys(selected) if REFERENCE.fullmatch(r)][:BULK_LIMIT]
     outcome = request.POST.get("outcome") or request.GET.get("outcome", "")
     context: dict[str, object] = {
         "title": "Bulk decision",
