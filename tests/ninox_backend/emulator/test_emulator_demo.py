@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,8 @@ TODAY = date(2026, 11, 25)
 
 
 def load(seed: int, today: date = TODAY, **sizes: int) -> tuple[Emulator, list[dict], list[dict]]:
-    emu = Emulator()
+    # A fixed clock: records carry createdAt, and two loads may straddle a second.
+    emu = Emulator(clock=lambda: datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC))
     emu.seed_demo(seed=seed, today=today, **sizes)
     db = emu.store.database("demo", "grants")
     lodges = [
