@@ -37,3 +37,23 @@ def ninox_sync_task() -> str:
         f"ok: {kind}, {result.created} created, {result.updated} updated, "
         f"{result.deleted} deleted, {result.calls} call(s)"
     )
+
+
+# The call log feeds the quota (this month) and the health page (recent errors); older rows
+# only grow the table.
+CALL_LOG_DAYS = 90
+
+
+@shared_task
+def ninox_calls_prune_task() -> int:
+    """Delete call-log rows older than ``CALL_LOG_DAYS``; returns how many went."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import NinoxCall
+
+    deleted, _ = NinoxCall.objects.filter(
+        at__lt=timezone.now() - timedelta(days=CALL_LOG_DAYS)
+    ).delete()
+    return deleted
