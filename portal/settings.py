@@ -194,7 +194,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "portal.tasks.heartbeat_task", "schedule": 60.0},
     "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 60.0},
     "ninox-sync": {"task": "ninox_backend.tasks.ninox_sync_task", "schedule": 300.0},
-    "ninox-calls-prune": {"task": "ninox_backend.tasks.ninox_calls_prune_task", "schedule": 86400.0},
+    "ninox-calls-prune": {
+        "task": "ninox_backend.tasks.ninox_calls_prune_task",
+        "schedule": 86400.0,
+    },
     "grants-outbox-sweep": {"task": "grants.tasks.outbox_sweep_task", "schedule": 60.0},
     "grants-payments-expire": {"task": "grants.tasks.payments_expire_task", "schedule": 900.0},
     # Hourly; the task sends only at the rules' digest hour (local), once a day.
