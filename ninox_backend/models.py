@@ -37,3 +37,14 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.high_water}"
+
+
+class StoredProfile(models.Model):
+    """The capability profile ``manage.py ninox_doctor`` made for one account (see ``profile.py``)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} profile @ {self.checked_at}"
