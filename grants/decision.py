@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,11 +36,17 @@ def decide(
     fy: FiscalYear,
     auto_approve_limit: Decimal | None,
     ninox_fresh: bool,
+    doubts: Sequence[str] = (),
 ) -> Verdict:
-    """Reject over the remaining budget whatever else applies; review what cannot be sure."""
+    """Reject over the remaining budget whatever else applies; review what cannot be sure.
+
+    ``doubts`` are reasons the figures themselves cannot be trusted (a Ninox value that
+    could not be read, a total that disagrees with Ninox): then nothing is decided on
+    them, not even a rejection, and a person looks.
+    """
     figures = budget_sentence(lodge_number, budget, fy)
     remaining = budget.remaining
-    if requested > remaining:
+    if requested > remaining and not doubts:
         shown = max(remaining, Decimal("0.00"))
         return Verdict(
             REJECTED,
@@ -47,7 +54,7 @@ def decide(
             f"{figures}; {format_money(shown)} remains and {format_money(requested)} was requested.",
         )
     after = remaining - requested
-    reasons = []
+    reasons = list(doubts)
     if not ninox_fresh:
         reasons.append("Ninox unreachable: the budget could not be confirmed")
     if not lodge_active:
@@ -61,8 +68,8 @@ def decide(
         return Verdict(
             NEEDS_REVIEW,
             reason[0].upper() + reason[1:],
-            f"{figures}; {format_money(remaining)} remains and {format_money(requested)} was requested. "
-            f"A person will review it because {reason}.",
+            f"{figures}; {format_money(max(remaining, Decimal('0.00')))} remains and "
+            f"{format_money(requested)} was requested. A person will review it because {reason}.",
         )
     return Verdict(
         APPROVED,

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grants.budget import Budget, lodge_budget
+from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.intake import IntakeErrors, validate_application
 from grants.models import Application, Lodge, LodgeBudget, Status
@@ -68,6 +69,7 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
                 fy=fy,
                 auto_approve_limit=rules.auto_approve_limit,
                 ninox_fresh=freshness.fresh,
+                doubts=budget_doubts(lodge.id),
             )
             budget_row.decisions += 1
             budget_row.save(update_fields=["decisions", "updated_at"])
