@@ -33,6 +33,7 @@ __all__ = [
     "normalize_type",
     "parse_datetime",
     "parse_timeinterval",
+    "same_value",
     "to_ninox",
 ]
 
@@ -366,6 +367,35 @@ def from_ninox(value: Any, type_: str | None, spec: Field | None = None) -> Any:
         return reader(value, spec)
     except (ValueError, TypeError, ArithmeticError):
         return value
+
+
+def same_value(asked: Any, got: Any) -> bool:
+    """Whether a record's (converted) value is the value asked for: numbers numerically,
+    strings exactly, dates as dates, datetimes as instants, a record by its id.
+
+    Strict on purpose: a lookup whose answer does not carry the asked values is not trusted.
+    """
+    if isinstance(asked, Record):
+        asked = asked.id
+    if asked is None or got is None:
+        return asked is None and got is None
+    if isinstance(asked, bool) or isinstance(got, bool):
+        return isinstance(asked, bool) and isinstance(got, bool) and asked == got
+    if isinstance(asked, int | Decimal):
+        return isinstance(got, int | Decimal) and Decimal(asked) == Decimal(got)
+    if isinstance(asked, str):
+        return isinstance(got, str) and asked == got
+    if isinstance(asked, dt.datetime):
+        return isinstance(got, dt.datetime) and parse_datetime(asked) == parse_datetime(got)
+    if isinstance(asked, dt.date):
+        return isinstance(got, dt.date) and not isinstance(got, dt.datetime) and asked == got
+    if isinstance(asked, list | tuple):
+        return (
+            isinstance(got, list | tuple)
+            and len(asked) == len(got)
+            and all(same_value(a, g) for a, g in zip(asked, got, strict=True))
+        )
+    return bool(asked == got)
 
 
 # ---- writing -------------------------------------------------------------------------------
