@@ -16,6 +16,7 @@ from ninox_backend.mirror import sync_mirror
 def mirrored(ninox: Any, db: Any) -> Any:
     """The demo Ninox, with the portal's mirror loaded."""
     sync_mirror(full=True)
+    sync_mirror()  # the read after a load re-reads each table's tail once; then one call a table
     return ninox
 
 
