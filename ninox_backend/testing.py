@@ -42,7 +42,9 @@ __all__ = [
     "BASE_URL",
     "DEFAULT_TEST_DIALECT",
     "DIALECTS",
+    "EMULATOR_VARIANTS",
     "EmulatedNinox",
+    "EmulatorVariant",
     "default_dialect",
     "demo_ninox",
     "emulated_ninox",
@@ -50,6 +52,28 @@ __all__ = [
 ]
 
 BASE_URL = "http://ninox.test/v1"
+
+
+@dataclass(frozen=True)
+class EmulatorVariant:
+    """One way a Ninox may answer: a dialect and the faults that settle guesses badly."""
+
+    id: str
+    dialect: str
+    faults: str | None = None
+
+
+#: The matrix the portal must stay right on (issue 15): both dialects, and the
+#: documents' reading with no change feed, numeric dates, or no NX query. Use as
+#: ``@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)``
+#: and ``demo_ninox(dialect=variant.dialect, faults=variant.faults)``.
+EMULATOR_VARIANTS = (
+    EmulatorVariant("legacy", "legacy"),
+    EmulatorVariant("docs", "docs"),
+    EmulatorVariant("docs-changes_404", "docs", "changes_404"),
+    EmulatorVariant("docs-dates_epoch_ms", "docs", "dates_epoch_ms"),
+    EmulatorVariant("docs-query_refused", "docs", "query_refused"),
+)
 
 Schema = Mapping[str, Sequence[Mapping[str, Any]]]
 Records = Mapping[str, Sequence[Mapping[str, Any]]]

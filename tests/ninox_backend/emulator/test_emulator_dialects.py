@@ -12,7 +12,13 @@ import pytest
 from ninox_backend.emulator import Emulator
 from ninox_backend.emulator import dialects as dialects_module
 from ninox_backend.emulator.__main__ import build_parser
-from ninox_backend.testing import DEFAULT_TEST_DIALECT, demo_ninox, emulated_ninox
+from ninox_backend.testing import (
+    DEFAULT_TEST_DIALECT,
+    EMULATOR_VARIANTS,
+    EmulatorVariant,
+    demo_ninox,
+    emulated_ninox,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -86,6 +92,23 @@ def test_the_test_helpers_take_a_dialect_and_faults() -> None:
     with demo_ninox(seed=1, dialect="docs", faults="changes_404") as demo, demo.client() as c:
         assert demo.emulator.dialect == "docs"
         assert c.get("/teams/demo/databases/grants/changes").status_code == 404
+
+
+@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)
+def test_every_listed_variant_starts_the_demo_as_named(variant: EmulatorVariant) -> None:
+    with demo_ninox(seed=1, dialect=variant.dialect, faults=variant.faults) as demo:
+        assert demo.emulator.dialect == variant.dialect
+        expected = {variant.faults: True} if variant.faults else {}
+        assert demo.emulator.faults.settings == expected
+
+
+def test_the_variants_cover_both_dialects_and_each_new_fault() -> None:
+    assert {v.dialect for v in EMULATOR_VARIANTS} == {"docs", "legacy"}
+    assert {v.faults for v in EMULATOR_VARIANTS} >= {
+        "changes_404",
+        "dates_epoch_ms",
+        "query_refused",
+    }
 
 
 def test_the_cli_serves_docs_unless_told_otherwise() -> None:
