@@ -183,6 +183,21 @@ def test_the_default_sync_follows_updates_creates_and_deletes(db: Database) -> N
     assert 3 not in grants.rows
 
 
+def test_a_full_load_with_a_progress_estimate_completes_in_every_variant(db: Database) -> None:
+    totals: list[int | None] = []
+    grants = Mirror()
+    engine = SyncEngine(
+        db,
+        InMemorySyncStateStore(),
+        {"Grants": grants},
+        progress=lambda p: totals.append(p.total),
+        estimate_totals=True,
+    )
+    engine.sync()
+    assert len(grants.rows) == 7
+    assert set(totals) <= {7, None}
+
+
 def test_with_the_feed_profile_a_feed_it_cannot_apply_stops_the_sync_or_it_falls_back(
     db: Database, variant: EmulatorVariant
 ) -> None:

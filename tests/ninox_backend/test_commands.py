@@ -32,6 +32,14 @@ def test_ninox_sync_loads_the_mirror_then_costs_one_call_per_table(ninox: Any) -
     assert ninox.emulator.calls - calls == 2
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
+def test_ninox_sync_full_completes_when_the_progress_estimate_is_refused(ninox: Any) -> None:
+    ninox.emulator.faults.configure("query_refused")
+    out, _ = run("ninox_sync", "--full")
+    assert "Full sync: 1620 created" in out
+    assert NinoxGrant.objects.count() == 1500
+
+
 def test_ninox_sync_says_why_when_ninox_fails(ninox: Any) -> None:
     ninox.emulator.faults.configure("503=1")
     with pytest.raises(CommandError, match="Ninox sync failed: NinoxServerError"):
