@@ -70,6 +70,17 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _exact(value: Any) -> Any:
+    """``value`` with any ``float`` (from a caller, never from the client's reader) as a Decimal."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {str(k): _exact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(v) for v in value]
+    return value
+
+
 def _moment(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
 
@@ -108,7 +119,7 @@ class SyncState:
             "high_water": self.high_water,
             "marks": {str(k): int(v) for k, v in self.marks.items()},
             "schema_checked_at": _iso(self.schema_checked_at),
-            "schema": dumps(self.schema) if self.schema is not None else None,
+            "schema": dumps(_exact(self.schema)) if self.schema is not None else None,
             "mode": self.mode,
             "reconciled": {str(k): v.isoformat() for k, v in self.reconciled.items()},
             "seen": {str(k): int(v) for k, v in self.seen.items()},

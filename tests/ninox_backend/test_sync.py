@@ -611,3 +611,9 @@ def test_a_schema_with_fractional_numbers_is_stored_and_used_by_the_next_process
     engine_for(fake, {"Grants": Mirror()}, store=store).sync()
     result = engine_for(fake, {"Grants": Mirror()}, store=store).sync()
     assert result.calls == 1  # the stored schema served the new process
+
+
+def test_a_schema_given_with_floats_is_stored_exactly_too() -> None:
+    state = SyncState(schema={"schema": {"types": {"A": {"formWidth": 0.5}}}})
+    again = SyncState.from_json(json.loads(json.dumps(state.to_json())))
+    assert again.schema["schema"]["types"]["A"]["formWidth"] == Decimal("0.5")
