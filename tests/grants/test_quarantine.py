@@ -1,0 +1,179 @@
+"""The quarantine: Ninox values the budget rests on that could not be read send decisions to a person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from grants.models import Lodge, NinoxGrant, NinoxQuarantine, Status
+from grants.ninox_mirror import GrantHandler
+from grants.quarantine import quarantine_doubts
+from grants.rules import current_fiscal_year
+from grants.services.submit import application_submit
+from ninox_backend.connection import build_client, use_client
+from ninox_backend.types import Record, dumps, loads
+from tests.grants.conftest import valid_body
+
+pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
+
+
+def submit(lodge_number: int, amount: str) -> Any:
+    body = valid_body(lodge_number, amount_raised=amount, amount_requested=amount)
+    return application_submit(data=body, lenient=True, source="web")
+
+
+def bad_grant(lodge: Lodge | None, ninox_id: int = 90001, **fields: Any) -> Record:
+    values: dict[str, Any] = {
+        "Lodge": lodge.ninox_id if lodge else None,
+        "Amount": Decimal("3900.00"),
+        "Grant Date": current_fiscal_year().start,
+        "Status": "Paid",
+    }
+    values.update(fields)
+    return Record(
+        id=ninox_id, sequence=1, fields={k: v for k, v in values.items() if v is not None}
+    )
+
+
+class ReshapingTransport(httpx.BaseTransport):
+    """Ninox as it might really answer: the emulator's replies with some grants' values reshaped."""
+
+    def __init__(self, inner: httpx.BaseTransport, reshape: Callable[[dict[str, Any]], None]):
+        self.inner = inner
+        self.reshape = reshape
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method != "GET" or "json" not in response.headers.get("content-type", ""):
+            return response
+        data = loads(response.read())
+        self._walk(data)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, content=dumps(data))
+
+    def _walk(self, data: Any) -> None:
+        if isinstance(data, list):
+            for item in data:
+                self._walk(item)
+        elif isinstance(data, dict):
+            fields = data.get("fields")
+            if isinstance(fields, dict) and "Grant Date" in fields:
+                self.reshape(data)
+            for value in data.values():
+                self._walk(value)
+
+
+@pytest.fixture
+def reshaped_ninox(mirrored: Any) -> Iterator[Callable[[Callable[[dict[str, Any]], None]], None]]:
+    """Call with a function that reshapes a grant record's JSON; Ninox answers so from then on."""
+    with ExitStack() as stack:
+
+        def use(reshape: Callable[[dict[str, Any]], None]) -> None:
+            client = build_client(
+                transport=ReshapingTransport(mirrored.transport, reshape),
+                base_url=mirrored.base_url,
+                token=mirrored.token,
+            )
+            stack.callback(client.close)
+            stack.enter_context(use_client(client))
+
+        yield use
+
+
+def test_a_grant_by_hand_whose_lodge_link_arrives_as_a_caption_is_not_counted_as_zero(
+    mirrored: Any, fresh_lodge: Lodge, reshaped_ninox: Any
+) -> None:
+    # Entered by hand in Ninox: $3,900 of the lodge's $4,000 this fiscal year.
+    [grant_id] = mirrored.emulator.insert(
+        mirrored.team_id,
+        mirrored.database_id,
+        "Grants",
+        [
+            {
+                "Lodge": fresh_lodge.ninox_id,
+                "Amount": Decimal("3900.00"),
+                "Grant Date": current_fiscal_year().start.isoformat(),
+                "Status": "Paid",
+            }
+        ],
+    )
+
+    def link_as_caption(record: dict[str, Any]) -> None:
+        if record.get("id") == grant_id:
+            record["fields"]["Lodge"] = fresh_lodge.name
+
+    reshaped_ninox(link_as_caption)
+    application = submit(fresh_lodge.number, "500.00")  # $400 over what truly remains
+    assert application.status == Status.NEEDS_REVIEW
+    assert f"Ninox Grants record {grant_id}: Lodge is text" in application.review_reason
+    row = NinoxQuarantine.objects.get(ninox_id=grant_id)
+    assert row.raw_value == dumps(fresh_lodge.name)
+    assert row.lodge_ninox_id is None
+
+
+def test_every_lodge_is_in_doubt_while_a_grants_lodge_cannot_be_read(mirrored: Any) -> None:
+    lodges = list(Lodge.objects.filter(active=True)[:2])
+    GrantHandler().upsert([bad_grant(None, Lodge="Kilwinning")])
+    for lodge in lodges:
+        [reason] = quarantine_doubts(lodge.id)
+        assert "could belong to any lodge" in reason
+
+
+def test_a_grant_with_a_readable_lodge_casts_doubt_on_that_lodge_only(
+    mirrored: Any, fresh_lodge: Lodge
+) -> None:
+    GrantHandler().upsert([bad_grant(fresh_lodge, Amount="3,900")])
+    other = Lodge.objects.exclude(id=fresh_lodge.id).first()
+    assert other is not None
+    assert quarantine_doubts(other.id) == []
+    [reason] = quarantine_doubts(fresh_lodge.id)
+    assert reason == "Ninox Grants record 90001: Amount is text ('3,900'), not an amount"
+
+
+def test_many_quarantined_values_are_named_then_counted(mirrored: Any, fresh_lodge: Lodge) -> None:
+    GrantHandler().upsert(
+        [bad_grant(fresh_lodge, ninox_id=90001 + n, Amount="x") for n in range(5)]
+    )
+    reasons = quarantine_doubts(fresh_lodge.id)
+    assert len(reasons) == 4
+    assert reasons[-1] == "2 more Ninox value(s) could not be read"
+
+
+def test_an_application_of_a_lodge_in_doubt_is_neither_approved_nor_rejected(
+    mirrored: Any, fresh_lodge: Lodge
+) -> None:
+    GrantHandler().upsert([bad_grant(fresh_lodge, **{"Grant Date": Decimal("1780272000000")})])
+    small = submit(fresh_lodge.number, "10.00")
+    large = submit(fresh_lodge.number, "4000.00")
+    assert small.status == large.status == Status.NEEDS_REVIEW
+    assert "Grant Date is a number (1780272000000), not a date" in small.review_reason
+
+
+def test_an_empty_active_sends_the_application_to_review_saying_so(
+    mirrored: Any, fresh_lodge: Lodge
+) -> None:
+    Lodge.objects.filter(id=fresh_lodge.id).update(
+        active=False, inactive_reason="Active is empty in Ninox"
+    )
+    application = submit(fresh_lodge.number, "10.00")
+    # The refresh reads Grants only (the lodge is known), so the mirrored lodge stands.
+    assert application.status == Status.NEEDS_REVIEW
+    assert (
+        f"Lodge {fresh_lodge.number} counts as inactive: Active is empty in Ninox"
+        in application.review_reason
+    )
+
+
+def test_once_ninox_reads_cleanly_again_the_lodge_is_decided_as_usual(
+    mirrored: Any, fresh_lodge: Lodge
+) -> None:
+    GrantHandler().upsert([bad_grant(fresh_lodge, Amount="x")])
+    GrantHandler().upsert([bad_grant(fresh_lodge)])
+    assert NinoxGrant.objects.filter(ninox_id=90001, lodge=fresh_lodge).exists()
+    application = submit(fresh_lodge.number, "100.01")
+    assert application.status == Status.REJECTED  # $3,900 used, $100 left
