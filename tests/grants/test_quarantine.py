@@ -17,6 +17,7 @@ from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
 from ninox_backend.connection import build_client, use_client
 from ninox_backend.types import Record, dumps, loads
+from tests.conftest import client_for
 from tests.grants.conftest import valid_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
@@ -177,3 +178,51 @@ def test_once_ninox_reads_cleanly_again_the_lodge_is_decided_as_usual(
     assert NinoxGrant.objects.filter(ninox_id=90001, lodge=fresh_lodge).exists()
     application = submit(fresh_lodge.number, "100.01")
     assert application.status == Status.REJECTED  # $3,900 used, $100 left
+
+
+# ---- where staff see it ------------------------------------------------------------------
+
+
+def test_the_health_page_lists_open_quarantines_with_their_raw_values(
+    mirrored: Any, fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    GrantHandler().upsert([bad_grant(fresh_lodge, Amount="3,900")])
+    GrantHandler().upsert([bad_grant(None, ninox_id=90002, Lodge=["A1", "A2"])])
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "Ninox values that could not be read (2)" in page
+    assert "Grants 90001" in page
+    assert "<code>&quot;3,900&quot;</code>" in page
+    assert "<code>[&quot;A1&quot;,&quot;A2&quot;]</code>" in page
+    assert "every lodge's applications" in page
+    assert f'href="/lodges/{fresh_lodge.number}/"' in page
+
+
+def test_the_health_page_says_so_when_nothing_is_quarantined(mirrored: Any, reviewer: Any) -> None:
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "Ninox values that could not be read (0)" in page
+
+
+def test_the_lodge_page_shows_its_quarantined_values_and_not_other_lodges(
+    mirrored: Any, fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    other = Lodge.objects.exclude(id=fresh_lodge.id).first()
+    assert other is not None
+    GrantHandler().upsert([bad_grant(fresh_lodge, Amount="3,900")])
+    client = client_for(reviewer)
+    page = client.get(f"/lodges/{fresh_lodge.number}/").content.decode()
+    assert "Ninox values that could not be read" in page
+    assert "<code>&quot;3,900&quot;</code>" in page
+    assert (
+        "Ninox values that could not be read"
+        not in client.get(f"/lodges/{other.number}/").content.decode()
+    )
+
+
+def test_the_lodge_page_says_why_a_lodge_counts_as_inactive(
+    mirrored: Any, fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    Lodge.objects.filter(id=fresh_lodge.id).update(
+        active=False, inactive_reason="Active is empty in Ninox"
+    )
+    page = client_for(reviewer).get(f"/lodges/{fresh_lodge.number}/").content.decode()
+    assert "<strong>Inactive</strong> (Active is empty in Ninox)" in page
