@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine, Status
@@ -15,8 +12,7 @@ from grants.ninox_mirror import GrantHandler
 from grants.quarantine import quarantine_doubts
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.connection import build_client, use_client
-from ninox_backend.types import Record, dumps, loads
+from ninox_backend.types import Record, dumps
 from tests.conftest import client_for
 from tests.grants.conftest import valid_body
 
@@ -41,53 +37,8 @@ def bad_grant(lodge: Lodge | None, ninox_id: int = 90001, **fields: Any) -> Reco
     )
 
 
-class ReshapingTransport(httpx.BaseTransport):
-    """Ninox as it might really answer: the emulator's replies with some grants' values reshaped."""
-
-    def __init__(self, inner: httpx.BaseTransport, reshape: Callable[[dict[str, Any]], None]):
-        self.inner = inner
-        self.reshape = reshape
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if request.method != "GET" or "json" not in response.headers.get("content-type", ""):
-            return response
-        data = loads(response.read())
-        self._walk(data)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return httpx.Response(response.status_code, headers=headers, content=dumps(data))
-
-    def _walk(self, data: Any) -> None:
-        if isinstance(data, list):
-            for item in data:
-                self._walk(item)
-        elif isinstance(data, dict):
-            fields = data.get("fields")
-            if isinstance(fields, dict) and "Grant Date" in fields:
-                self.reshape(data)
-            for value in data.values():
-                self._walk(value)
-
-
-@pytest.fixture
-def reshaped_ninox(mirrored: Any) -> Iterator[Callable[[Callable[[dict[str, Any]], None]], None]]:
-    """Call with a function that reshapes a grant record's JSON; Ninox answers so from then on."""
-    with ExitStack() as stack:
-
-        def use(reshape: Callable[[dict[str, Any]], None]) -> None:
-            client = build_client(
-                transport=ReshapingTransport(mirrored.transport, reshape),
-                base_url=mirrored.base_url,
-                token=mirrored.token,
-            )
-            stack.callback(client.close)
-            stack.enter_context(use_client(client))
-
-        yield use
-
-
 def test_a_grant_by_hand_whose_lodge_link_arrives_as_a_caption_is_not_counted_as_zero(
-    mirrored: Any, fresh_lodge: Lodge, reshaped_ninox: Any
+    mirrored: Any, fresh_lodge: Lodge, use_variant: Any
 ) -> None:
     # Entered by hand in Ninox: $3,900 of the lodge's $4,000 this fiscal year.
     [grant_id] = mirrored.emulator.insert(
@@ -108,7 +59,7 @@ def test_a_grant_by_hand_whose_lodge_link_arrives_as_a_caption_is_not_counted_as
         if record.get("id") == grant_id:
             record["fields"]["Lodge"] = fresh_lodge.name
 
-    reshaped_ninox(link_as_caption)
+    use_variant(reshape=link_as_caption)
     application = submit(fresh_lodge.number, "500.00")  # $400 over what truly remains
     assert application.status == Status.NEEDS_REVIEW
     assert f"Ninox Grants record {grant_id}: Lodge is text" in application.review_reason
