@@ -101,7 +101,8 @@ def test_a_value_of_the_wrong_shape_quarantines_the_grant_with_its_raw_value(
 
 @pytest.mark.parametrize("field", ["Lodge", "Amount"])
 def test_an_absent_lodge_link_or_amount_is_quarantined(lodge: Lodge, field: str) -> None:
-    GrantHandler().upsert([grant_record(**{field: None})])
+    absent: dict[str, Any] = {field: None}
+    GrantHandler().upsert([grant_record(**absent)])
     [row] = open_rows()
     assert row.field == field
     assert "is empty" in row.reason

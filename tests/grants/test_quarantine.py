@@ -99,7 +99,8 @@ def test_many_quarantined_values_are_named_then_counted(mirrored: Any, fresh_lod
 def test_an_application_of_a_lodge_in_doubt_is_neither_approved_nor_rejected(
     mirrored: Any, fresh_lodge: Lodge
 ) -> None:
-    GrantHandler().upsert([bad_grant(fresh_lodge, **{"Grant Date": Decimal("1780272000000")})])
+    date_as_number: dict[str, Any] = {"Grant Date": Decimal("1780272000000")}
+    GrantHandler().upsert([bad_grant(fresh_lodge, **date_as_number)])
     small = submit(fresh_lodge.number, "10.00")
     large = submit(fresh_lodge.number, "4000.00")
     assert small.status == large.status == Status.NEEDS_REVIEW
