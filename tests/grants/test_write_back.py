@@ -296,3 +296,29 @@ def test_the_health_page_shows_why_a_write_back_was_refused(
     page = client_for(reviewer).get("/health/").content.decode()
     assert "Nothing was written to Ninox for " + paid.reference in page
     assert "Ninox holds 2 Grants rows with Reference" in page
+
+
+def test_ninox_refusing_every_query_writes_nothing_and_tells_finance(
+    paid: Application, ninox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    before = grants_rows()
+    ninox.emulator.faults.configure("query_refused")
+    message = deliver_write_back(paid, django_capture_on_commit_callbacks)
+    assert message.status == OutboxMessage.Status.FAILED
+    assert "the query for Reference" in message.last_error
+    ninox.emulator.faults.configure(None)
+    assert grants_rows() == before
+    assert [m.subject for m in mail.outbox] == [
+        f"Not written to Ninox: paid grant {paid.reference} needs a person"
+    ]
+
+
+@pytest.mark.parametrize("form", ["post-filters", "get-records-filters"])
+def test_with_an_honoured_lookup_form_the_grant_is_written_once(
+    paid: Application, form: str
+) -> None:
+    use_lookup_form(form)
+    first = grant_write_back(application_id=paid.id)
+    assert grant_write_back(application_id=paid.id) == first
+    [row] = rows_for(paid.reference)
+    assert row.fields["Amount"] == Decimal("200.00")
