@@ -8,7 +8,6 @@ field and rule.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from grants.services.submit import application_submit
 from grants.tokens import authenticate
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
+from portal.lib.jsonbody import JsonBodyError, read_json_body
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -62,27 +62,16 @@ def _authorized(request: HttpRequest) -> ApiToken | JsonResponse:
 
 
 def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(400, f"The body is larger than {MAX_BODY_BYTES} bytes.")
     content_type = request.content_type or ""
     if content_type != "application/json":
         return _error(400, "Send the application as JSON (Content-Type: application/json).")
     try:
-        body = json.loads(
-            request.body.decode("utf-8"),
-            parse_float=str,
-            parse_int=int,
-            parse_constant=_refuse_constant,
-        )
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        return _error(400, f"The body is not valid JSON: {exc}.")
+        body = read_json_body(request, max_bytes=MAX_BODY_BYTES, parse_float=str)
+    except JsonBodyError as exc:
+        return _error(400, exc.message)
     if not isinstance(body, dict):
         return _error(400, "The body must be a JSON object with the application's fields.")
     return body
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
 
 
 @csrf_exempt

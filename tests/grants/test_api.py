@@ -133,3 +133,13 @@ def test_create_api_token_prints_the_token_alone_on_the_last_line(db: Any, capsy
     from grants.tokens import authenticate
 
     assert authenticate(f"Bearer {last_line}") is not None
+
+
+@pytest.mark.parametrize("depth", [10_000, 33])
+def test_a_body_nested_too_deep_gets_400_with_a_message(
+    depth: int, mirrored: Any, token: str
+) -> None:
+    response = post(token, "[" * depth + "]" * depth)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["message"]
+    assert Application.objects.count() == 0
