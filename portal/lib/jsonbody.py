@@ -52,15 +52,23 @@ def json_loads(
     *,
     max_depth: int = MAX_DEPTH,
     parse_float: Callable[[str], Any] | None = None,
+    allow_constants: bool = False,
 ) -> Any:
-    """``raw`` parsed; raises ``JsonBodyError`` for anything we would not accept."""
+    """``raw`` parsed; raises ``JsonBodyError`` for anything we would not accept.
+
+    ``NaN`` and ``Infinity`` are not JSON and are refused unless ``allow_constants``.
+    """
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise JsonBodyError("The body is not UTF-8 text.") from None
     too_deep = f"The body nests arrays and objects more than {max_depth} levels deep."
     try:
-        value = json.loads(text, parse_float=parse_float, parse_constant=_refuse_constant)
+        value = json.loads(
+            text,
+            parse_float=parse_float,
+            parse_constant=None if allow_constants else _refuse_constant,
+        )
     except RecursionError:
         raise JsonBodyError(too_deep) from None
     except ValueError as exc:  # json.JSONDecodeError is one

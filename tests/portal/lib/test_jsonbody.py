@@ -52,3 +52,8 @@ def test_it_refuses_a_body_over_the_size_limit() -> None:
     with pytest.raises(JsonBodyError, match="larger than 100 bytes"):
         read_json_body(request, max_bytes=100)
     assert len(read_json_body(request, max_bytes=1000)) == 101
+
+
+def test_it_reads_nan_only_when_asked_to() -> None:
+    value = json_loads(b'{"a": NaN}', allow_constants=True)
+    assert value["a"] != value["a"]  # NaN
