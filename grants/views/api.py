@@ -95,7 +95,7 @@ def applications(request: HttpRequest) -> JsonResponse:
             return claim_or_reply
         claim = claim_or_reply
     try:
-        application = application_submit(data=body, lenient=False, source="api")
+        application = application_submit(data=body, lenient=False, source="api", api_token=token)
     except PortalError as exc:
         if claim is not None:
             claim.delete()  # nothing was stored: a corrected retry may reuse the key
@@ -149,7 +149,8 @@ def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):
         return token
-    application = Application.objects.filter(reference=reference).first()
+    # Only what came through the API: a web-form application is not the website's to read.
+    application = Application.objects.filter(reference=reference, source="api").first()
     if application is None:
         return _error(404, f"No application has reference {reference[:40]}.")
     return JsonResponse(application_summary(application))
