@@ -254,3 +254,26 @@ def test_staff_see_an_open_finding_with_both_figures_on_the_health_page(
     assert f"${finding.ninox_total:,}" in page
     assert f"${finding.mirror_total:,}" in page
     assert lodge.name in page
+
+
+def test_check_drift_now_queues_the_check_for_admins_only(
+    mirrored: Any, admin_user: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from portal.audit import AuditEvent
+
+    as_reviewer = Client()
+    as_reviewer.force_login(reviewer)
+    assert "Check drift now" not in as_reviewer.get("/health/").content.decode()
+    assert as_reviewer.post("/manage/ninox/drift-check/").status_code == 403
+    assert not ServiceCheck.objects.filter(name=DRIFT_CHECK).exists()
+    as_admin = Client()
+    as_admin.force_login(admin_user)
+    assert "Check drift now" in as_admin.get("/health/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_admin.post("/manage/ninox/drift-check/")
+
+    assert response.status_code == 302
+    assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
+    assert AuditEvent.objects.filter(action="ninox.drift_check_requested").exists()
+    assert "lodge(s) compared" in as_admin.get("/health/").content.decode()
