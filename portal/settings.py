@@ -212,7 +212,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 # Task modules outside an app's tasks.py, so the worker registers them too.
-CELERY_IMPORTS = ("grants.health_tasks", "grants.reports.tasks")
+CELERY_IMPORTS = ("grants.health_tasks", "grants.drift_tasks", "grants.reports.tasks")
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
 # --- Authentication, sessions, two-factor --------------------------------------
