@@ -61,3 +61,16 @@ def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     # Beat publishes every scheduled task; each publish proves beat is alive.
     if _is_beat:
         record_check("beat", ok=True)
+
+
+@shared_task
+def two_factor_device_added_email_task(user_id: int) -> None:
+    """Tell the user an authenticator was added to their account (theirs, or an intruder's)."""
+    from django.contrib.auth import get_user_model
+
+    from portal.lib.email import build_email
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return
+    build_email("two-factor-device-added", {"user": user}, to=[user.email]).send()
