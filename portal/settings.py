@@ -255,7 +255,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+# Trusted proxies in front, each appending to X-Forwarded-For; portal.lib.http.client_ip
+# reads the client's address behind them, for axes as for everything else.
+PORTAL_PROXY_COUNT: int = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_CLIENT_IP_CALLABLE = "portal.lib.http.client_ip"
 # Axes would log the username and IP of every failure; our audit log keeps those instead.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -404,8 +407,17 @@ GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org
 GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # --- Public intake limits ------------------------------------------------------
+# Accepted applications per hour from one address; refused (invalid) posts have their own,
+# higher limit, so junk cannot close the form for a lodge behind the same address.
 PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
     "PORTAL_APPLY_RATE_PER_HOUR", 20, minimum=1, maximum=100000
+)
+PORTAL_APPLY_INVALID_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_APPLY_INVALID_RATE_PER_HOUR", 100, minimum=1, maximum=100000
+)
+# Failed API authentications per hour from one address (the per-token limit is below).
+PORTAL_API_AUTH_FAILURES_PER_HOUR: int = cfg.integer(
+    "PORTAL_API_AUTH_FAILURES_PER_HOUR", 30, minimum=1, maximum=100000
 )
 PORTAL_API_RATE_PER_MINUTE: int = cfg.integer(
     "PORTAL_API_RATE_PER_MINUTE", 600, minimum=1, maximum=1000000
