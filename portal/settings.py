@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.lib.datadir import make_private_data_dir
 from portal.lib.envconfig import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ cfg = Settings()
 DEBUG: bool = cfg.boolean("DEBUG", False)
 
 PORTAL_DATA_DIR = Path(cfg.text("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+make_private_data_dir(PORTAL_DATA_DIR)  # 0700; everything the portal writes there is 0600
 
 
 def _development_secret_key() -> str:
