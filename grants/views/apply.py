@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.intake import FIELDS, LABELS
 from grants.money import format_money
@@ -115,7 +115,7 @@ def _count(request: HttpRequest, outcome: str) -> None:
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplyForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -147,7 +147,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def lodge_lookup(request: HttpRequest) -> HttpResponse:
     """The lodge's name, shown back as the number is typed (from the mirror, never Ninox)."""
     raw = request.GET.get("lodge_number", "").strip()
@@ -156,7 +156,7 @@ def lodge_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def status(request: HttpRequest, token: str) -> HttpResponse:
     application = application_for_status_token(token)
     if application is None:

@@ -50,7 +50,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = TokenForm(request.POST or None)
@@ -98,7 +98,7 @@ def _backup_codes(user: object) -> list[str]:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app; on success show ten backup codes, once.
 
