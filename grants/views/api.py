@@ -45,8 +45,15 @@ def _error(
 
 
 def _authorized(request: HttpRequest) -> ApiToken | JsonResponse:
+    if ratelimit.api_auth_blocked(request):
+        return _error(
+            429,
+            "Too many failed authentications from your address; try again later.",
+            headers={"Retry-After": str(ratelimit.seconds_left(3600))},
+        )
     token = authenticate(request.headers.get("Authorization", ""))
     if token is None:
+        ratelimit.api_auth_failed(request)
         return _error(
             401,
             "A valid API token is required: Authorization: Bearer <token>.",
