@@ -1,0 +1,70 @@
+"""``manage.py ninox_doctor``: settle what the configured Ninox account does; store the profile.
+
+Read-only unless ``--write-test TABLE``. Prints one line per check (✓/✗ and what the
+portal will do), saves the capability profile the client then uses, and prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ninox_backend import connection
+from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
+from ninox_backend.profile import Finding
+from ninox_backend.profile_store import save_profile
+
+
+class Command(BaseCommand):
+    help = (
+        "Check what the configured Ninox account really does (API, schema ids, page size, "
+        "sinceSq, change feed, lookup form, value shapes, errors, latency, parallel calls) and "
+        "store the capability profile the portal then uses. Read-only unless --write-test."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--write-test",
+            metavar="TABLE",
+            help="create, look up, update and delete one scratch record in TABLE (by name or "
+            "id) to see how each change appears in the change feed",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run the write test even on a table with afterCreate/afterUpdate triggers",
+        )
+        parser.add_argument(
+            "--no-save", action="store_true", help="print the findings, store nothing"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        write_test: str | None = options.get("write_test")
+        database = connection.database()
+        client = database.client
+        base_url = client.base_url
+        mode = f"write test on {write_test}" if write_test else "read-only"
+        self.stdout.write(
+            f"Ninox doctor: {safe_base_url(base_url)}, team {database.team_id}, "
+            f"database {database.id} ({mode})"
+        )
+
+        def show(finding: Finding) -> None:
+            line = client._requester.redact(format_finding(finding))
+            self.stdout.write(line if finding.ok else self.style.WARNING(line))
+
+        doctor = Doctor(database, connection.mapping(), on_finding=show)
+        report = doctor.run(write_test, force=bool(options.get("force")))
+        saved = not options.get("no_save")
+        if saved:
+            save_profile(report.profile)
+        self.stdout.write("")
+        self.stdout.write(
+            ("Profile saved" if saved else "Profile (not saved)")
+            + f" ({report.calls} Ninox calls):"
+        )
+        for line in format_profile(report.profile):
+            self.stdout.write(f"  {line}")
+        if report.write_test_refused:
+            raise CommandError(f"The write test did not run: {report.write_test_refused}.")
