@@ -545,7 +545,7 @@ class Doctor:
             )
             return
         shapes: list[str] = []
-        bad: list[str] = []
+        bad: list[tuple[str, str]] = []
         for mf in sample.mapped.fields.values():
             if mf.formula:
                 continue
@@ -564,23 +564,26 @@ class Doctor:
             shapes.append(label)
             if unreadable:
                 bad.append(
-                    f"{mf.name} ({mf.type}) arrives as {_value_shape(unreadable[0])}"
-                    f" {_clip(unreadable[0])} in {len(unreadable)} of {len(present)} rows"
+                    (
+                        mf.name,
+                        f"{mf.name} ({mf.type}) arrives as {_value_shape(unreadable[0])}"
+                        f" {_clip(unreadable[0])} in {len(unreadable)} of {len(present)} rows",
+                    )
                 )
-        if bad:
-            self._add(
-                f"values {sample.table.name}",
-                False,
-                "; ".join(bad),
-                "such records are quarantined (never counted as $0) and their lodges'"
-                " applications go to review",
-            )
         self._add(
             f"values {sample.table.name}",
             not bad,
             f"{len(rows)} row(s): " + ", ".join(shapes),
-            "read as expected" if not bad else "see above",
+            "read as expected" if not bad else "see the lines below",
         )
+        for name, detail in bad:
+            self._add(
+                f"value {sample.table.name}.{name}",
+                False,
+                detail,
+                "such records are quarantined (never counted as $0) and their lodges'"
+                " applications go to review",
+            )
 
     # ---- sinceSq ------------------------------------------------------------------------
 
