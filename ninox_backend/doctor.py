@@ -556,7 +556,10 @@ class Doctor:
             if not present:
                 shapes.append(f"{mf.name} absent in all {len(rows)}")
                 continue
-            kinds = sorted({_value_shape(v) for v in present})
+            dated = mf.type in (FieldType.DATE, FieldType.DATETIME)
+            kinds = sorted(
+                {"epoch-ms number" if dated and _epoch_ms(v) else _value_shape(v) for v in present}
+            )
             unreadable = [v for v in present if not _readable(mf.type, v)]
             label = f"{mf.name} {'/'.join(kinds)}"
             if len(present) < len(rows):
@@ -1045,7 +1048,7 @@ class Doctor:
                 f"created record {rid} in {table.name} ({marker_field.name} = {marker!r})",
                 "",
             )
-            seen: dict[str, str] = {}
+            seen: dict[str, tuple[bool, str]] = {}
             before = (
                 (created_seq - 1)
                 if created_seq is not None
@@ -1087,10 +1090,10 @@ class Doctor:
         finally:
             if not deleted:
                 self._cleanup(table, rid)
-        shown = all(v == "ok" for v in seen.values()) and len(seen) == 3
+        shown = len(seen) == 3 and all(ok for ok, _how in seen.values())
         state.change_feed = shown and state.feed_understood
         if seen:
-            detail = "; ".join(f"{op}: {how}" for op, how in seen.items())
+            detail = "; ".join(f"{op}: {how}" for op, (_ok, how) in seen.items())
             if state.change_feed:
                 self._add(
                     "change feed (write test)",
@@ -1128,30 +1131,30 @@ class Doctor:
         op: str,
         marker_field: Any,
         marker: str | None,
-    ) -> str:
-        """``"ok"`` when the feed after ``since`` shows this change plainly, else how it fell short."""
+    ) -> tuple[bool, str]:
+        """Whether the feed after ``since`` shows this change plainly, and how it shows it."""
         try:
             data = self._feed(since)
         except NinoxError as exc:
-            return f"…/changes answers {_error_text(exc)}"
+            return False, f"…/changes answers {_error_text(exc)}"
         feed = self._parse_feed(data)
         if isinstance(feed, str):
             if isinstance(data, list):
                 hits = [r for r in data if isinstance(r, Mapping) and _int(r.get("id")) == rid]
-                return "absent" if not hits else "a record without table or operation"
-            return feed
+                return False, "absent" if not hits else "a record without table or operation"
+            return False, feed
         mine = [c for c in feed if c[0] == table_id and c[1] == rid]
         if not mine:
-            return "absent"
+            return False, "absent"
         last = mine[-1]
         if last[2] != op:
-            return f"shown as {last[2]!r}"
+            return False, f"shown as {last[2]!r}"
         if marker is not None:
-            record = last[3]
-            value = _field_value(record, [marker_field.name, marker_field.id])
+            value = _field_value(last[3], [marker_field.name, marker_field.id])
             if value != marker:
-                return "shown without the new value"
-        return "ok"
+                return False, f"op {op!r} without the new value"
+            return True, f"op {op!r} with the new record"
+        return True, f"op {op!r} with table and id"
 
     def _write_test_lookup(self, table: TableSchema, field_id: str, marker: str, rid: int) -> None:
         state = self._state

@@ -6,6 +6,7 @@ portal will do), saves the capability profile the client then uses, and prints i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -55,7 +56,14 @@ class Command(BaseCommand):
             self.stdout.write(line if finding.ok else self.style.WARNING(line))
 
         doctor = Doctor(database, connection.mapping(), on_finding=show)
-        report = doctor.run(write_test, force=bool(options.get("force")))
+        # The doctor provokes 404s on purpose: keep the client's INFO lines about them quiet.
+        logger = logging.getLogger("ninox_backend")
+        level = logger.level
+        logger.setLevel(max(level, logging.WARNING))
+        try:
+            report = doctor.run(write_test, force=bool(options.get("force")))
+        finally:
+            logger.setLevel(level)
         saved = not options.get("no_save")
         if saved:
             save_profile(report.profile)
