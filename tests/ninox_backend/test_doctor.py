@@ -580,3 +580,27 @@ def test_the_command_write_test_turns_the_feed_on(ninox: Any) -> None:
 def test_the_command_fails_when_the_write_test_is_refused(ninox: Any) -> None:
     with pytest.raises(CommandError, match="no table 'Invoices'"):
         call_command("ninox_doctor", "--write-test", "Invoices", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_the_command_forgets_the_stored_profile(ninox: Any) -> None:
+    from ninox_backend.profile_store import load_profile
+
+    call_command("ninox_doctor", stdout=StringIO())
+    assert load_profile().stored
+    calls = ninox.emulator.calls
+    out = StringIO()
+    call_command("ninox_doctor", "--forget", stdout=out)
+    assert "conservative defaults" in out.getvalue()
+    assert not load_profile().stored
+    assert ninox.emulator.calls == calls
+
+
+@pytest.mark.django_db
+def test_the_command_stores_nothing_with_no_save(ninox: Any) -> None:
+    from ninox_backend.profile_store import load_profile
+
+    out = StringIO()
+    call_command("ninox_doctor", "--no-save", stdout=out)
+    assert "Profile (not saved)" in out.getvalue()
+    assert not load_profile().stored

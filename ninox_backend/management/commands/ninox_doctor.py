@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ninox_backend import connection
 from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
 from ninox_backend.profile import Finding
-from ninox_backend.profile_store import save_profile
+from ninox_backend.profile_store import forget_profile, save_profile
 
 
 class Command(BaseCommand):
@@ -39,8 +39,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-save", action="store_true", help="print the findings, store nothing"
         )
+        parser.add_argument(
+            "--forget",
+            action="store_true",
+            help="delete the stored profile (back to the conservative defaults) and stop",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("forget"):
+            forget_profile()
+            self.stdout.write(
+                "Stored profile deleted: the portal uses the conservative defaults (no change "
+                "feed, query-verified write-back, perPage 100)."
+            )
+            return
         write_test: str | None = options.get("write_test")
         database = connection.database()
         client = database.client
