@@ -688,7 +688,9 @@ class Doctor:
             self._add("change feed", False, f"…/changes answers {feed}", off)
             return
         mapped_ids = {live.id for _m, live in self._mapped_tables()}
-        listed = {(t, rid) for t, rid, op, _rec, _seq in feed if op != "delete" and t in mapped_ids}
+        last_op = {(t, rid): op for t, rid, op, _rec, _seq in feed}
+        # records?sinceSq= cannot show what was deleted since: compare the rest.
+        listed = {key for key, op in last_op.items() if op != "delete" and key[0] in mapped_ids}
         stale = [seq for *_x, seq in feed if seq is not None and seq <= since]
         if stale or listed != state.recent:
             extra, lacking = listed - state.recent, state.recent - listed
@@ -739,10 +741,12 @@ class Doctor:
                     f"a change the portal cannot place (table {table!r}, id {item.get('id')!r},"
                     f" op {item.get('op')!r})"
                 )
-            record = item.get("record")
-            if op != "delete" and not isinstance(record, Mapping):
+            out.append((found.id, rid, op, item.get("record"), _int(item.get("seq"))))
+        # A create or update must carry its record, unless the record was deleted later on.
+        last_op = {(t, rid): op for t, rid, op, _rec, _seq in out}
+        for t, rid, op, record, _seq in out:
+            if op != "delete" and not isinstance(record, Mapping) and last_op[(t, rid)] != "delete":
                 return f"a {op} without its record"
-            out.append((found.id, rid, op, record, _int(item.get("seq"))))
         return out
 
     # ---- lookups ------------------------------------------------------------------------
@@ -811,7 +815,7 @@ class Doctor:
             return False, f"answers {len(ids)} records for one value"
         nothing = f"ninox-doctor no such value {secrets.token_hex(4)}"
         if not isinstance(target.value, str):
-            nothing_value: Any = -987654321.25
+            nothing_value: Any = Decimal("-987654321.25")
         else:
             nothing_value = nothing
         try:

@@ -144,6 +144,17 @@ def test_it_is_read_only_by_default(emulated: EmulatedNinox) -> None:
     assert database_seq(emulated) == before
 
 
+def test_a_record_created_and_deleted_lately_does_not_spoil_the_feed_comparison(
+    emulated: EmulatedNinox,
+) -> None:
+    with emulated.client() as http:
+        records = "/teams/demo/databases/grants/tables/B/records"
+        created = http.post(records, json=[{"fields": {"Reference": "MG-2026-09999"}}]).json()
+        http.delete(f"{records}/{created[0]['id']}").raise_for_status()
+    report, _ = diagnose(emulated)
+    assert finding(report, "change feed").ok
+
+
 def test_a_lookup_that_answers_the_first_record_for_an_unknown_body_is_never_used(
     emulated: EmulatedNinox,
 ) -> None:
