@@ -925,8 +925,7 @@ class Doctor:
                 "query",
                 False,
                 f"POST …/query answers {_error_text(exc)}",
-                "no drift check; write-back holds rows for finance unless a lookup form is"
-                " verified",
+                self._without_query(),
             )
             return
         value = _number(answer)
@@ -936,8 +935,7 @@ class Doctor:
                 "query",
                 False,
                 f"POST …/query {{'query': {str(expr)!r}}} answers {_clip(answer)}",
-                "no drift check; write-back holds rows for finance unless a lookup form is"
-                " verified",
+                self._without_query(),
             )
             return
         self._add(
@@ -946,6 +944,12 @@ class Doctor:
             f"POST …/query {{'query': {str(expr)!r}}} answers {value}",
             "drift check and query-verified write-back available",
         )
+
+    def _without_query(self) -> str:
+        form = self._state.lookup_form
+        if form:
+            return f"no drift check; write-back confirms its row with the verified lookup ({form})"
+        return "no drift check; write-back cannot confirm a row: it holds rows for finance"
 
     # ---- error body -------------------------------------------------------------------------
 
@@ -1133,7 +1137,11 @@ class Doctor:
         shown = len(seen) == 3 and all(ok for ok, _how in seen.values())
         state.change_feed = shown and state.feed_understood
         if seen:
-            detail = "; ".join(f"{op}: {how}" for op, (_ok, how) in seen.items())
+            hows = {how for _ok, how in seen.values()}
+            if len(seen) == 3 and len(hows) == 1:
+                detail = f"create, update and delete: {hows.pop()}"
+            else:
+                detail = "; ".join(f"{op}: {how}" for op, (_ok, how) in seen.items())
             if state.change_feed:
                 self._add(
                     "change feed (write test)",

@@ -280,6 +280,7 @@ def test_a_bare_list_change_feed_is_never_switched_on(emulated: EmulatedNinox) -
     assert feed.action == "the portal syncs with records?sinceSq="
     written = finding(report, "change feed (write test)")
     assert not written.ok
+    assert written.detail.startswith("create: a record without table or operation;")
     assert "delete: absent" in written.detail
     assert report.profile.change_feed is False
 
@@ -295,6 +296,8 @@ def test_a_missing_change_feed_means_records_since_sq(emulated: EmulatedNinox) -
     feed = finding(report, "change feed")
     assert not feed.ok
     assert "404" in feed.detail
+    written = finding(report, "change feed (write test)")
+    assert written.detail.startswith("create, update and delete: …/changes answers 404")
     assert report.profile.change_feed is False
 
 
@@ -479,7 +482,25 @@ def query_refused(request: httpx.Request, forward: Callable[..., httpx.Response]
 def test_a_refused_query_is_stored_as_no_query(emulated: EmulatedNinox) -> None:
     report, _ = diagnose(emulated, query_refused)
     assert report.profile.query is False
-    assert "403" in finding(report, "query").detail
+    query = finding(report, "query")
+    assert "403" in query.detail
+    assert query.action == (
+        "no drift check; write-back confirms its row with the verified lookup (post-filters)"
+    )
+
+
+def test_without_query_or_lookup_the_write_back_holds_rows_for_finance(
+    emulated: EmulatedNinox,
+) -> None:
+    def neither(request: httpx.Request, forward: Callable[..., httpx.Response]) -> httpx.Response:
+        if is_path(request, "/query"):
+            return query_refused(request, forward)
+        return lookup_ignores_filters(request, forward)
+
+    report, _ = diagnose(emulated, neither)
+    assert report.profile.query is False
+    assert report.profile.lookup_form is None
+    assert "holds rows for finance" in finding(report, "query").action
 
 
 def plain_text_errors(
