@@ -326,6 +326,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Ninox --------------------------------------------------------------------
 NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
+
+
+def _emulator_dialect(value: str) -> str:
+    if value.strip().lower() not in ("docs", "legacy"):
+        raise ValueError(value)
+    return value.strip().lower()
+
+
+# How the embedded emulator answers: docs (as Ninox's documents show) or legacy.
+NINOX_EMULATOR_DIALECT: str = cfg.parsed(
+    "NINOX_EMULATOR_DIALECT", "docs", _emulator_dialect, rule="docs or legacy"
+)
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
 NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
 NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")

@@ -17,6 +17,7 @@ from ninox_backend import (
     Location,
     NinoxAuthError,
     NinoxClient,
+    NinoxLookupUnreliable,
     NinoxNotFound,
     NinoxQuotaExceeded,
     NinoxRateLimited,
@@ -197,10 +198,29 @@ def test_lookups_find_the_first_match_or_none(grants: Table) -> None:
     found = grants.first(filters={"Reference": "APP-7"})
     assert found is not None
     assert found["Grant Date"] == dt.date(2026, 5, 1)
-    by_get = grants.first({"Grant Date": dt.date(2026, 5, 1)}, method="GET")
+    by_get = grants.first({"Grant Date": dt.date(2026, 5, 1)}, form="get-records-filters")
     assert by_get is not None
     assert by_get.id == found.id
     assert grants.first(filters={"Reference": "nope"}) is None
+
+
+def test_a_lookup_form_the_server_ignores_is_not_honoured_never_a_wrong_record(
+    grants: Table,
+) -> None:
+    grants.create({"Reference": "APP-1"})
+    grants.create({"Reference": "APP-2"})
+    # The legacy emulator reads only {"filters": …}: the flat body matches the first record.
+    with pytest.raises(NinoxLookupUnreliable, match="not honoured"):
+        grants.first({"Reference": "APP-2"}, form="post-flat")
+
+
+def test_find_confirms_existence_with_an_nx_query_and_reads_each_record(grants: Table) -> None:
+    first = grants.create({"Reference": 'APP "7"', "Amount": Decimal("10.50")})
+    grants.create({"Reference": "APP-8"})
+    found = grants.find({"Reference": 'APP "7"'})
+    assert [r.id for r in found] == [first.id]
+    assert found[0]["Amount"] == Decimal("10.50")
+    assert grants.find({"Reference": "nope"}) == []
 
 
 # ---- change feeds -----------------------------------------------------------------------

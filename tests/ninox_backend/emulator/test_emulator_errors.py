@@ -23,7 +23,7 @@ def test_a_wrong_key_is_401(emu: Emulator) -> None:
 
 
 def test_several_keys_can_be_accepted() -> None:
-    emu = Emulator(token=None, tokens=["a", "b"])
+    emu = Emulator(token=None, tokens=["a", "b"], dialect="legacy")
     with httpx.Client(transport=emu.transport(), base_url="http://e/v1") as client:
         assert client.get("/teams", headers={"Authorization": "Bearer b"}).status_code == 200
 
