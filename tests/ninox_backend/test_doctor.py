@@ -1,8 +1,9 @@
 """The doctor: each check against the emulator, and against the other ways a Ninox may answer.
 
-The other ways are made by a transport in front of the emulator that rewrites one
-endpoint's reply (a bare-list change feed, a lookup that ignores its filters, a
-page cap, …), so every other call still meets a real server.
+Every emulator variant (the legacy and docs dialects, and the docs dialect's faults)
+gets the profile it should. Other ways still are made by a transport in front of the
+legacy emulator that rewrites one endpoint's reply (a lookup that ignores its filters,
+a feed that does not net, …), so every other call still meets a real server.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ninox_backend import NinoxClient, RetryPolicy
 from ninox_backend.doctor import Doctor, DoctorReport, format_finding, safe_base_url
 from ninox_backend.mapping import SchemaMapping
 from ninox_backend.profile import Finding
-from ninox_backend.testing import EmulatedNinox, demo_ninox
+from ninox_backend.testing import EMULATOR_VARIANTS, EmulatedNinox, EmulatorVariant, demo_ninox
 from ninox_backend.types import dumps, loads
 
 Hook = Callable[[httpx.Request, Callable[[httpx.Request], httpx.Response]], httpx.Response]
@@ -64,7 +65,8 @@ def body_of(response: httpx.Response) -> Any:
 
 @pytest.fixture
 def emulated() -> Iterator[EmulatedNinox]:
-    with demo_ninox(seed=42) as ninox:
+    """The legacy dialect: the rewriting hooks below start from its replies."""
+    with demo_ninox(seed=42, dialect="legacy") as ninox:
         yield ninox
 
 
@@ -103,6 +105,71 @@ def database_seq(ninox: EmulatedNinox) -> int:
 
 def is_path(request: httpx.Request, suffix: str) -> bool:
     return request.url.path.endswith(suffix)
+
+
+# ---- every emulator variant ---------------------------------------------------------------------
+
+#: what the doctor must store for each variant, read-only and after --write-test Grants
+EXPECTED = {
+    "legacy": {"per_page": 500, "query": True, "feed_after_write_test": True},
+    "docs": {"per_page": 100, "query": True, "feed_after_write_test": False},
+    "docs-changes_404": {"per_page": 100, "query": True, "feed_after_write_test": False},
+    "docs-dates_epoch_ms": {"per_page": 100, "query": True, "feed_after_write_test": False},
+    "docs-query_refused": {"per_page": 100, "query": False, "feed_after_write_test": False},
+}
+
+
+def test_every_emulator_variant_has_an_expected_profile() -> None:
+    assert set(EXPECTED) == {v.id for v in EMULATOR_VARIANTS}
+
+
+@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)
+def test_each_variant_gets_the_profile_it_shows(variant: EmulatorVariant) -> None:
+    expected = EXPECTED[variant.id]
+    with demo_ninox(seed=42, dialect=variant.dialect, faults=variant.faults) as ninox:
+        before = database_seq(ninox)
+        report, transport = diagnose(ninox)
+        assert transport.writes == []
+        assert database_seq(ninox) == before
+        written, _ = diagnose(ninox, write_test="Grants")
+    profile = report.profile
+    assert profile.api == "classic"
+    assert profile.lookup_form == "post-filters"
+    assert profile.per_page == expected["per_page"]
+    assert profile.query is expected["query"]
+    assert profile.change_feed is False
+    assert written.profile.change_feed is expected["feed_after_write_test"]
+    assert written.profile.lookup_form == "post-filters"
+    assert finding(report, "sinceSq").ok
+    assert finding(report, "values Grants").ok
+    assert finding(report, "values Lodges").ok
+    # a lookup that ignores the flat body answers the table's first record: never used
+    assert finding(report, "lookup post-flat").ok is (variant.dialect == "docs")
+
+
+def test_the_docs_dialect_shows_its_bare_feed_plain_text_errors_and_page_cap() -> None:
+    with demo_ninox(seed=42, dialect="docs") as ninox:
+        report, _ = diagnose(ninox, write_test="Grants")
+    assert "a bare list of records" in finding(report, "change feed").detail
+    assert "with plain text" in finding(report, "error body").detail
+    assert "capped at 100" in finding(report, "perPage").detail
+    written = finding(report, "change feed (write test)")
+    assert not written.ok
+    assert "delete: absent" in written.detail
+
+
+def test_a_docs_feed_that_answers_404_stays_off() -> None:
+    with demo_ninox(seed=42, dialect="docs", faults="changes_404") as ninox:
+        report, _ = diagnose(ninox)
+    feed = finding(report, "change feed")
+    assert not feed.ok
+    assert feed.detail.startswith("…/changes answers 404")
+
+
+def test_docs_dates_as_epoch_milliseconds_are_named() -> None:
+    with demo_ninox(seed=42, dialect="docs", faults="dates_epoch_ms") as ninox:
+        report, _ = diagnose(ninox)
+    assert "Grant Date epoch-ms number" in finding(report, "values Grants").detail
 
 
 # ---- the emulator as it is --------------------------------------------------------------------
@@ -595,7 +662,10 @@ def test_the_base_url_is_shown_without_user_info_or_query() -> None:
 
 
 @pytest.mark.django_db
-def test_the_command_prints_one_line_per_check_and_saves_the_profile(ninox: Any) -> None:
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+def test_the_command_prints_one_line_per_check_and_saves_the_profile(
+    ninox: Any, ninox_dialect: str
+) -> None:
     from ninox_backend.profile_store import load_profile
 
     out = StringIO()
@@ -606,25 +676,40 @@ def test_the_command_prints_one_line_per_check_and_saves_the_profile(ninox: Any)
     )
     assert '✓ lookup post-filters: POST …/tables/B/record {"filters": {"B": ' in text
     assert "→ write-back uses it" in text
-    assert "✗ lookup post-flat:" in text
+    flat = "✓ lookup post-flat:" if ninox_dialect == "docs" else "✗ lookup post-flat:"
+    assert flat in text
     assert "Profile saved (" in text
     assert "  lookup: post-filters" in text
     assert ninox.token not in text
     profile = load_profile()
     assert profile.stored
     assert profile.lookup_form == "post-filters"
-    assert profile.per_page == 500
+    assert profile.per_page == (100 if ninox_dialect == "docs" else 500)
     assert profile.change_feed is False
 
 
 @pytest.mark.django_db
-def test_the_command_write_test_turns_the_feed_on(ninox: Any) -> None:
+@pytest.mark.parametrize("ninox_dialect", ["legacy"])
+def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
     from ninox_backend.profile_store import load_profile
 
     out = StringIO()
     call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
     assert "✓ change feed (write test): create: op 'create' with the new record;" in out.getvalue()
     assert load_profile().change_feed is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ninox_dialect", ["docs"])
+def test_the_command_write_test_leaves_a_bare_feed_off(ninox: Any) -> None:
+    from ninox_backend.profile_store import load_profile
+
+    out = StringIO()
+    call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
+    assert "✗ change feed (write test): create: a record without table or operation;" in (
+        out.getvalue()
+    )
+    assert load_profile().change_feed is False
 
 
 @pytest.mark.django_db
