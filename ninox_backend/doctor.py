@@ -1150,7 +1150,11 @@ class Doctor:
                     "the portal follows …/changes?sinceSq=",
                 )
             else:
-                why = "" if state.feed_understood else " (and the read-only comparison failed)"
+                why = (
+                    ""
+                    if state.feed_understood or not shown
+                    else ", but the read-only comparison with records?sinceSq= did not hold"
+                )
                 self._add(
                     "change feed (write test)",
                     False,
