@@ -23,6 +23,7 @@ unless ``force`` (a trigger could write elsewhere).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 import secrets
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -97,6 +98,8 @@ _EPOCH_MS_2000 = 946_684_800_000
 _EPOCH_MS_2100 = 4_102_444_800_000
 
 HttpFactory = Callable[[], httpx.Client]
+_T = TypeVar("_T")
+logger = logging.getLogger("ninox_backend")
 
 
 class _Unclosed(httpx.BaseTransport):
@@ -258,19 +261,24 @@ class Doctor:
         self._findings = []
         self._state = state = _State()
         refused: str | None = None
+        guard = self._guard
         with self.database.client.counting() as counter:
-            if self._check_api():
-                if self._check_schema():
-                    self._check_pages_and_values()
-                    self._check_since_sq()
-                    self._check_change_feed()
-                    self._check_lookups()
-                    self._check_query()
-                    self._check_error_body()
-                    self._check_latency()
-                    self._check_parallel()
+            if guard("api", self._check_api, False):
+                if guard("schema", self._check_schema, False):
+                    guard("perPage", self._check_pages_and_values, None)
+                    guard("sinceSq", self._check_since_sq, None)
+                    guard("change feed", self._check_change_feed, None)
+                    guard("lookup", self._check_lookups, None)
+                    guard("query", self._check_query, None)
+                    guard("error body", self._check_error_body, None)
+                    guard("latency", self._check_latency, None)
+                    guard("parallel calls", self._check_parallel, None)
                     if write_test is not None:
-                        refused = self._write_test(write_test, force=force)
+                        refused = guard(
+                            "write test",
+                            lambda: self._write_test(write_test, force=force),
+                            None,
+                        )
                 elif write_test is not None:
                     refused = "the schema could not be read"
             elif write_test is not None:
@@ -289,6 +297,21 @@ class Doctor:
         return DoctorReport(
             profile=profile, calls=counter.calls + state.raw_calls, write_test_refused=refused
         )
+
+    def _guard(self, check: str, step: Callable[[], _T], failed: _T) -> _T:
+        """Run one check; a reply that breaks it is reported, never the end of the run."""
+        try:
+            return step()
+        except Exception as exc:  # a first contact must report every surprise, not stop
+            logger.warning("ninox_doctor: the %s check stopped", check, exc_info=True)
+            text = self.database.client._requester.redact(f"{type(exc).__name__}: {exc}")
+            self._add(
+                check,
+                False,
+                f"the check stopped on a reply it could not read ({_clip(text, 120)})",
+                "what it would settle stays at the conservative default; please report this",
+            )
+            return failed
 
     def _add(self, check: str, ok: bool, detail: str, action: str = "") -> Finding:
         finding = Finding(check=check, ok=ok, detail=detail, action=action)

@@ -612,6 +612,28 @@ def test_two_parallel_calls_refused_are_recorded(emulated: EmulatedNinox) -> Non
     assert "429" in finding(report, "parallel calls").detail
 
 
+class LookupCrashes(Doctor):
+    def _check_lookups(self) -> None:
+        raise RuntimeError("an answer shaped like nothing seen before")
+
+
+def test_a_check_that_breaks_on_a_surprise_is_reported_and_the_rest_still_run(
+    emulated: EmulatedNinox,
+) -> None:
+    client = NinoxClient(
+        token=emulated.token, base_url=emulated.base_url, transport=emulated.transport
+    )
+    database = client.database(emulated.team_id, emulated.database_id)
+    report = LookupCrashes(database, SchemaMapping(settings.NINOX_SCHEMA)).run()
+    lookup = finding(report, "lookup")
+    assert not lookup.ok
+    assert "RuntimeError: an answer shaped like nothing seen before" in lookup.detail
+    assert "conservative default" in lookup.action
+    assert report.profile.lookup_form is None
+    assert finding(report, "query").ok  # the checks after it ran
+    assert finding(report, "parallel calls").ok
+
+
 # ---- not the classic API ------------------------------------------------------------------------
 
 
