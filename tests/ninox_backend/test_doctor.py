@@ -103,6 +103,19 @@ def database_seq(ninox: EmulatedNinox) -> int:
         return int(reply.json()["schema"]["seq"])
 
 
+def every_record(ninox: EmulatedNinox) -> dict[tuple[str, int], tuple[int, Any]]:
+    """(table, id) → (sequence, fields) of every record, read straight from the emulator."""
+    out: dict[tuple[str, int], tuple[int, Any]] = {}
+    path = f"/teams/{ninox.team_id}/databases/{ninox.database_id}/tables/{{}}/records"
+    with ninox.client() as http:
+        for table in ("A", "B"):
+            page = 0
+            while rows := http.get(path.format(table), params={"page": page}).json():
+                out.update({(table, r["id"]): (r["sequence"], r["fields"]) for r in rows})
+                page += 1
+    return out
+
+
 def is_path(request: httpx.Request, suffix: str) -> bool:
     return request.url.path.endswith(suffix)
 
@@ -128,10 +141,14 @@ def test_each_variant_gets_the_profile_it_shows(variant: EmulatorVariant) -> Non
     expected = EXPECTED[variant.id]
     with demo_ninox(seed=42, dialect=variant.dialect, faults=variant.faults) as ninox:
         before = database_seq(ninox)
+        records_before = every_record(ninox)
+        assert len(records_before) == 1620  # 120 lodges, 1500 grants
         report, transport = diagnose(ninox)
         assert transport.writes == []
         assert database_seq(ninox) == before
         written, _ = diagnose(ninox, write_test="Grants")
+        # the write test changed nothing but its own scratch record, which is gone again
+        assert every_record(ninox) == records_before
     profile = report.profile
     assert profile.api == "classic"
     assert profile.lookup_form == "post-filters"
