@@ -779,3 +779,18 @@ def test_the_command_stores_nothing_with_no_save(ninox: Any) -> None:
     call_command("ninox_doctor", "--no-save", stdout=out)
     assert "Profile (not saved)" in out.getvalue()
     assert not load_profile().stored
+
+
+@pytest.mark.django_db
+def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
+    ninox: Any, settings: Any
+) -> None:
+    from ninox_backend.connection import build_client, use_client
+
+    workspace = json_reply({"data": [], "page_info": {"has_more": False}})
+    client = build_client(transport=httpx.MockTransport(lambda request: workspace), token="k-1")
+    out = StringIO()
+    with use_client(client), pytest.raises(CommandError, match="needs Ninox's classic API"):
+        call_command("ninox_doctor", stdout=out)
+    assert "✗ api: GET /teams answers {data, page_info}" in out.getvalue()
+    assert "k-1" not in out.getvalue()

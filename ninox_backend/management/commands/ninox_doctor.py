@@ -86,5 +86,10 @@ class Command(BaseCommand):
         )
         for line in format_profile(report.profile):
             self.stdout.write(f"  {line}")
+        if report.profile.api != "classic":
+            raise CommandError(
+                "The portal cannot use this account yet: it needs Ninox's classic API "
+                "(see the first line above)."
+            )
         if report.write_test_refused:
             raise CommandError(f"The write test did not run: {report.write_test_refused}.")
