@@ -8,8 +8,6 @@ a feed that does not net, …), so every other call still meets a real server.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from io import StringIO
 from typing import Any
@@ -603,52 +601,33 @@ def test_a_plain_text_error_body_is_recognised(emulated: EmulatedNinox) -> None:
     assert body.detail == 'a missing record answers 404 with plain text "Record not found"'
 
 
-def one_call_at_a_time() -> Hook:
-    lock = threading.Lock()
-    in_flight = [0]
-
-    def hook(request: httpx.Request, forward: Callable[..., httpx.Response]) -> httpx.Response:
-        with lock:
-            in_flight[0] += 1
-            busy = in_flight[0] > 1
-        try:
-            if busy:
-                return httpx.Response(429, text="Too many parallel requests")
-            time.sleep(0.05)
-            return forward(request)
-        finally:
-            with lock:
-                in_flight[0] -= 1
-
-    return hook
-
-
-def test_two_parallel_calls_refused_are_recorded(emulated: EmulatedNinox) -> None:
-    report, _ = diagnose(emulated, one_call_at_a_time())
+def test_two_parallel_calls_refused_are_recorded() -> None:
+    with demo_ninox(seed=42, dialect="legacy", faults="parallel_limit=1,latency=50ms") as ninox:
+        report, _ = diagnose(ninox)
     assert report.profile.parallel_refused is True
-    assert "429" in finding(report, "parallel calls").detail
+    parallel = finding(report, "parallel calls")
+    assert parallel.detail == "two calls at once answered 200 and 429"
+    assert parallel.action.endswith("(required here)")
+    latency = finding(report, "latency")
+    assert latency.ok
+    p50 = int(latency.detail.split()[1])
+    assert p50 >= 50  # the fault's 50 ms per call
 
 
-class LookupCrashes(Doctor):
-    def _check_lookups(self) -> None:
-        raise RuntimeError("an answer shaped like nothing seen before")
+def test_a_slow_account_is_flagged_with_what_it_means(emulated: EmulatedNinox) -> None:
+    ticks = iter(range(0, 10**6, 3))  # every reading of the clock is 3 s after the last
 
-
-def test_a_check_that_breaks_on_a_surprise_is_reported_and_the_rest_still_run(
-    emulated: EmulatedNinox,
-) -> None:
     client = NinoxClient(
         token=emulated.token, base_url=emulated.base_url, transport=emulated.transport
     )
     database = client.database(emulated.team_id, emulated.database_id)
-    report = LookupCrashes(database, SchemaMapping(settings.NINOX_SCHEMA)).run()
-    lookup = finding(report, "lookup")
-    assert not lookup.ok
-    assert "RuntimeError: an answer shaped like nothing seen before" in lookup.detail
-    assert "conservative default" in lookup.action
-    assert report.profile.lookup_form is None
-    assert finding(report, "query").ok  # the checks after it ran
-    assert finding(report, "parallel calls").ok
+    doctor = Doctor(
+        database, SchemaMapping(settings.NINOX_SCHEMA), clock=lambda: float(next(ticks))
+    )
+    latency = finding(doctor.run(), "latency")
+    assert not latency.ok
+    assert latency.detail == "p50 3000 ms, p95 3000 ms over 5 calls"
+    assert "decisions wait this long" in latency.action
 
 
 # ---- not the classic API ------------------------------------------------------------------------
