@@ -10,7 +10,7 @@ from grants.models.applications import (
     Status,
 )
 from grants.models.fields import money_field
-from grants.models.ninox import Lodge, NinoxGrant
+from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
 from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
 from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
@@ -26,6 +26,7 @@ __all__ = [
     "Lodge",
     "LodgeBudget",
     "NinoxGrant",
+    "NinoxQuarantine",
     "OutboxMessage",
     "Payment",
     "ReferenceCounter",

@@ -16,7 +16,7 @@ from grants.models import Application, Lodge, LodgeBudget, Status
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.decisions import decision_record
-from grants.services.mirror import mirror_refresh
+from grants.services.mirror import NINOX_UNREACHABLE, mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
@@ -43,7 +43,7 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
         raise PortalError("The application has errors; nothing was saved.", exc.errors) from None
 
     # The one Ninox call, made before any lock is taken.
-    freshness = mirror_refresh()
+    freshness = mirror_refresh(lodge_number=cleaned.lodge_number)
     lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
     if lodge is None and freshness.fresh:
         raise PortalError(
@@ -70,16 +70,22 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
                 auto_approve_limit=rules.auto_approve_limit,
                 ninox_fresh=freshness.fresh,
                 doubts=budget_doubts(lodge.id),
+                inactive_reason=lodge.inactive_reason,
+                stale_reason=freshness.problem,
             )
             budget_row.decisions += 1
             budget_row.save(update_fields=["decisions", "updated_at"])
         else:
             budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
+            unreachable = freshness.problem in ("", NINOX_UNREACHABLE)
             verdict = Verdict(
                 NEEDS_REVIEW,
-                "Ninox unreachable: the lodge number could not be checked",
-                f"Lodge {cleaned.lodge_number} could not be checked because Ninox could not be reached. "
-                "A person will review the application.",
+                "Ninox unreachable: the lodge number could not be checked"
+                if unreachable
+                else f"The lodge number could not be checked: {freshness.problem}",
+                f"Lodge {cleaned.lodge_number} could not be checked because "
+                + ("Ninox could not be reached" if unreachable else freshness.problem)
+                + ". A person will review the application.",
             )
         application = Application.objects.create(
             reference=next_reference(timezone.localdate(now).year),

@@ -15,11 +15,13 @@ from grants.dashboard import chosen_fiscal_year, fiscal_year_choices
 from grants.fiscal_year import FiscalYear
 from grants.lodge_budgets import lodges_with_budget
 from grants.models import Application, NinoxGrant
+from grants.quarantine import open_quarantines
 from grants.rules import rules_in_force
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 
 PER_PAGE = 50
+QUARANTINE_SHOWN = 50
 SORTS = {
     "number": "number",
     "name": "name",
@@ -100,7 +102,13 @@ def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "grants/lodge.html",
-        {"title": str(lodge), "lodge": lodge, "history": history, "cap": rules.annual_cap},
+        {
+            "title": str(lodge),
+            "lodge": lodge,
+            "history": history,
+            "cap": rules.annual_cap,
+            "quarantined": list(open_quarantines(lodge=lodge)[:QUARANTINE_SHOWN]),
+        },
     )
 
 

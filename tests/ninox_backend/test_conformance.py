@@ -29,6 +29,7 @@ from ninox_backend import (
     nx,
 )
 from ninox_backend.database import Database
+from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
 
@@ -425,18 +426,51 @@ class Mirror:
         for rid in ids:
             self.rows.pop(rid, None)
 
+    def sequences(self) -> dict[int, int | None]:
+        return {rid: r.sequence for rid, r in self.rows.items()}
+
 
 def test_sync_against_the_demo_database() -> None:
     with demo_ninox(seed=7) as n:
         db = make_client(n).database(n.team_id, n.database_id)
         lodges, grants = Mirror(), Mirror()
-        engine = SyncEngine(db, InMemorySyncStateStore(), {"Lodges": lodges, "Grants": grants})
+        engine = SyncEngine(
+            db,
+            InMemorySyncStateStore(),
+            {"Lodges": lodges, "Grants": grants},
+            reconcile_every=dt.timedelta(0),  # every incremental run reconciles, for the test
+        )
         first = engine.sync()
         assert len(lodges.rows) == db.query(nx.count(nx.select("Lodges")))
         assert len(grants.rows) == db.query(nx.count(nx.select("Grants")))
-        assert first.mode == "feed"
+        assert first.mode == "records"
 
-        assert engine.sync().calls == 1  # nothing new: one call
+        table = db.table("Grants")
+        some_id = next(iter(grants.rows))
+        table.update(some_id, {"Purpose": "changed"})
+        new = table.create({"Reference": "NEW-1", "Amount": Decimal("10.00")})
+        gone = next(i for i in grants.rows if i not in (some_id, new.id))
+        table.delete(gone)
+        result = engine.sync()
+        assert result.deleted == 1  # records?sinceSq= cannot show a delete: the reconciliation did
+        assert grants.rows[some_id]["Purpose"] == "changed"
+        assert new.id in grants.rows
+        assert gone not in grants.rows
+
+
+def test_sync_with_the_feed_against_the_demo_database() -> None:
+    with demo_ninox(seed=7) as n:
+        db = make_client(n).database(n.team_id, n.database_id)
+        lodges, grants = Mirror(), Mirror()
+        engine = SyncEngine(
+            db,
+            InMemorySyncStateStore(),
+            {"Lodges": lodges, "Grants": grants},
+            profile=CapabilityProfile(change_feed=True),
+        )
+        engine.sync()
+        assert engine.sync().mode == "feed"
+        assert engine.sync().calls == 1  # nothing new: one feed call
 
         table = db.table("Grants")
         some_id = next(iter(grants.rows))
