@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Portal, require_module, sign_in
-from tests.e2e.test_journeys import apply_for, expect, fill_application, poll
+from tests.e2e.test_journeys import apply_for, expect, fill_application, poll, press_pay
 
 Axe = require_module("axe_playwright_python.sync_playwright", "accessibility checks").Axe
 
@@ -77,7 +77,7 @@ def no_horizontal_scroll(page: Any) -> bool:
 
 def pay_and_wait(page: Any) -> None:
     """On a /pay/ page: press Pay, then wait until the page says paid."""
-    page.get_by_role("button", name="Pay", exact=True).click()
+    press_pay(page)
 
     def paid() -> bool:
         page.reload()
