@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Portal, require_module, sign_in
-from tests.e2e.test_journeys import apply_for, expect, fill_application, poll
+from tests.e2e.test_journeys import apply_for, expect, fill_application, poll, press_pay
 
 Axe = require_module("axe_playwright_python.sync_playwright", "accessibility checks").Axe
 
@@ -82,10 +82,10 @@ def start_checkout(page: Any) -> None:
 
 
 def pay_and_wait(page: Any) -> None:
-    """On a /pay/ page: press Pay, pay in the stand-in checkout, then wait until it says paid."""
+    """On a /pay/ page: start the checkout if need be, pay in it, then wait until it says paid."""
     if not page.get_by_role("button", name="Simulate a failed payment").count():
         start_checkout(page)
-    page.get_by_role("button", name="Pay", exact=True).click()
+    press_pay(page)
 
     def paid() -> bool:
         page.reload()

@@ -309,6 +309,21 @@ def test_a_second_paid_session_for_a_paid_application_is_flagged_not_counted_twi
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("metadata", [True, "MG-2099-99999", ["application_reference"], 7])
+def test_metadata_that_is_not_an_object_is_ignored_and_the_client_reference_counts(
+    metadata: Any, lodge: Lodge
+) -> None:
+    application = approved_application(lodge, 1)
+    response = post(
+        event_body("checkout.session.completed", paid_session(application, metadata=metadata))
+    )
+    assert response.status_code == 200
+    application.refresh_from_db()
+    assert application.status == Status.PAID
+    assert not Payment.objects.get().flagged
+
+
+@pytest.mark.django_db
 def test_other_event_types_are_acknowledged_and_ignored(lodge: Lodge) -> None:
     response = post(event_body("customer.created", {"id": "cus_1", "object": "customer"}))
     assert response.status_code == 200
