@@ -37,8 +37,9 @@ def bad_grant(lodge: Lodge | None, ninox_id: int = 90001, **fields: Any) -> Reco
     )
 
 
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
 def test_a_grant_by_hand_whose_lodge_link_arrives_as_a_caption_is_not_counted_as_zero(
-    mirrored: Any, fresh_lodge: Lodge, use_variant: Any
+    mirrored: Any, fresh_lodge: Lodge, use_variant: Any, ninox_dialect: str
 ) -> None:
     # Entered by hand in Ninox: $3,900 of the lodge's $4,000 this fiscal year.
     [grant_id] = mirrored.emulator.insert(
@@ -178,3 +179,31 @@ def test_the_lodge_page_says_why_a_lodge_counts_as_inactive(
     )
     page = client_for(reviewer).get(f"/lodges/{fresh_lodge.number}/").content.decode()
     assert "<strong>Inactive</strong> (Active is empty in Ninox)" in page
+
+
+@pytest.mark.parametrize("ninox_dialect", ["docs"])
+def test_a_date_ninox_sends_as_a_number_outside_2000_to_2100_is_quarantined(
+    mirrored: Any, fresh_lodge: Lodge, use_variant: Any, ninox_dialect: str
+) -> None:
+    [grant_id] = mirrored.emulator.insert(
+        mirrored.team_id,
+        mirrored.database_id,
+        "Grants",
+        [
+            {
+                "Lodge": fresh_lodge.ninox_id,
+                "Amount": Decimal("3900.00"),
+                "Grant Date": current_fiscal_year().start.isoformat(),
+                "Status": "Paid",
+            }
+        ],
+    )
+
+    def date_as_seconds(record: dict[str, Any]) -> None:
+        if record.get("id") == grant_id:
+            record["fields"]["Grant Date"] = 1780272000  # seconds, not milliseconds: 1970
+
+    use_variant(reshape=date_as_seconds)
+    application = submit(fresh_lodge.number, "500.00")
+    assert application.status == Status.NEEDS_REVIEW
+    assert "Grant Date is a number (1780272000), not a date" in application.review_reason
