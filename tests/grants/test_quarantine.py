@@ -75,6 +75,7 @@ def test_every_lodge_is_in_doubt_while_a_grants_lodge_cannot_be_read(mirrored: A
     for lodge in lodges:
         [reason] = quarantine_doubts(lodge.id)
         assert "could belong to any lodge" in reason
+        assert "Kilwinning" not in reason  # the value stays on staff pages, never in a decision
 
 
 def test_a_grant_with_a_readable_lodge_casts_doubt_on_that_lodge_only(
@@ -85,7 +86,7 @@ def test_a_grant_with_a_readable_lodge_casts_doubt_on_that_lodge_only(
     assert other is not None
     assert quarantine_doubts(other.id) == []
     [reason] = quarantine_doubts(fresh_lodge.id)
-    assert reason == "Ninox Grants record 90001: Amount is text ('3,900'), not an amount"
+    assert reason == "Ninox Grants record 90001: Amount is text, not an amount"
 
 
 def test_many_quarantined_values_are_named_then_counted(mirrored: Any, fresh_lodge: Lodge) -> None:
@@ -105,7 +106,7 @@ def test_an_application_of_a_lodge_in_doubt_is_neither_approved_nor_rejected(
     small = submit(fresh_lodge.number, "10.00")
     large = submit(fresh_lodge.number, "4000.00")
     assert small.status == large.status == Status.NEEDS_REVIEW
-    assert "Grant Date is a number (1780272000000), not a date" in small.review_reason
+    assert "Grant Date is a number, not a date" in small.review_reason
 
 
 def test_an_empty_active_sends_the_application_to_review_saying_so(
@@ -206,4 +207,4 @@ def test_a_date_ninox_sends_as_a_number_outside_2000_to_2100_is_quarantined(
     use_variant(reshape=date_as_seconds)
     application = submit(fresh_lodge.number, "500.00")
     assert application.status == Status.NEEDS_REVIEW
-    assert "Grant Date is a number (1780272000), not a date" in application.review_reason
+    assert "Grant Date is a number, not a date" in application.review_reason
