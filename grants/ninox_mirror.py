@@ -37,18 +37,18 @@ class WrongShape(ValueError):
 
 
 def shape_of(value: Any) -> str:
-    """What a value looks like, for a reason staff read: "text ('abc')", "a list", …"""
+    """What a value is ("text", "a number", "a list of 2"), never the value itself: the
+    reason may reach a decision's explanation, and the value may be another lodge's."""
     if isinstance(value, bool):
-        return f"true/false ({str(value).lower()})"
+        return "true/false"
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f"text ({shown!r})"
+        return "text"
     if isinstance(value, datetime):
-        return f"a date and time ({value.isoformat()})"
+        return "a date and time"
     if isinstance(value, date):
-        return f"a date ({value.isoformat()})"
+        return "a date"
     if isinstance(value, int | Decimal | float):
-        return f"a number ({value})"
+        return "a number"
     if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
     if isinstance(value, Mapping):

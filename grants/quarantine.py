@@ -40,6 +40,8 @@ class Unreadable:
 
 def raw_json(value: Any) -> str:
     """The value as JSON text for staff to read (exact decimals; anything else as text)."""
+    if isinstance(value, float):
+        return repr(value)  # JSON's own spelling of it (our writer refuses floats)
     try:
         return dumps(value)[:2000]
     except (TypeError, ValueError):

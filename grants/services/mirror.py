@@ -7,11 +7,8 @@ why, and the decision goes to a person with that reason.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from grants.models import Lodge
 from ninox_backend.exceptions import NinoxError
@@ -42,7 +39,7 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     try:
         if lodge_number is not None and not Lodge.objects.filter(number=lodge_number).exists():
             tables = ("lodges", "grants")  # lodges first, so new grants find their lodge
-        _sync(tables)
+        sync_mirror(tables=tables)
     except NinoxError as exc:
         logger.warning(
             "Ninox sync of %s before a decision failed: %s", "+".join(tables), exc, exc_info=True
@@ -54,12 +51,3 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
         logger.exception("Refreshing the Ninox mirror (%s) before a decision failed", tables)
         return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
     return Freshness(True)
-
-
-def _sync(tables: Sequence[str]) -> None:
-    sync: Any = sync_mirror
-    # Until the sync engine reads a subset of the mapped tables, it reads them all.
-    if "tables" in inspect.signature(sync_mirror).parameters:
-        sync(tables=tuple(tables))
-    else:
-        sync()

@@ -162,7 +162,7 @@ def _refuse(application: Application, why: str) -> WriteBackRefused:
             kind=OutboxMessage.Kind.EMAIL_WRITE_BACK_FAILED,
             dedupe_key=f"email_write_back_failed:{application.reference}:{earlier + 1}",
             application=application,
-            payload={"application_id": application.id, "reason": message},
+            payload={"application_id": application.id, "reason": why},
         )
         audit_record(
             actor=ACTOR,

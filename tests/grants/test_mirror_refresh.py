@@ -69,8 +69,9 @@ def test_a_failure_that_is_not_a_ninox_error_is_logged_with_its_traceback(
     assert "test-token" not in caplog.text  # never the key
 
 
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
 def test_the_api_still_answers_201_with_needs_review_and_the_reason(
-    storing_fails: str, fresh_lodge: Lodge
+    storing_fails: str, fresh_lodge: Lodge, ninox_dialect: str
 ) -> None:
     token = api_token_create(name="website")[1]
     response = Client().post(
@@ -133,7 +134,8 @@ def test_a_decision_for_a_lodge_not_in_the_mirror_reads_lodges_too(
     assert synced_tables == [("lodges", "grants")]
 
 
-def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any) -> None:
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any, ninox_dialect: str) -> None:
     mirrored.emulator.insert(
         mirrored.team_id,
         mirrored.database_id,

@@ -27,7 +27,11 @@ from tests.conftest import client_for
 from tests.grants.ninox_variants import json_reply
 from tests.grants.test_webhook import approved_application
 
-pytestmark = pytest.mark.django_db
+# Every test runs against today's emulator and against one that answers as Ninox's documents show.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"]),
+]
 
 
 @pytest.fixture
