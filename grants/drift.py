@@ -99,9 +99,12 @@ def drift_doubts(lodge_id: int | None) -> list[str]:
     """Reasons from unresolved drift findings for this lodge (empty when there are none)."""
     if lodge_id is None:
         return []
+    findings = list(DriftFinding.objects.filter(lodge_id=lodge_id, resolved_at__isnull=True))
+    if not findings:
+        return []
     start = rules_in_force().fiscal_year_start
     reasons = []
-    for finding in DriftFinding.objects.filter(lodge_id=lodge_id, resolved_at__isnull=True):
+    for finding in findings:
         fiscal = FiscalYear.from_key(finding.fiscal_year, start)
         reasons.append(
             f"Ninox's own total for this lodge in {fiscal.label} is "

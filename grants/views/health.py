@@ -39,7 +39,7 @@ def _ninox(request: HttpRequest) -> dict[str, Any]:
         c.name: c
         for c in ServiceCheck.objects.filter(name__in=("ninox", SCHEMA_CHECK, DRIFT_CHECK))
     }
-    findings = [{"finding": f} for f in open_findings()]
+    findings: list[dict[str, Any]] = [{"finding": f} for f in open_findings()]
     if findings:
         start = rules_in_force().fiscal_year_start
         for row in findings:

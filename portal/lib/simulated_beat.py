@@ -57,20 +57,20 @@ def clock_installed(clock: SimulatedClock, *clients: Any) -> Iterator[SimulatedC
     """Django's ``timezone.now`` and each Ninox client's ``now`` read ``clock`` in the block."""
     original = timezone.now
     saved = [(client, client.now) for client in clients]
-    timezone.now = clock.now  # type: ignore[assignment]
+    timezone.now = clock.now
     for client in clients:
         client.now = clock.now
     try:
         yield clock
     finally:
-        timezone.now = original  # type: ignore[assignment]
+        timezone.now = original
         for client, now in saved:
             client.now = now
 
 
 def _task(path: str) -> Callable[..., Any]:
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 def due_times(schedule: Any, start: datetime, end: datetime, tz: str) -> Iterator[datetime]:
@@ -84,15 +84,16 @@ def due_times(schedule: Any, start: datetime, end: datetime, tz: str) -> Iterato
         return
     if isinstance(schedule, crontab):
         zone = ZoneInfo(tz)
+        fields: Any = schedule  # crontab's parsed sets (minute, hour, …) are not in its stubs
         moment = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
         while moment <= end:
             local = moment.astimezone(zone)
             if (
-                local.minute in schedule.minute
-                and local.hour in schedule.hour
-                and local.day in schedule.day_of_month
-                and local.month in schedule.month_of_year
-                and local.isoweekday() % 7 in schedule.day_of_week
+                local.minute in fields.minute
+                and local.hour in fields.hour
+                and local.day in fields.day_of_month
+                and local.month in fields.month_of_year
+                and local.isoweekday() % 7 in fields.day_of_week
             ):
                 yield moment
             moment += timedelta(minutes=1)
