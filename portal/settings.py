@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.lib.datadir import make_private_data_dir
 from portal.lib.envconfig import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ cfg = Settings()
 DEBUG: bool = cfg.boolean("DEBUG", False)
 
 PORTAL_DATA_DIR = Path(cfg.text("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+make_private_data_dir(PORTAL_DATA_DIR)  # 0700; everything the portal writes there is 0600
 
 
 def _development_secret_key() -> str:
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -269,7 +271,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+# Trusted proxies in front, each appending to X-Forwarded-For; portal.lib.http.client_ip
+# reads the client's address behind them, for axes as for everything else.
+PORTAL_PROXY_COUNT: int = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_CLIENT_IP_CALLABLE = "portal.lib.http.client_ip"
 # Axes would log the username and IP of every failure; our audit log keeps those instead.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -340,6 +345,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Ninox --------------------------------------------------------------------
 NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
+
+
+def _emulator_dialect(value: str) -> str:
+    if value.strip().lower() not in ("docs", "legacy"):
+        raise ValueError(value)
+    return value.strip().lower()
+
+
+# How the embedded emulator answers: docs (as Ninox's documents show) or legacy.
+NINOX_EMULATOR_DIALECT: str = cfg.parsed(
+    "NINOX_EMULATOR_DIALECT", "docs", _emulator_dialect, rule="docs or legacy"
+)
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
 NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
 NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
@@ -418,8 +435,17 @@ GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org
 GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # --- Public intake limits ------------------------------------------------------
+# Accepted applications per hour from one address; refused (invalid) posts have their own,
+# higher limit, so junk cannot close the form for a lodge behind the same address.
 PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
     "PORTAL_APPLY_RATE_PER_HOUR", 20, minimum=1, maximum=100000
+)
+PORTAL_APPLY_INVALID_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_APPLY_INVALID_RATE_PER_HOUR", 100, minimum=1, maximum=100000
+)
+# Failed API authentications per hour from one address (the per-token limit is below).
+PORTAL_API_AUTH_FAILURES_PER_HOUR: int = cfg.integer(
+    "PORTAL_API_AUTH_FAILURES_PER_HOUR", 30, minimum=1, maximum=100000
 )
 PORTAL_API_RATE_PER_MINUTE: int = cfg.integer(
     "PORTAL_API_RATE_PER_MINUTE", 600, minimum=1, maximum=1000000

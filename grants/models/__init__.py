@@ -11,7 +11,7 @@ from grants.models.applications import (
 )
 from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
-from grants.models.ninox import Lodge, NinoxGrant
+from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
 from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
 from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
@@ -28,6 +28,7 @@ __all__ = [
     "Lodge",
     "LodgeBudget",
     "NinoxGrant",
+    "NinoxQuarantine",
     "OutboxMessage",
     "Payment",
     "ReferenceCounter",

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from grants.drift import DRIFT_CHECK, open_findings
 from grants.fiscal_year import FiscalYear
 from grants.health_tasks import SCHEMA_CHECK
-from grants.models import OutboxMessage, Payment, WebhookEvent
+from grants.models import Lodge, OutboxMessage, Payment, WebhookEvent
 from grants.ninox_usage import projected_monthly_calls
+from grants.quarantine import describe, open_quarantines
 from grants.rules import rules_in_force
 from grants.services.operations import drift_check_request, ninox_sync_request, outbox_retry
 from ninox_backend.mirror import sync_status
@@ -109,7 +110,30 @@ def _stripe(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _quarantine(request: HttpRequest) -> dict[str, Any]:
+    rows = open_quarantines()
+    shown = list(rows[:ROWS_SHOWN])
+    lodge_ids = {row.lodge_ninox_id for row in shown} - {None}
+    lodges = {lodge.ninox_id: lodge for lodge in Lodge.objects.filter(ninox_id__in=lodge_ids)}
+    return {
+        "count": rows.count() if len(shown) == ROWS_SHOWN else len(shown),
+        "every_lodge": rows.filter(lodge_ninox_id__isnull=True).exists(),
+        "rows": [
+            {
+                "row": row,
+                "lodge": lodges.get(row.lodge_ninox_id) if row.lodge_ninox_id else None,
+                "any_lodge": row.lodge_ninox_id is None,
+                "sentence": describe(row),
+            }
+            for row in shown
+        ],
+    }
+
+
 register_health_panel(HealthPanel("ninox", "grants/health/ninox.html", _ninox, order=10))
+register_health_panel(
+    HealthPanel("quarantine", "grants/health/quarantine.html", _quarantine, order=15)
+)
 register_health_panel(HealthPanel("outbox", "grants/health/outbox.html", _outbox, order=20))
 register_health_panel(HealthPanel("stripe", "grants/health/stripe.html", _stripe, order=30))
 
