@@ -9,7 +9,6 @@ running), and then at most every ``PROBE_EVERY``.
 
 from __future__ import annotations
 
-import inspect
 import smtplib
 from datetime import timedelta
 from typing import Any
@@ -47,13 +46,6 @@ def _record_ninox_error(exc: NinoxError) -> str:
     return "down"
 
 
-def _sync(tables: list[str] | None) -> Any:
-    # Per-table syncs need the engine's ``tables=``; an engine without it syncs every table.
-    if tables is not None and "tables" in inspect.signature(sync_mirror).parameters:
-        return sync_mirror(tables=tables)  # type: ignore[call-arg,unused-ignore]
-    return sync_mirror()
-
-
 @shared_task
 def ninox_mirror_task(tables: list[str] | None = None) -> str:
     """Beat's periodic sync of the mapped tables named (``["grants"]``); also the Ninox probe.
@@ -65,7 +57,7 @@ def ninox_mirror_task(tables: list[str] | None = None) -> str:
     if state.background_paused:
         return f"skipped: {state.message}"
     try:
-        result = _sync(tables)
+        result = sync_mirror(tables=tables)
     except NinoxError as exc:
         # sync_mirror stored the error for the health page; the next beat tries again.
         return f"failed ({_record_ninox_error(exc)}): {type(exc).__name__}: {exc}"[:300]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from django.test import Client
 
@@ -14,7 +12,7 @@ from grants.drift import DRIFT_CHECK, drift_check, drift_doubts, ninox_totals, s
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.connection import build_client, database, use_client
+from ninox_backend.connection import database
 from ninox_backend.mirror import sync_mirror
 from portal.models import ServiceCheck
 from tests.grants.conftest import valid_body
@@ -49,21 +47,10 @@ def add_fractional_grants(ninox: Any, lodge: Lodge) -> None:
 
 
 @pytest.fixture
-def refusing_query(mirrored: Any, settings: Any) -> Iterator[Any]:
+def refusing_query(mirrored: Any) -> Any:
     """The demo Ninox, except that ``/query`` answers 403 (as a plan without it might)."""
-    inner = mirrored.transport
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/query"):
-            return httpx.Response(403, text="query is not allowed for this key")
-        return inner.handle_request(request)
-
-    client = build_client(
-        transport=httpx.MockTransport(handle), base_url=mirrored.base_url, token=mirrored.token
-    )
-    with use_client(client):
-        yield mirrored
-    client.close()
+    mirrored.emulator.faults.configure("query_refused")
+    return mirrored
 
 
 def test_ninox_totals_match_the_mirror_on_a_freshly_synced_demo(mirrored: Any) -> None:
@@ -84,6 +71,7 @@ def test_the_query_is_built_from_literals_and_quoted_names() -> None:
     assert 'Status != "Cancelled"' in text
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_clean_check_compares_every_active_lodge_in_one_call(mirrored: Any) -> None:
     fy = current_fiscal_year().key
     with_grants = set(
@@ -103,6 +91,7 @@ def test_a_clean_check_compares_every_active_lodge_in_one_call(mirrored: Any) ->
     assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_missed_update_is_found_and_repaired_by_rereading_the_lodge(mirrored: Any) -> None:
     lodge = lodge_with_grants()
     grant = NinoxGrant.objects.filter(lodge=lodge, fiscal_year=current_fiscal_year().key).exclude(
@@ -147,6 +136,7 @@ def test_a_grant_deleted_in_ninox_but_kept_in_the_mirror_is_removed_by_the_rerea
     assert not NinoxGrant.objects.filter(ninox_id=99999).exists()
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_figures_that_still_differ_stay_open_and_send_applications_to_review(
     mirrored: Any,
 ) -> None:
@@ -194,6 +184,7 @@ def test_a_later_clean_check_resolves_an_open_finding(mirrored: Any) -> None:
     assert DriftFinding.objects.get(lodge=lodge).resolution
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
     refusing_query: Any,
 ) -> None:
