@@ -186,7 +186,7 @@ def test_a_later_clean_check_resolves_an_open_finding(mirrored: Any) -> None:
 
 @pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
-    refusing_query: Any,
+    refusing_query: Any, reviewer: Any
 ) -> None:
     lodge = lodge_with_grants()
 
@@ -197,6 +197,9 @@ def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
     check = ServiceCheck.objects.get(name=DRIFT_CHECK)
     assert not check.ok
     assert check.detail.startswith("not available")
+    staff = Client()
+    staff.force_login(reviewer)
+    assert "not available: Ninox refused the query" in staff.get("/health/").content.decode()
     assert drift_doubts(lodge.id) == []
     application = application_submit(
         data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
@@ -268,3 +271,30 @@ def test_check_drift_now_queues_the_check_for_admins_only(
     assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
     assert AuditEvent.objects.filter(action="ninox.drift_check_requested").exists()
     assert "lodge(s) compared" in as_admin.get("/health/").content.decode()
+
+
+def test_one_check_reads_again_the_grants_of_at_most_ten_lodges(
+    mirrored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grants.drift.REREADS_PER_CHECK", 1)
+    fy = current_fiscal_year().key
+    lodges = [
+        lodge
+        for lodge in Lodge.objects.filter(active=True).order_by("number")
+        if NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy)
+        .exclude(status=NinoxGrant.CANCELLED)
+        .exists()
+    ][:2]
+    for lodge in lodges:
+        NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy).update(amount=Decimal("1.00"))
+
+    report = drift_check()
+
+    assert report.mismatched == [lodge.number for lodge in lodges]
+    assert report.repaired == [lodges[0].number]
+    assert report.still_open == [lodges[1].number]
+    assert drift_doubts(lodges[1].id)
+    # The next check reads the other lodge's grants and resolves it.
+    report = drift_check()
+    assert report.repaired == [lodges[1].number]
+    assert drift_doubts(lodges[1].id) == []
