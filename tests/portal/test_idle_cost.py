@@ -145,3 +145,17 @@ def test_a_sync_is_skipped_once_the_quota_guard_pauses_background_work(
     calls = ninox.emulator.calls
     assert ninox_mirror_task(tables=["grants"]).startswith("skipped")
     assert ninox.emulator.calls == calls
+
+
+def test_every_beat_entry_names_a_task_the_worker_registers() -> None:
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    registered = set(app.tasks)
+
+    missing = {
+        name: entry["task"]
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"] not in registered
+    }
+    assert missing == {}
