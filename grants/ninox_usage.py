@@ -17,8 +17,8 @@ from ninox_backend.models import NinoxCall
 
 #: the call log behind the projection
 PROJECTION_WINDOW = timedelta(days=3)
-#: less history than this projects nothing (a single burst would look like a trend)
-MINIMUM_HISTORY = timedelta(hours=1)
+#: less history than this projects nothing: the first load's burst would look like a trend
+MINIMUM_HISTORY = timedelta(days=1)
 MONTH = timedelta(days=30)
 
 
@@ -43,7 +43,7 @@ class CallProjection:
     def summary(self) -> str:
         """One line for the health page."""
         if self.monthly is None:
-            return "not enough call history yet"
+            return "not enough call history yet (a day is needed)"
         return (
             f"about {self.monthly:,} calls a month of the quota of {self.quota:,} "
             f"({self.percent_of_quota}%)"

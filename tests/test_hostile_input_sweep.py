@@ -414,6 +414,7 @@ POSTS: dict[str, Endpoint] = {
     "grants_manage:tokens": Endpoint(("admin",), fields=lambda s: {"name": ("Website",)}),
     "grants_manage:token_revoke": Endpoint(("admin",), kwargs=lambda s: {"prefix": s.token_prefix}),
     "grants_manage:ninox_sync": Endpoint(("admin",), examples=4),
+    "grants_manage:ninox_drift_check": Endpoint(("admin",), examples=4),
     "grants_manage:outbox_retry": Endpoint(("admin",), kwargs=lambda s: {"outbox_id": s.outbox.id}),
     "grants_manage:outbox_retry_failed": Endpoint(("admin",), examples=4),
 }

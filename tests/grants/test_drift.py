@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from django.test import Client
 
@@ -14,7 +12,7 @@ from grants.drift import DRIFT_CHECK, drift_check, drift_doubts, ninox_totals, s
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.connection import build_client, database, use_client
+from ninox_backend.connection import database
 from ninox_backend.mirror import sync_mirror
 from portal.models import ServiceCheck
 from tests.grants.conftest import valid_body
@@ -49,21 +47,10 @@ def add_fractional_grants(ninox: Any, lodge: Lodge) -> None:
 
 
 @pytest.fixture
-def refusing_query(mirrored: Any, settings: Any) -> Iterator[Any]:
+def refusing_query(mirrored: Any) -> Any:
     """The demo Ninox, except that ``/query`` answers 403 (as a plan without it might)."""
-    inner = mirrored.transport
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/query"):
-            return httpx.Response(403, text="query is not allowed for this key")
-        return inner.handle_request(request)
-
-    client = build_client(
-        transport=httpx.MockTransport(handle), base_url=mirrored.base_url, token=mirrored.token
-    )
-    with use_client(client):
-        yield mirrored
-    client.close()
+    mirrored.emulator.faults.configure("query_refused")
+    return mirrored
 
 
 def test_ninox_totals_match_the_mirror_on_a_freshly_synced_demo(mirrored: Any) -> None:
@@ -84,6 +71,7 @@ def test_the_query_is_built_from_literals_and_quoted_names() -> None:
     assert 'Status != "Cancelled"' in text
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_clean_check_compares_every_active_lodge_in_one_call(mirrored: Any) -> None:
     fy = current_fiscal_year().key
     with_grants = set(
@@ -103,6 +91,7 @@ def test_a_clean_check_compares_every_active_lodge_in_one_call(mirrored: Any) ->
     assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_missed_update_is_found_and_repaired_by_rereading_the_lodge(mirrored: Any) -> None:
     lodge = lodge_with_grants()
     grant = NinoxGrant.objects.filter(lodge=lodge, fiscal_year=current_fiscal_year().key).exclude(
@@ -147,6 +136,7 @@ def test_a_grant_deleted_in_ninox_but_kept_in_the_mirror_is_removed_by_the_rerea
     assert not NinoxGrant.objects.filter(ninox_id=99999).exists()
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_figures_that_still_differ_stay_open_and_send_applications_to_review(
     mirrored: Any,
 ) -> None:
@@ -194,8 +184,9 @@ def test_a_later_clean_check_resolves_an_open_finding(mirrored: Any) -> None:
     assert DriftFinding.objects.get(lodge=lodge).resolution
 
 
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
 def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
-    refusing_query: Any,
+    refusing_query: Any, reviewer: Any
 ) -> None:
     lodge = lodge_with_grants()
 
@@ -206,6 +197,9 @@ def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
     check = ServiceCheck.objects.get(name=DRIFT_CHECK)
     assert not check.ok
     assert check.detail.startswith("not available")
+    staff = Client()
+    staff.force_login(reviewer)
+    assert "not available: Ninox refused the query" in staff.get("/health/").content.decode()
     assert drift_doubts(lodge.id) == []
     application = application_submit(
         data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
@@ -277,3 +271,30 @@ def test_check_drift_now_queues_the_check_for_admins_only(
     assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
     assert AuditEvent.objects.filter(action="ninox.drift_check_requested").exists()
     assert "lodge(s) compared" in as_admin.get("/health/").content.decode()
+
+
+def test_one_check_reads_again_the_grants_of_at_most_ten_lodges(
+    mirrored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grants.drift.REREADS_PER_CHECK", 1)
+    fy = current_fiscal_year().key
+    lodges = [
+        lodge
+        for lodge in Lodge.objects.filter(active=True).order_by("number")
+        if NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy)
+        .exclude(status=NinoxGrant.CANCELLED)
+        .exists()
+    ][:2]
+    for lodge in lodges:
+        NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy).update(amount=Decimal("1.00"))
+
+    report = drift_check()
+
+    assert report.mismatched == [lodge.number for lodge in lodges]
+    assert report.repaired == [lodges[0].number]
+    assert report.still_open == [lodges[1].number]
+    assert drift_doubts(lodges[1].id)
+    # The next check reads the other lodge's grants and resolves it.
+    report = drift_check()
+    assert report.repaired == [lodges[1].number]
+    assert drift_doubts(lodges[1].id) == []

@@ -25,9 +25,13 @@ def log_calls(hours_ago: float, attempts: int = 1) -> None:
     )
 
 
-def test_it_projects_nothing_without_an_hour_of_history() -> None:
+def test_it_projects_nothing_without_a_day_of_history(reviewer: Any) -> None:
+    log_calls(hours_ago=20, attempts=500)  # a first load's burst is not a trend
     log_calls(hours_ago=0.1, attempts=50)
     assert projected_monthly_calls().monthly is None
+    client = Client()
+    client.force_login(reviewer)
+    assert "not enough call history yet" in client.get("/health/").content.decode()
 
 
 def test_it_scales_the_last_three_days_to_thirty() -> None:
@@ -44,13 +48,13 @@ def test_it_scales_the_last_three_days_to_thirty() -> None:
 
 def test_a_young_log_is_scaled_from_its_own_age(settings: Any) -> None:
     settings.NINOX_MONTHLY_QUOTA = 1000
-    log_calls(hours_ago=2, attempts=1)
+    log_calls(hours_ago=48, attempts=1)
     log_calls(hours_ago=1, attempts=99)
 
     projection = projected_monthly_calls()
 
     assert projection.monthly is not None
-    assert 35_000 <= projection.monthly <= 36_000  # 100 calls in 2 hours
+    assert 1490 <= projection.monthly <= 1510  # 100 calls in 2 days
     assert projection.over_quota
 
 
