@@ -9,6 +9,7 @@ a feed that does not net, …), so every other call still meets a real server.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -773,3 +774,26 @@ def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
         call_command("ninox_doctor", stdout=out)
     assert "✗ api: GET /teams answers {data, page_info}" in out.getvalue()
     assert "k-1" not in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+def test_the_portal_syncs_with_the_profile_the_doctor_stored(
+    ninox: Any, ninox_dialect: str
+) -> None:
+    from grants.models import Lodge, NinoxGrant
+
+    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
+    out = StringIO()
+    call_command("ninox_sync", stdout=out)
+    assert Lodge.objects.count() == 120
+    assert NinoxGrant.objects.count() == 1500  # the scratch record came and went before
+    with ninox.client() as http:
+        grant = http.get("/teams/demo/databases/grants/tables/B/records/7").json()
+        http.put(
+            "/teams/demo/databases/grants/tables/B/records/7",
+            json={"fields": {"Amount": 1234.5}},
+        ).raise_for_status()
+    call_command("ninox_sync", stdout=StringIO())
+    assert NinoxGrant.objects.get(ninox_id=7).amount == Decimal("1234.50")
+    assert grant["fields"]["Amount"] != 1234.5
