@@ -212,7 +212,8 @@ class _State:
     feed_understood: bool = False
     target: _LookupTarget | None = None
     honoured: list[str] = field(default_factory=list)
-    api: str = "classic"
+    #: "unknown" until GET /teams has answered like the classic API
+    api: str = "unknown"
     per_page: int = DOCUMENTED_PAGE_SIZE
     query: bool = True
     parallel_refused: bool | None = None
@@ -282,7 +283,7 @@ class Doctor:
                 elif write_test is not None:
                     refused = "the schema could not be read"
             elif write_test is not None:
-                refused = "this is not the classic Ninox API"
+                refused = "the classic Ninox API was not confirmed"
         profile = CapabilityProfile(
             api=state.api,
             change_feed=state.change_feed,
@@ -360,7 +361,6 @@ class Doctor:
         try:
             teams = self.database.client.request("GET", "/teams")
         except NinoxAuthError as exc:
-            state.api = "unknown"
             self._add(
                 "api",
                 False,
@@ -369,7 +369,6 @@ class Doctor:
             )
             return False
         except NinoxError as exc:
-            state.api = "unknown"
             self._add(
                 "api",
                 False,
@@ -387,7 +386,6 @@ class Doctor:
             )
             return False
         if not isinstance(teams, list):
-            state.api = "unknown"
             self._add(
                 "api",
                 False,
@@ -395,6 +393,7 @@ class Doctor:
                 workspace_hint + " (is NINOX_BASE_URL right?)",
             )
             return False
+        state.api = "classic"
         ids = {str(t.get("id")): str(t.get("name", "")) for t in teams if isinstance(t, Mapping)}
         team = self.database.team_id
         if team not in ids:

@@ -655,7 +655,7 @@ def test_the_workspace_api_is_named_plainly_and_nothing_else_is_tried(
     assert "Ninox's newer workspace API" in api.detail
     assert "this portal needs Ninox's classic API" in api.action
     assert report.calls == 1
-    assert report.write_test_refused == "this is not the classic Ninox API"
+    assert report.write_test_refused == "the classic Ninox API was not confirmed"
 
 
 def test_no_classic_api_at_the_base_url_says_so(emulated: EmulatedNinox) -> None:
