@@ -631,6 +631,44 @@ def test_a_slow_account_is_flagged_with_what_it_means(emulated: EmulatedNinox) -
     assert "decisions wait this long" in latency.action
 
 
+def doctor_on(emulated: EmulatedNinox, doctor_class: type[Doctor]) -> Doctor:
+    client = NinoxClient(
+        token=emulated.token, base_url=emulated.base_url, transport=emulated.transport
+    )
+    database = client.database(emulated.team_id, emulated.database_id)
+    return doctor_class(database, SchemaMapping(settings.NINOX_SCHEMA))
+
+
+class LookupCrashes(Doctor):
+    def _check_lookups(self) -> None:
+        raise RuntimeError("an answer shaped like nothing seen before")
+
+
+def test_a_check_that_breaks_on_a_surprise_is_reported_and_the_rest_still_run(
+    emulated: EmulatedNinox,
+) -> None:
+    report = doctor_on(emulated, LookupCrashes).run()
+    lookup = finding(report, "lookup")
+    assert not lookup.ok
+    assert "RuntimeError: an answer shaped like nothing seen before" in lookup.detail
+    assert "conservative default" in lookup.action
+    assert report.profile.lookup_form is None
+    assert finding(report, "query").ok  # the checks after it ran
+    assert finding(report, "parallel calls").ok
+
+
+class ApiCrashes(Doctor):
+    def _check_api(self) -> bool:
+        raise TypeError("unhashable type: 'dict'")
+
+
+def test_an_api_check_that_breaks_leaves_the_api_unknown(emulated: EmulatedNinox) -> None:
+    report = doctor_on(emulated, ApiCrashes).run("Grants")
+    assert report.profile.api == "unknown"
+    assert [f.check for f in report.findings] == ["api"]
+    assert report.write_test_refused == "the classic Ninox API was not confirmed"
+
+
 # ---- not the classic API ------------------------------------------------------------------------
 
 
