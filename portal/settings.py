@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.lib.datadir import make_private_data_dir
 from portal.lib.envconfig import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ cfg = Settings()
 DEBUG: bool = cfg.boolean("DEBUG", False)
 
 PORTAL_DATA_DIR = Path(cfg.text("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+make_private_data_dir(PORTAL_DATA_DIR)  # 0700; everything the portal writes there is 0600
 
 
 def _development_secret_key() -> str:
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -212,7 +214,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 # Task modules outside an app's tasks.py, so the worker registers them too.
-CELERY_IMPORTS = ("grants.health_tasks", "grants.reports.tasks")
+CELERY_IMPORTS = ("grants.health_tasks", "grants.drift_tasks", "grants.reports.tasks")
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
 # --- Authentication, sessions, two-factor --------------------------------------
@@ -255,7 +257,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+# Trusted proxies in front, each appending to X-Forwarded-For; portal.lib.http.client_ip
+# reads the client's address behind them, for axes as for everything else.
+PORTAL_PROXY_COUNT: int = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_CLIENT_IP_CALLABLE = "portal.lib.http.client_ip"
 # Axes would log the username and IP of every failure; our audit log keeps those instead.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -416,8 +421,17 @@ GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org
 GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # --- Public intake limits ------------------------------------------------------
+# Accepted applications per hour from one address; refused (invalid) posts have their own,
+# higher limit, so junk cannot close the form for a lodge behind the same address.
 PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
     "PORTAL_APPLY_RATE_PER_HOUR", 20, minimum=1, maximum=100000
+)
+PORTAL_APPLY_INVALID_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_APPLY_INVALID_RATE_PER_HOUR", 100, minimum=1, maximum=100000
+)
+# Failed API authentications per hour from one address (the per-token limit is below).
+PORTAL_API_AUTH_FAILURES_PER_HOUR: int = cfg.integer(
+    "PORTAL_API_AUTH_FAILURES_PER_HOUR", 30, minimum=1, maximum=100000
 )
 PORTAL_API_RATE_PER_MINUTE: int = cfg.integer(
     "PORTAL_API_RATE_PER_MINUTE", 600, minimum=1, maximum=1000000

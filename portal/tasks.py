@@ -1,7 +1,8 @@
-"""The portal's periodic tasks: worker heartbeat and the Ninox probe."""
+"""The portal's tasks: worker heartbeat, the Ninox probe, and account emails."""
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -61,3 +62,42 @@ def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     # Beat publishes every scheduled task; each publish proves beat is alive.
     if _is_beat:
         record_check("beat", ok=True)
+
+
+@shared_task(
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=30,
+    max_retries=5,
+)
+def password_reset_email_task(user_id: int | None) -> None:
+    """Email a link to set a new password, if the account may still have one.
+
+    The reset page queues this for every request (``None`` when no account matched) and
+    answers at once, so neither its reply nor its timing tells whether an address has an
+    account. The link is built from ``PORTAL_BASE_URL``, never the request's Host.
+    """
+    if user_id is None:
+        return
+    from django.contrib.auth import get_user_model
+
+    from portal.lib.email import build_email
+    from portal.services.users import set_password_url
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email or not user.has_usable_password():
+        return
+    context = {"user": user, "link": set_password_url(user)}
+    build_email("password-reset", context, to=[user.email]).send()
+
+
+@shared_task
+def two_factor_device_added_email_task(user_id: int) -> None:
+    """Tell the user an authenticator was added to their account (theirs, or an intruder's)."""
+    from django.contrib.auth import get_user_model
+
+    from portal.lib.email import build_email
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return
+    build_email("two-factor-device-added", {"user": user}, to=[user.email]).send()

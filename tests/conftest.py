@@ -15,10 +15,27 @@ from portal import roles
 
 PASSWORD = "correct-horse-battery-staple"
 
-# CI: no deadline (a loaded 2-core machine is slow), and the same examples on every run.
+# CI (HYPOTHESIS_PROFILE=ci): no deadline (a loaded 2-core machine is slow), and the same
+# examples on every run, whatever the test order or pytest-randomly's seed.
 hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
-hypothesis_settings.register_profile("default", deadline=None)
+# Elsewhere: new examples on every run, to find what CI's fixed ones never draw; a failure
+# prints the @reproduce_failure blob that replays it.
+hypothesis_settings.register_profile("default", deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """After a failure, say how to run the tests again in the same (pytest-randomly) order.
+
+    The seed is also in the header, which ``-q`` leaves out.
+    """
+    seed = getattr(config.option, "randomly_seed", None)
+    if exitstatus not in (0, 5) and isinstance(seed, int):
+        reorganized = getattr(config.option, "randomly_reorganize", False)
+        terminalreporter.write_line(
+            f"pytest-randomly seed {seed}: run again with -p randomly --randomly-seed={seed}"
+            + (" for the same test order" if reorganized else "")
+        )
 
 
 def require_service(reason: str) -> None:

@@ -9,6 +9,7 @@ from grants.models.applications import (
     ReferenceCounter,
     Status,
 )
+from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
 from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
@@ -20,6 +21,7 @@ __all__ = [
     "ApiToken",
     "Application",
     "Decision",
+    "DriftFinding",
     "EmailLog",
     "GrantRules",
     "IdempotentReply",

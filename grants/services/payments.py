@@ -115,7 +115,9 @@ def _event_status(event_type: str, session: Mapping[str, Any]) -> str:
 
 
 def _session_reference(session: Mapping[str, Any]) -> str:
-    metadata = session.get("metadata") or {}
+    metadata = session.get("metadata")
+    if not isinstance(metadata, Mapping):  # a signed body is still only JSON: any type can come
+        metadata = {}
     return str(metadata.get("application_reference") or session.get("client_reference_id") or "")
 
 

@@ -12,7 +12,7 @@ from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.intake import IntakeErrors, validate_application
-from grants.models import Application, Lodge, LodgeBudget, Status
+from grants.models import ApiToken, Application, Lodge, LodgeBudget, Status
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.decisions import decision_record
@@ -23,9 +23,16 @@ from portal.lib.errors import PortalError
 ZERO = Decimal("0.00")
 
 
-def application_submit(*, data: Mapping[str, object], lenient: bool, source: str) -> Application:
+def application_submit(
+    *,
+    data: Mapping[str, object],
+    lenient: bool,
+    source: str,
+    api_token: ApiToken | None = None,
+) -> Application:
     """Validate, refresh the mirror, then decide under the (lodge, fiscal year) lock.
 
+    ``api_token`` is the token an API submission came with; it is stored and audited.
     Raises ``PortalError`` with field errors for invalid input or an unknown lodge;
     nothing is stored then. Every received application is decided at once.
     """
@@ -101,9 +108,17 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
             status=Status.SUBMITTED,
             fiscal_year=fy.key,
             source=source,
+            api_token=api_token,
         )
+        submitted: dict[str, object] = {"source": source}
+        if api_token is not None:
+            submitted["api_token"] = str(api_token)
         audit_record(
-            actor="lodge", action="application.submitted", obj=application, after={"source": source}
+            actor="lodge",
+            action="application.submitted",
+            obj=application,
+            after=submitted,
+            message=f"Through the API with token {api_token}." if api_token else "",
         )
         decision_record(
             application=application,

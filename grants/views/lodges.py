@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from grants.access import get_lodge_for_user
 from grants.dashboard import chosen_fiscal_year, fiscal_year_choices
@@ -31,7 +31,7 @@ SORTS = {
 }
 
 
-@require_GET
+@require_safe
 @require("grants.lodge.view")
 def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     fy = chosen_fiscal_year(request)
@@ -70,7 +70,7 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @require("grants.lodge.view")
 def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     """Ninox grants and portal applications side by side per fiscal year; mismatches flagged."""

@@ -66,7 +66,7 @@ def _bad_input(request: HtmxHttpRequest) -> int:
     return 422 if request.htmx else 200
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.rules")
 def rules(request: HtmxHttpRequest) -> HttpResponse:
     current = rules_in_force()
@@ -107,7 +107,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.tokens")
 def tokens(request: HtmxHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)

@@ -46,6 +46,8 @@ class Request:
             return jsonutil.loads(self.body)
         except ValueError as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        except RecursionError:  # Python's parser recurses once per level
+            raise BadRequest("request body is not valid JSON: nested too deeply") from None
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "false").lower() in ("", "1", "true", "yes")

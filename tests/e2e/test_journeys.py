@@ -57,6 +57,20 @@ def poll(check: Callable[[], Any], what: str, seconds: float = POLL_SECONDS) -> 
         time.sleep(0.5)
 
 
+def press_pay(page: Any) -> None:
+    """On the dev checkout: press Pay and wait until the page the payment leads to has loaded.
+
+    The form posts and is redirected back to the same /pay/ address, so the URL cannot be
+    waited for: the checkout's heading going is the sign. ``wait_for_load_state`` alone
+    returns at once (the checkout itself has loaded), and a ``reload`` issued while the
+    post is still in flight races Chromium's swap of the page: "Page.reload: Protocol
+    error ... Not attached to an active page".
+    """
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Pay your lodge's share")
+    page.wait_for_load_state()
+
+
 def test_a_secretary_is_approved_within_budget_and_refused_near_the_cap_with_the_arithmetic(
     portal: Portal, page: Any, shot: Any
 ) -> None:
@@ -105,9 +119,11 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
     page.get_by_role("link", name="Pay $750.00 now").click()
     page.wait_for_url(re.compile(r"/pay/"))
     expect(page.get_by_role("heading", name="Pay your lodge's share", level=1)).to_be_visible()
+    shot(page, "pay-page")
+    page.get_by_role("button", name="Pay", exact=True).click()  # only now a checkout starts
+    expect(page.get_by_role("button", name="Simulate a failed payment")).to_be_visible()
     shot(page, "dev-checkout")
-    page.get_by_role("button", name="Pay", exact=True).click()
-    page.wait_for_load_state()
+    press_pay(page)
     shot(page, "after-pay")
     status_link = page.get_by_role("link", name="See the application's page")
 

@@ -309,6 +309,21 @@ def test_a_second_paid_session_for_a_paid_application_is_flagged_not_counted_twi
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("metadata", [True, "MG-2099-99999", ["application_reference"], 7])
+def test_metadata_that_is_not_an_object_is_ignored_and_the_client_reference_counts(
+    metadata: Any, lodge: Lodge
+) -> None:
+    application = approved_application(lodge, 1)
+    response = post(
+        event_body("checkout.session.completed", paid_session(application, metadata=metadata))
+    )
+    assert response.status_code == 200
+    application.refresh_from_db()
+    assert application.status == Status.PAID
+    assert not Payment.objects.get().flagged
+
+
+@pytest.mark.django_db
 def test_other_event_types_are_acknowledged_and_ignored(lodge: Lodge) -> None:
     response = post(event_body("customer.created", {"id": "cus_1", "object": "customer"}))
     assert response.status_code == 200
@@ -445,3 +460,22 @@ def test_a_thousand_shuffled_deliveries_with_duplicates_pay_each_session_once(
     references = [r.fields.get("Reference") for r in grants.all(per_page=1000)]
     for application in applications:
         assert references.count(application.reference) == 1
+
+
+@pytest.mark.django_db
+def test_a_signed_body_nested_ten_thousand_deep_gets_400_with_a_message(lodge: Lodge) -> None:
+    body = '{"id": "evt_1", "data": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    response = post(body)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["message"]
+    assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unsigned_deep_body_is_refused_for_its_signature_before_it_is_parsed(
+    lodge: Lodge,
+) -> None:
+    body = "[" * 10_000 + "]" * 10_000
+    response = post(body, secret="whsec_someone_else")
+    assert response.status_code == 400
+    assert response.json()["message"] == "The signature does not match, or is too old."

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_redis_limiter import redis_server
 
 from ninox_backend.emulator import Emulator
 from ninox_backend.limiter import limiter_key
+from tests.redis_service import redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "process-test-token"

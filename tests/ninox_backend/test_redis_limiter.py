@@ -6,14 +6,9 @@ skip (and fail under ``REQUIRE_SERVICES=1``).
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,50 +17,7 @@ import redis
 
 from ninox_backend import FileLockLimiter, NinoxClient, NinoxLimiterTimeout
 from ninox_backend.limiter import RedisLimiter, limiter_key
-from tests.conftest import require_service
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def redis_server(directory: Path) -> Iterator[str]:
-    """A throwaway ``redis-server`` on 127.0.0.1 (no persistence); yields its URL."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        require_service("redis-server is not installed")
-    assert executable is not None
-    port = free_port()
-    args = f"--port {port} --bind 127.0.0.1 --appendonly no --dir".split()
-    process = subprocess.Popen(
-        [executable, *args, str(directory), "--save", ""],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        probe = redis.Redis.from_url(url, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    require_service(f"redis-server did not start on port {port}")
-                time.sleep(0.05)
-        probe.close()
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+from tests.redis_service import free_port, redis_server
 
 
 @pytest.fixture(scope="module")

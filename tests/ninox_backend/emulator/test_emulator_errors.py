@@ -59,6 +59,16 @@ def test_a_body_that_is_not_json_is_400(api: httpx.Client) -> None:
     assert "JSON" in response.json()["message"]
 
 
+def test_a_body_nested_ten_thousand_deep_is_400_not_500(api: httpx.Client) -> None:
+    response = api.post(
+        "/tables/Lodges/records",
+        content=b"[" * 10_000 + b"]" * 10_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["message"]
+
+
 def test_a_wrong_method_is_405(api: httpx.Client) -> None:
     response = api.put("/tables/Lodges/records", json=[])
     assert response.status_code == 405

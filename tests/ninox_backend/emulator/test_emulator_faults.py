@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -114,9 +115,25 @@ def test_drop_fails_before_anything_is_written(emu: Emulator, api: httpx.Client)
 
 
 def test_overlapping_calls_beyond_the_parallel_limit_get_429(
-    emu: Emulator, api: httpx.Client
+    emu: Emulator, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emu.faults.configure("parallel_limit=1,latency=200ms")
+    emu.faults.configure("parallel_limit=1")
+    # The first call stays inside the emulator until the second has been answered: the two
+    # overlap for certain, not only when the second thread is scheduled within a latency.
+    second_answered = threading.Event()
+    before, refuse = emu.faults.before, emu.faults.parallel_response
+
+    def held_before() -> Any:
+        second_answered.wait(timeout=30)
+        return before()
+
+    def refused() -> Any:
+        response = refuse()
+        second_answered.set()
+        return response
+
+    monkeypatch.setattr(emu.faults, "before", held_before)
+    monkeypatch.setattr(emu.faults, "parallel_response", refused)
     results: list[int] = []
 
     def call() -> None:
@@ -124,7 +141,9 @@ def test_overlapping_calls_beyond_the_parallel_limit_get_429(
 
     threads = [threading.Thread(target=call) for _ in range(2)]
     threads[0].start()
-    time.sleep(0.05)
+    deadline = time.monotonic() + 30
+    while emu.faults.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the first call is inside
     threads[1].start()
     for thread in threads:
         thread.join()
