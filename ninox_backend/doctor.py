@@ -305,7 +305,7 @@ class Doctor:
             return step()
         except Exception as exc:  # a first contact must report every surprise, not stop
             logger.warning("ninox_doctor: the %s check stopped", check, exc_info=True)
-            text = self.database.client._requester.redact(f"{type(exc).__name__}: {exc}")
+            text = f"{type(exc).__name__}: {exc}"
             self._add(
                 check,
                 False,
@@ -315,7 +315,9 @@ class Doctor:
             return failed
 
     def _add(self, check: str, ok: bool, detail: str, action: str = "") -> Finding:
-        finding = Finding(check=check, ok=ok, detail=detail, action=action)
+        # A server may echo the key (in an error body, say): it never reaches a finding.
+        redact = self.database.client._requester.redact
+        finding = Finding(check=check, ok=ok, detail=redact(detail), action=redact(action))
         self._findings.append(finding)
         if self.on_finding is not None:
             self.on_finding(finding)

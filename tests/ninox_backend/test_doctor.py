@@ -709,6 +709,19 @@ def test_a_refused_key_is_named_without_showing_it(emulated: EmulatedNinox) -> N
     assert emulated.token not in str(report.profile.to_json())
 
 
+def test_a_key_echoed_by_the_server_never_reaches_a_finding(emulated: EmulatedNinox) -> None:
+    def echo_key(request: httpx.Request, forward: Callable[..., httpx.Response]) -> httpx.Response:
+        response = forward(request)
+        if response.status_code >= 400:
+            key = request.headers["Authorization"].removeprefix("Bearer ")
+            return httpx.Response(response.status_code, text=f"not found (key {key})")
+        return response
+
+    report, _ = diagnose(emulated, echo_key)
+    assert "not found (key ***)" in finding(report, "error body").detail
+    assert emulated.token not in str(report.profile.to_json())
+
+
 def test_the_base_url_is_shown_without_user_info_or_query() -> None:
     assert (
         safe_base_url("https://user:secret@api.ninox.com/v1/?key=abc") == "https://api.ninox.com/v1"

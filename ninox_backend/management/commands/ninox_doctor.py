@@ -64,7 +64,7 @@ class Command(BaseCommand):
         )
 
         def show(finding: Finding) -> None:
-            line = client._requester.redact(format_finding(finding))
+            line = format_finding(finding)
             self.stdout.write(line if finding.ok else self.style.WARNING(line))
 
         doctor = Doctor(database, connection.mapping(), on_finding=show)
