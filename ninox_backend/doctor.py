@@ -230,6 +230,8 @@ class Doctor:
     clients outside the limiter); by default one like the database's client.
     ``lookup`` names the application's (table, field) the write-back looks up by.
     ``on_finding`` is called with each finding as soon as it is known.
+    ``previous`` is the profile stored before: a change feed that an earlier write
+    test switched on stays on while today's read-only comparison still holds.
     """
 
     def __init__(
@@ -243,6 +245,7 @@ class Doctor:
         now: Callable[[], dt.datetime] | None = None,
         clock: Callable[[], float] = time.perf_counter,
         latency_samples: int = 5,
+        previous: CapabilityProfile | None = None,
     ) -> None:
         self.database = database
         self.mapping = mapping
@@ -252,6 +255,8 @@ class Doctor:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.clock = clock
         self.latency_samples = latency_samples
+        self.previous = previous
+        self._write_test_planned = False
         self._findings: list[Finding] = []
         self._state = _State()
 
@@ -261,6 +266,7 @@ class Doctor:
         """Every check in order; ``write_test`` names a table for the scratch-record test."""
         self._findings = []
         self._state = state = _State()
+        self._write_test_planned = write_test is not None
         refused: str | None = None
         guard = self._guard
         with self.database.client.counting() as counter:
@@ -763,13 +769,25 @@ class Doctor:
             )
             return
         state.feed_understood = True
+        action = (
+            "stays off until --write-test TABLE has shown creates, updates and deletes in it; "
+            + off
+        )
+        previous = self.previous
+        if previous is not None and previous.change_feed and not self._write_test_planned:
+            # A write test showed every kind of change before, and the shape still holds.
+            state.change_feed = True
+            when = f" of {previous.checked_at:%Y-%m-%d}" if previous.checked_at else ""
+            action = (
+                f"stays on: the write test{when} showed creates, updates and deletes in it;"
+                " the portal follows …/changes?sinceSq="
+            )
         self._add(
             "change feed",
             True,
             f"…/changes?sinceSq={since} answers {{seq, changes: [{{seq, table, id, op,"
             f" record}}]}} matching records?sinceSq={since} ({len(listed)} record(s))",
-            "stays off until --write-test TABLE has shown creates, updates and deletes in it; "
-            + off,
+            action,
         )
 
     def _parse_feed(self, data: Any) -> list[tuple[str, int, str, Any, int | None]] | str:

@@ -770,6 +770,21 @@ def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("ninox_dialect", ["legacy"])
+def test_a_feed_a_write_test_turned_on_stays_on_while_its_shape_holds(ninox: Any) -> None:
+    from ninox_backend.profile_store import load_profile
+
+    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
+    out = StringIO()
+    call_command("ninox_doctor", stdout=out)
+    assert "stays on: the write test of " in out.getvalue()
+    assert load_profile().change_feed is True
+    ninox.emulator.faults.configure("changes_404")
+    call_command("ninox_doctor", stdout=StringIO())
+    assert load_profile().change_feed is False
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("ninox_dialect", ["docs"])
 def test_the_command_write_test_leaves_a_bare_feed_off(ninox: Any) -> None:
     from ninox_backend.profile_store import load_profile
