@@ -9,6 +9,7 @@ a feed that does not net, …), so every other call still meets a real server.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -630,6 +631,44 @@ def test_a_slow_account_is_flagged_with_what_it_means(emulated: EmulatedNinox) -
     assert "decisions wait this long" in latency.action
 
 
+def doctor_on(emulated: EmulatedNinox, doctor_class: type[Doctor]) -> Doctor:
+    client = NinoxClient(
+        token=emulated.token, base_url=emulated.base_url, transport=emulated.transport
+    )
+    database = client.database(emulated.team_id, emulated.database_id)
+    return doctor_class(database, SchemaMapping(settings.NINOX_SCHEMA))
+
+
+class LookupCrashes(Doctor):
+    def _check_lookups(self) -> None:
+        raise RuntimeError("an answer shaped like nothing seen before")
+
+
+def test_a_check_that_breaks_on_a_surprise_is_reported_and_the_rest_still_run(
+    emulated: EmulatedNinox,
+) -> None:
+    report = doctor_on(emulated, LookupCrashes).run()
+    lookup = finding(report, "lookup")
+    assert not lookup.ok
+    assert "RuntimeError: an answer shaped like nothing seen before" in lookup.detail
+    assert "conservative default" in lookup.action
+    assert report.profile.lookup_form is None
+    assert finding(report, "query").ok  # the checks after it ran
+    assert finding(report, "parallel calls").ok
+
+
+class ApiCrashes(Doctor):
+    def _check_api(self) -> bool:
+        raise TypeError("unhashable type: 'dict'")
+
+
+def test_an_api_check_that_breaks_leaves_the_api_unknown(emulated: EmulatedNinox) -> None:
+    report = doctor_on(emulated, ApiCrashes).run("Grants")
+    assert report.profile.api == "unknown"
+    assert [f.check for f in report.findings] == ["api"]
+    assert report.write_test_refused == "the classic Ninox API was not confirmed"
+
+
 # ---- not the classic API ------------------------------------------------------------------------
 
 
@@ -654,7 +693,7 @@ def test_the_workspace_api_is_named_plainly_and_nothing_else_is_tried(
     assert "Ninox's newer workspace API" in api.detail
     assert "this portal needs Ninox's classic API" in api.action
     assert report.calls == 1
-    assert report.write_test_refused == "this is not the classic Ninox API"
+    assert report.write_test_refused == "the classic Ninox API was not confirmed"
 
 
 def test_no_classic_api_at_the_base_url_says_so(emulated: EmulatedNinox) -> None:
@@ -667,6 +706,19 @@ def test_no_classic_api_at_the_base_url_says_so(emulated: EmulatedNinox) -> None
 def test_a_refused_key_is_named_without_showing_it(emulated: EmulatedNinox) -> None:
     report, _ = diagnose(emulated, only(httpx.Response(401, json={"message": "bad key"})))
     assert "refused the key (401" in report.findings[0].detail
+    assert emulated.token not in str(report.profile.to_json())
+
+
+def test_a_key_echoed_by_the_server_never_reaches_a_finding(emulated: EmulatedNinox) -> None:
+    def echo_key(request: httpx.Request, forward: Callable[..., httpx.Response]) -> httpx.Response:
+        response = forward(request)
+        if response.status_code >= 400:
+            key = request.headers["Authorization"].removeprefix("Bearer ")
+            return httpx.Response(response.status_code, text=f"not found (key {key})")
+        return response
+
+    report, _ = diagnose(emulated, echo_key)
+    assert "not found (key ***)" in finding(report, "error body").detail
     assert emulated.token not in str(report.profile.to_json())
 
 
@@ -715,6 +767,21 @@ def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
     call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
     assert "✓ change feed (write test): create: op 'create' with the new record;" in out.getvalue()
     assert load_profile().change_feed is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ninox_dialect", ["legacy"])
+def test_a_feed_a_write_test_turned_on_stays_on_while_its_shape_holds(ninox: Any) -> None:
+    from ninox_backend.profile_store import load_profile
+
+    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
+    out = StringIO()
+    call_command("ninox_doctor", stdout=out)
+    assert "stays on: the write test of " in out.getvalue()
+    assert load_profile().change_feed is True
+    ninox.emulator.faults.configure("changes_404")
+    call_command("ninox_doctor", stdout=StringIO())
+    assert load_profile().change_feed is False
 
 
 @pytest.mark.django_db
@@ -773,3 +840,26 @@ def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
         call_command("ninox_doctor", stdout=out)
     assert "✗ api: GET /teams answers {data, page_info}" in out.getvalue()
     assert "k-1" not in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+def test_the_portal_syncs_with_the_profile_the_doctor_stored(
+    ninox: Any, ninox_dialect: str
+) -> None:
+    from grants.models import Lodge, NinoxGrant
+
+    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
+    out = StringIO()
+    call_command("ninox_sync", stdout=out)
+    assert Lodge.objects.count() == 120
+    assert NinoxGrant.objects.count() == 1500  # the scratch record came and went before
+    with ninox.client() as http:
+        grant = http.get("/teams/demo/databases/grants/tables/B/records/7").json()
+        http.put(
+            "/teams/demo/databases/grants/tables/B/records/7",
+            json={"fields": {"Amount": 1234.5}},
+        ).raise_for_status()
+    call_command("ninox_sync", stdout=StringIO())
+    assert NinoxGrant.objects.get(ninox_id=7).amount == Decimal("1234.50")
+    assert grant["fields"]["Amount"] != 1234.5

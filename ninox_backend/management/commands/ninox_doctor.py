@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ninox_backend import connection
 from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
 from ninox_backend.profile import Finding
-from ninox_backend.profile_store import forget_profile, save_profile
+from ninox_backend.profile_store import forget_profile, load_profile, save_profile
 
 
 class Command(BaseCommand):
@@ -64,10 +64,10 @@ class Command(BaseCommand):
         )
 
         def show(finding: Finding) -> None:
-            line = client._requester.redact(format_finding(finding))
+            line = format_finding(finding)
             self.stdout.write(line if finding.ok else self.style.WARNING(line))
 
-        doctor = Doctor(database, connection.mapping(), on_finding=show)
+        doctor = Doctor(database, connection.mapping(), on_finding=show, previous=load_profile())
         # The doctor provokes 404s on purpose: keep the client's INFO lines about them quiet.
         logger = logging.getLogger("ninox_backend")
         level = logger.level
