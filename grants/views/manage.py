@@ -124,15 +124,14 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         "created": created,
         "plain": plain,  # shown once, in this reply only; only its hash is stored
     }
-    response = render(
+    # The page showing the new token is signed-in: portal.middleware.NoStoreMiddleware
+    # marks it no-store, private like every staff page.
+    return render(
         request,
         "grants/manage/tokens.html",
         context,
         status=_bad_input(request) if form.errors else 200,
     )
-    if plain:
-        response["Cache-Control"] = "no-store"
-    return response
 
 
 @require_POST
