@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from grants.models import Lodge, OutboxMessage, Status
+from grants.models import Application, Lodge, OutboxMessage, Status
 from grants.outbox import outbox_deliver
 from grants.services.emails import digest_enqueue
 from tests.grants.test_webhook import approved_application
@@ -42,8 +42,11 @@ def test_it_waits_for_the_digest_hour(activity: Any) -> None:
 
 
 def test_at_the_hour_it_sends_one_digest_to_reviewers(activity: Any, settings: Any) -> None:
-    # The next 7 a.m.: the activity above lies in the day before it.
-    now = at(7) if at(7) > timezone.now() + timedelta(minutes=1) else at(7) + timedelta(days=1)
+    # The first 7 a.m. after the activity above, so that it lies in the day the digest covers
+    # (compared with the activity's own time: the wall clock may pass 7 a.m. meanwhile).
+    earliest = Application.objects.get(reference="MG-2099-00053").paid_at
+    assert earliest is not None
+    now = at(7) if at(7).replace(second=0) > earliest else at(7) + timedelta(days=1)
     assert digest_enqueue(now=now) == "queued"
     assert digest_enqueue(now=now + timedelta(minutes=20)) == "already queued today"
     message = OutboxMessage.objects.get(kind="email_digest")

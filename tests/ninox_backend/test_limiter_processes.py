@@ -262,7 +262,7 @@ def test_a_killed_redis_holder_blocks_the_others_only_until_its_lease_ends(
     emulator: tuple[Emulator, str], redis_url: str
 ) -> None:
     emu, base_url = emulator
-    lease = 1.0
+    lease = 3.0  # long enough that the kill, 0.2 s after the workers start, falls inside it
     outcome, holder, killed_at = run_with_a_killed_holder(
         config(base_url, "redis", redis_url=redis_url, lease=lease)
     )

@@ -119,9 +119,11 @@ def test_the_fy_total_formula_follows_today() -> None:
 
 @pytest.mark.slow
 def test_the_large_demo_loads_well_under_a_minute() -> None:
-    start = time.perf_counter()
+    # The CPU time this process spends, not the wall clock: on a machine shared with other
+    # work (CI, or 2 cores running several suites) the wall clock measures the others too.
+    start = time.process_time()
     emu, lodges, grants = load(1, lodges=1000, grants=50000)
-    assert time.perf_counter() - start < 20
+    assert time.process_time() - start < 20
     assert len(lodges) == 1000
     assert 49000 <= len(grants) <= 51000
     assert max(fiscal_totals(grants).values()) <= CAP
