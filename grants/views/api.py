@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.models import ApiToken, Application, IdempotentReply
 from grants.openapi import OPENAPI
@@ -151,7 +151,7 @@ def _claim_key(token: ApiToken, key: str, digest: str) -> IdempotentReply | Json
 
 @csrf_exempt
 @login_not_required
-@require_GET
+@require_safe
 def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):
@@ -164,6 +164,6 @@ def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(OPENAPI)

@@ -41,7 +41,7 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     rows = lodges_with_budget(fy.key, rules.annual_cap)
     if q:
         match = Q(name__icontains=q) | Q(district__icontains=q) | Q(city__icontains=q)
-        if q.isascii() and q.isdigit():
+        if q.isascii() and q.isdigit() and len(q) <= 9:
             match |= Q(number=int(q))
         rows = rows.filter(match)
     rows = rows.order_by(SORTS.get(sort, "number"), "id")

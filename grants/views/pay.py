@@ -88,7 +88,7 @@ def _last_attempt_failed(application: Application) -> bool:
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the amount and a **Pay** button; only that POST starts a checkout.
 
