@@ -31,9 +31,9 @@ DIALECTS = (DOCS, LEGACY)
 #: What ``python -m ninox_backend.emulator`` (and ``make run``) serve by default.
 DEFAULT_SERVER_DIALECT = DOCS
 
-#: What in-process emulators speak when no dialect is given. ``legacy`` until the
-#: client speaks field ids; flipping it here flips every test helper at once.
-DEFAULT_TEST_DIALECT = LEGACY
+#: What in-process emulators speak when no dialect is given: the documents' reading, as
+#: for the server; tests of the old behaviour ask for ``legacy`` by name.
+DEFAULT_TEST_DIALECT = DOCS
 
 #: Environment variable that overrides :data:`DEFAULT_TEST_DIALECT`.
 DIALECT_ENV_VAR = "NINOX_EMULATOR_DIALECT"

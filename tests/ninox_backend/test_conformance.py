@@ -35,6 +35,14 @@ from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
 
 UTC = dt.UTC
 
+
+@pytest.fixture(autouse=True)
+def legacy_dialect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every endpoint as the legacy emulator answers it (the feed's object, lookups by name);
+    the documents' reading is covered by test_client_dialects.py and test_lookups.py."""
+    monkeypatch.setenv("NINOX_EMULATOR_DIALECT", "legacy")
+
+
 SCHEMA: dict[str, list[dict[str, Any]]] = {
     "Lodges": [
         {"name": "Number", "type": "number", "required": True},

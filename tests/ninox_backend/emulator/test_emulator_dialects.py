@@ -43,8 +43,8 @@ def bare_emulator(**options: object) -> Emulator:
 def test_the_in_process_default_is_the_one_constant(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NINOX_EMULATOR_DIALECT", raising=False)
     assert Emulator().dialect == DEFAULT_TEST_DIALECT
-    monkeypatch.setattr(dialects_module, "DEFAULT_TEST_DIALECT", "docs")
-    assert Emulator().dialect == "docs"
+    monkeypatch.setattr(dialects_module, "DEFAULT_TEST_DIALECT", "legacy")
+    assert Emulator().dialect == "legacy"
 
 
 def test_the_environment_overrides_the_in_process_default(
