@@ -14,17 +14,10 @@ from grants.models import ApiToken
 from grants.rules import rules_in_force
 from grants.services.rules import EDITABLE, grant_rules_change, rules_history
 from grants.tokens import api_token_create, api_token_revoke
-from portal import roles
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
-from portal.manage import manage_tabs, register_manage_page
-from portal.permissions import register
-
-register("grants.manage.rules", roles_allowed={roles.ADMIN}, description="change the grant rules")
-register("grants.manage.tokens", roles_allowed={roles.ADMIN}, description="manage API tokens")
-register_manage_page("Grant rules", "grants_manage:rules", order=30)
-register_manage_page("API tokens", "grants_manage:tokens", order=40)
+from portal.manage import manage_tabs
 
 
 class RulesForm(forms.Form):

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_safe
 from grants.dashboard import fiscal_year_choices
 from grants.models import Lodge, ReportExport, Status
 from grants.money import format_money
-from grants.reports import permissions  # noqa: F401 - registers the Reports navigation entry
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
 from grants.reports.export import CONTENT_TYPES, csv_lines, file_name, write_xlsx
 from grants.reports.exports import (

@@ -16,10 +16,7 @@ from portal import roles
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
-from portal.manage import (
-    manage_tabs,
-    permissions,  # noqa: F401 - registers the actions and the nav entry
-)
+from portal.manage import manage_tabs
 from portal.manage.audit import PER_PAGE, AuditFilters, action_names, audit_csv_lines
 from portal.services.users import (
     user_deactivate,
