@@ -22,7 +22,7 @@ from grants.selectors import (
 from grants.services.submit import application_submit
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
-from portal.lib.http import client_ip
+from portal.lib.http import client_ip, form_error_status
 
 HONEYPOT = "website"
 
@@ -95,7 +95,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 form = exc.extra.get("form") or _as_typed(
                     request, exc.errors or {"": [exc.message]}
                 )
-                status = 422
+                status = form_error_status(request, plain_post=422)
             else:
                 _count(request, "accepted")
                 return redirect("grants:status", token=status_token(application))
