@@ -389,7 +389,10 @@ class ApplicationForm(forms.Form):
         """The errors as the API's ``errors``: each field (or ``non_field_errors``) to its messages."""
         errors = self.errors.get_json_data()
         return {
-            ("non_field_errors" if name == "__all__" else name): [e["message"] for e in problems]
+            # Django files non-field errors under "__all__", unless a body sent a key so named.
+            ("non_field_errors" if name == "__all__" and name not in self.fields else name): [
+                e["message"] for e in problems
+            ]
             for name, problems in errors.items()
         }
 

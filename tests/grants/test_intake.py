@@ -189,6 +189,10 @@ def test_the_api_names_each_unknown_field() -> None:
     }
 
 
+def test_a_key_named_like_djangos_non_field_errors_is_an_unknown_field_too() -> None:
+    assert errors_of(body(__all__="x")) == {"__all__": ["'__all__' is not a known field."]}
+
+
 def test_the_form_ignores_fields_it_does_not_know() -> None:
     result = validate(body(csrfmiddlewaretoken="abc", website=""), lenient=True)
     assert result.lodge_number == 123
