@@ -1,4 +1,4 @@
-"""Intake validation: one set of rules for the apply form and the website API."""
+"""The application form: one set of rules for the apply page and the website API."""
 
 from __future__ import annotations
 
