@@ -36,7 +36,7 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from grants.intake import FIELDS
+from grants.forms import FIELDS
 from grants.models import (
     ApiToken,
     Application,

@@ -15,7 +15,7 @@ from grants.rules import rules_in_force
 from grants.services.rules import EDITABLE, grant_rules_change, rules_history
 from grants.tokens import api_token_create, api_token_revoke
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
 
@@ -55,10 +55,6 @@ class TokenForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100, help_text="Who uses it, e.g. “Website”.")
 
 
-def _bad_input(request: HtmxHttpRequest) -> int:
-    return 422 if request.htmx else 200
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.rules")
 def rules(request: HtmxHttpRequest) -> HttpResponse:
@@ -96,7 +92,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/rules.html",
         context,
-        status=_bad_input(request) if form.errors else 200,
+        status=form_error_status(request, bool(form.errors)),
     )
 
 
@@ -123,7 +119,7 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/tokens.html",
         context,
-        status=_bad_input(request) if form.errors else 200,
+        status=form_error_status(request, bool(form.errors)),
     )
 
 

@@ -28,7 +28,7 @@ from grants.reports.exports import (
 from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
 from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, Report
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
 PREVIEW_ROWS = 200
@@ -121,7 +121,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             request,
             template + ("#results" if partial else ""),
             context,
-            status=422 if request.htmx else 200,
+            status=form_error_status(request),
         )
     context.update(
         {
