@@ -85,16 +85,6 @@ class ReportFilters:
             )
         return ", ".join(parts)
 
-    def in_range(self, day: date | None) -> bool:
-        """Whether ``day`` is inside the date range (no range: always; no day: only then)."""
-        if self.date_from is None and self.date_to is None:
-            return True
-        if day is None:
-            return False
-        if self.date_from and day < self.date_from:
-            return False
-        return not (self.date_to and day > self.date_to)
-
 
 def _date(query: QueryDict, name: str, label: str, errors: dict[str, list[str]]) -> date | None:
     raw = query.get(name, "").strip()

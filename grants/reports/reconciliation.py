@@ -18,22 +18,22 @@ from django.utils import timezone
 from grants.models import Application, NinoxGrant, Payment, Status
 from grants.money import format_money
 from grants.reports.filters import ReportFilters
-from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column
+from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column, Row
 
 COLUMNS = (
-    Column("Mismatch", TEXT, 30),
-    Column("Reference", TEXT, 16),
-    Column("Lodge number", NUMBER, 8),
-    Column("Stripe session", TEXT, 24),
-    Column("Stripe paid at", DATETIME, 17),
-    Column("Stripe amount", MONEY, 12),
-    Column("Portal status", TEXT, 12),
-    Column("Lodge share", MONEY, 12),
-    Column("Portal match", MONEY, 12),
-    Column("Ninox record", NUMBER, 9),
-    Column("Ninox status", TEXT, 11),
-    Column("Ninox amount", MONEY, 12),
-    Column("What differs", TEXT, 60),
+    Column("mismatch", "Mismatch", TEXT, 30),
+    Column("reference", "Reference", TEXT, 16),
+    Column("lodge_number", "Lodge number", NUMBER, 8),
+    Column("stripe_session", "Stripe session", TEXT, 24),
+    Column("stripe_paid_at", "Stripe paid at", DATETIME, 17),
+    Column("stripe_amount", "Stripe amount", MONEY, 12),
+    Column("portal_status", "Portal status", TEXT, 12),
+    Column("lodge_share", "Lodge share", MONEY, 12),
+    Column("portal_match", "Portal match", MONEY, 12),
+    Column("ninox_record", "Ninox record", NUMBER, 9),
+    Column("ninox_status", "Ninox status", TEXT, 11),
+    Column("ninox_amount", "Ninox amount", MONEY, 12),
+    Column("what_differs", "What differs", TEXT, 60),
 )
 
 # Mismatch kinds: the code (tests, filters) and the label in the first column.
@@ -185,7 +185,7 @@ class Reconciliation:
         return sum(1 for _ in self.rows())
 
     # --- rows --------------------------------------------------------------------
-    def rows(self) -> Iterator[tuple[Any, ...]]:
+    def rows(self) -> Iterator[Row]:
         for p in self.payments().iterator(chunk_size=2000):
             yield from self._payment_rows(p)
         for p in self.orphan_payments().iterator(chunk_size=2000):
@@ -206,7 +206,7 @@ class Reconciliation:
         for g in self.ninox_grants().iterator(chunk_size=2000):
             yield from self._ninox_rows(g)
 
-    def _payment_rows(self, p: Any) -> Iterator[tuple[Any, ...]]:
+    def _payment_rows(self, p: Any) -> Iterator[Row]:
         a = p.application
         ninox = (p.ninox_id, p.ninox_status, p.ninox_amount)
         if p.amount != a.amount_raised:
@@ -234,7 +234,7 @@ class Reconciliation:
                 detail="Stripe says paid; Ninox has no grant with this reference.",
             )
 
-    def _ninox_rows(self, g: Any) -> Iterator[tuple[Any, ...]]:
+    def _ninox_rows(self, g: Any) -> Iterator[Row]:
         ninox = (g.ninox_id, g.status, g.amount)
         lodge_number = g.lodge.number if g.lodge else None
         if g.app_status is None:
@@ -288,7 +288,7 @@ class Reconciliation:
         lodge_number: int | None = None,
         portal: tuple[Any, Any, Any] | None = None,
         ninox: tuple[Any, Any, Any] = (None, "", None),
-    ) -> tuple[Any, ...]:
+    ) -> Row:
         if application is not None:
             reference = application.reference
             lodge_number = application.lodge_number
@@ -299,21 +299,21 @@ class Reconciliation:
             if payment and payment.paid_at
             else None
         )
-        return (
-            kind,
-            reference,
-            lodge_number,
-            payment.stripe_session_id if payment else "",
-            paid_at,
-            payment.amount if payment else None,
-            Status(status).label if status else "",
-            share,
-            match,
-            ninox[0],
-            ninox[1] or "",
-            ninox[2],
-            detail,
-        )
+        return {
+            "mismatch": kind,
+            "reference": reference,
+            "lodge_number": lodge_number,
+            "stripe_session": payment.stripe_session_id if payment else "",
+            "stripe_paid_at": paid_at,
+            "stripe_amount": payment.amount if payment else None,
+            "portal_status": Status(status).label if status else "",
+            "lodge_share": share,
+            "portal_match": match,
+            "ninox_record": ninox[0],
+            "ninox_status": ninox[1] or "",
+            "ninox_amount": ninox[2],
+            "what_differs": detail,
+        }
 
 
 def _midnight(day: Any) -> datetime:

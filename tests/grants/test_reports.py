@@ -13,12 +13,15 @@ from typing import Any
 import openpyxl
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grants.models import Application, Lodge, NinoxGrant, Payment, ReportExport, Status
 from grants.reports import reconciliation as rec
-from grants.reports.exports import export_path, report_exports_purge
+from grants.reports.catalog import REPORTS
+from grants.reports.export_jobs import export_path, report_exports_purge
+from grants.reports.filters import ReportFilters
 from grants.rules import current_fiscal_year
 from tests.conftest import client_for
 
@@ -294,6 +297,17 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
     assert differs["What differs"] == "Ninox says $600.00; the portal's match is $500.00."
     page = client_for(finance).get("/reports/reconciliation/").content.decode()
     assert "Stripe took $450.00; the lodge share is $500.00." in page
+
+
+@pytest.mark.parametrize("slug", sorted(REPORTS))
+def test_every_row_of_a_report_has_exactly_its_columns_keys(planted: Planted, slug: str) -> None:
+    report = REPORTS[slug](ReportFilters.from_query(QueryDict(f"fy={planted.fy}")))
+    keys = [column.key for column in report.columns]
+    assert len(set(keys)) == len(keys)
+    rows = list(report.rows())
+    assert rows
+    for row in rows:
+        assert list(row) == keys
 
 
 def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
