@@ -20,7 +20,7 @@ from portal.manage import (
     manage_tabs,
     permissions,  # noqa: F401 - registers the actions and the nav entry
 )
-from portal.manage.audit import PER_PAGE, AuditFilters, action_names, audit_csv_lines
+from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
 from portal.services.users import (
     user_deactivate,
     user_invite,
@@ -169,9 +169,10 @@ def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
 @require_safe
 @require("portal.manage.audit")
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
-    filters = AuditFilters.from_query(request.GET)
-    rows = filters.queryset()
-    if request.GET.get("format") == "csv" and not filters.errors:
+    filters = audit_filters(request.GET)
+    rows = filters.qs
+    errors = filters.problems
+    if request.GET.get("format") == "csv" and not errors:
         response = StreamingHttpResponse(
             audit_csv_lines(rows), content_type="text/csv; charset=utf-8"
         )
@@ -192,11 +193,11 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
         {
             "title": "Audit log",
             "tabs": manage_tabs("manage:audit"),
-            "filters": filters,
-            "errors": filters.errors,
+            "filters": filters.values,
+            "errors": errors,
             "page": page,
             "actions": action_names(),
             "query": query.urlencode(),
         },
-        status=_bad_input(request) if filters.errors else 200,
+        status=_bad_input(request) if errors else 200,
     )
