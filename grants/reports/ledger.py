@@ -92,50 +92,28 @@ class Ledger:
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         paid = paid.order_by("-paid_at", "-id")
         in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
-        rows = (
-            Application.objects.filter(fiscal_year=f.fy.key)
-            .select_related("lodge")
-            .annotate(
-                decision_outcome=Subquery(latest.values("outcome")[:1]),
-                decision_by=Subquery(latest.values("decided_by_name")[:1]),
-                stripe_session=Subquery(paid.values("stripe_session_id")[:1]),
-                stripe_intent=Subquery(paid.values("stripe_payment_intent_id")[:1]),
-                stripe_amount=Subquery(paid.values("amount")[:1]),
-                stripe_paid_at=Subquery(paid.values("paid_at")[:1]),
-                ninox_match=Subquery(in_ninox.values("ninox_id")[:1]),
-                row_date=Coalesce(
-                    "grant_date", TruncDate("submitted_at"), output_field=DateField()
-                ),
-            )
+        rows = Application.objects.select_related("lodge").annotate(
+            decision_outcome=Subquery(latest.values("outcome")[:1]),
+            decision_by=Subquery(latest.values("decided_by_name")[:1]),
+            stripe_session=Subquery(paid.values("stripe_session_id")[:1]),
+            stripe_intent=Subquery(paid.values("stripe_payment_intent_id")[:1]),
+            stripe_amount=Subquery(paid.values("amount")[:1]),
+            stripe_paid_at=Subquery(paid.values("paid_at")[:1]),
+            ninox_match=Subquery(in_ninox.values("ninox_id")[:1]),
+            row_date=Coalesce("grant_date", TruncDate("submitted_at"), output_field=DateField()),
         )
-        if f.district:
-            rows = rows.filter(lodge__district=f.district)
-        if f.status:
-            rows = rows.filter(status=f.status)
-        if f.date_from:
-            rows = rows.filter(row_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(row_date__lte=f.date_to)
+        rows = f.scope(rows, date_from="row_date", date_to="row_date")
         return rows.order_by("reference")
 
     def ninox_only(self) -> QuerySet[NinoxGrant]:
         """Grants in Ninox that no portal application stands for (entered by hand)."""
         f = self.filters
         portal = Application.objects.values("reference")
-        rows = (
-            NinoxGrant.objects.filter(fiscal_year=f.fy.key)
-            .exclude(reference__in=portal)
-            .select_related("lodge")
-        )
-        if f.district:
-            rows = rows.filter(lodge__district=f.district)
+        rows = NinoxGrant.objects.exclude(reference__in=portal).select_related("lodge")
+        rows = f.scope(rows, status="")  # Ninox names its statuses otherwise:
         if f.status:
             ninox_names = [name for name, code in NINOX_STATUS.items() if code == f.status]
             rows = rows.filter(status__in=ninox_names) if ninox_names else rows.none()
-        if f.date_from:
-            rows = rows.filter(grant_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(grant_date__lte=f.date_to)
         return rows.order_by("grant_date", "ninox_id")
 
     def count(self) -> int:

@@ -76,6 +76,7 @@ def _download(report: Report, fmt: str, filters: ReportFilters) -> HttpResponse:
 
 def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     filters = ReportFilters.from_query(request.GET)
+    errors = filters.problems
     fmt = request.GET.get("format", "")
     report = build_report(slug, filters)
     template = f"grants/reports/{slug}.html"
@@ -84,7 +85,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "slug": slug,
         "pages": PAGES,
         "filters": filters,
-        "errors": filters.errors,
+        "errors": errors,
         "fy_choices": fiscal_year_choices(filters.fy),
         "statuses": Status.choices,
         "districts": _districts(),
@@ -92,8 +93,8 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "inline_max": REPORT_INLINE_MAX_ROWS,
     }
     if fmt and fmt not in FORMATS:
-        filters.errors["format"] = ["Format: choose csv or xlsx."]
-    if not filters.errors and fmt in FORMATS:
+        errors["format"] = ["Format: choose csv or xlsx."]
+    if not errors and fmt in FORMATS:
         total = report.count()
         if total > REPORT_INLINE_MAX_ROWS:
             export = report_export_start(
@@ -102,7 +103,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return redirect("reports:export", uuid=export.uuid)
         return _download(report, fmt, filters)
     partial = request.htmx and request.htmx.target == "results"
-    if filters.errors:
+    if errors:
         return render(
             request,
             template + ("#results" if partial else ""),
