@@ -8,8 +8,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import QueryDict
 
+from grants.filters import ApplicationFilterSet
 from grants.models import Application, Decision, Status
-from portal.lib.filters import AmountFilter, ChoiceFilter, TextFilter, UrlFilterSet, YearFilter
+from portal.lib.filters import AmountFilter, ChoiceFilter, TextFilter, YearFilter
 
 PER_PAGE = 50
 SORTS = {
@@ -25,23 +26,17 @@ SORTS = {
 DECISION_KINDS = {"auto": "Automatic", "review": "Reviewer", "override": "Override", "bulk": "Bulk"}
 
 
-class QueueFilterSet(UrlFilterSet):
+class QueueFilterSet(ApplicationFilterSet):
     """The queue's filters; a value that does not parse is ignored (the queue shows no errors)."""
 
     q = TextFilter(max_chars=100, label="Search", method="search")
-    status = ChoiceFilter(choices=Status.choices, label="Status")
     fy = YearFilter(field_name="fiscal_year", min_year=0, max_year=9999, label="Fiscal year")
-    district = TextFilter(max_chars=100, field_name="lodge__district", label="District")
     kind = ChoiceFilter(
         choices=list(DECISION_KINDS.items()), label="Decided by", method="decided_by"
     )
     amount_min = AmountFilter(field_name="amount_requested", lookup_expr="gte", label="Match from")
     amount_max = AmountFilter(field_name="amount_requested", lookup_expr="lte", label="Match to")
     sort = ChoiceFilter(choices=[(key, key) for key in SORTS], label="Sort", method="sort_by")
-
-    class Meta:
-        model = Application
-        fields: list[str] = []
 
     def search(self, rows: QuerySet[Application], name: str, q: str) -> QuerySet[Application]:
         match = (

@@ -15,10 +15,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 
+from grants.filters import ApplicationFilterSet
 from grants.fiscal_year import FiscalYear
-from grants.models import Application, Status
+from grants.models import Status
 from grants.rules import current_fiscal_year, rules_in_force
-from portal.lib.filters import ChoiceFilter, DateFilter, TextFilter, UrlFilterSet, YearFilter
+from portal.lib.filters import DateFilter, YearFilter
 
 
 class ReportFilterForm(forms.Form):
@@ -30,23 +31,14 @@ class ReportFilterForm(forms.Form):
         return cleaned
 
 
-class ReportFilterSet(UrlFilterSet):
+class ReportFilterSet(ApplicationFilterSet):
     """The filters every report takes. Field names are the application's; ``scope`` maps them."""
 
     fy = YearFilter(field_name="fiscal_year", label="Fiscal year")
-    district = TextFilter(max_chars=100, field_name="lodge__district", label="District")
-    status = ChoiceFilter(
-        choices=Status.choices,
-        field_name="status",
-        label="Status",
-        error_messages={"invalid_choice": "%(value)s is not a status."},
-    )
     date_from = DateFilter(field_name="grant_date", lookup_expr="gte", label="From")
     date_to = DateFilter(field_name="grant_date", lookup_expr="lte", label="To")
 
-    class Meta:
-        model = Application
-        fields: list[str] = []
+    class Meta(ApplicationFilterSet.Meta):
         form = ReportFilterForm
 
 
