@@ -403,3 +403,13 @@ def test_a_waiting_export_shows_its_progress_and_polls(
     assert 'hx-trigger="every 2s"' in page
     assert "0 of " in page
     assert "<progress" in page
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/ledger/", "/reports/reconciliation/"])
+def test_the_last_date_there_is_as_the_end_of_the_range_is_not_a_500(
+    planted: Planted, finance: Any, url: str
+) -> None:
+    # The day after 9999-12-31 cannot be made: the range stays open at its end.
+    response = client_for(finance).get(url, {"date_to": "9999-12-31"})
+    assert response.status_code == 200
+    assert "Please correct the filters" not in response.content.decode()
