@@ -83,5 +83,6 @@ def test_a_filter_with_a_bad_value_does_not_narrow_the_rows() -> None:
 
 def test_the_last_day_there_is_leaves_the_range_open_at_its_end() -> None:
     start, end = day_bounds(date(2026, 5, 1), date.max)
-    assert start is not None and start.date() == date(2026, 5, 1)
+    assert start is not None
+    assert start.date() == date(2026, 5, 1)
     assert end is None
