@@ -17,7 +17,7 @@ from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
-from portal.manage.audit import PER_PAGE, AuditFilters, action_names, audit_csv_lines
+from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
 from portal.services.users import (
     user_deactivate,
     user_invite,
@@ -161,9 +161,10 @@ def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
 @require_safe
 @require("portal.manage.audit")
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
-    filters = AuditFilters.from_query(request.GET)
-    rows = filters.queryset()
-    if request.GET.get("format") == "csv" and not filters.errors:
+    filters = audit_filters(request.GET)
+    rows = filters.qs
+    errors = filters.problems
+    if request.GET.get("format") == "csv" and not errors:
         response = StreamingHttpResponse(
             audit_csv_lines(rows), content_type="text/csv; charset=utf-8"
         )
@@ -184,11 +185,11 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
         {
             "title": "Audit log",
             "tabs": manage_tabs("manage:audit"),
-            "filters": filters,
-            "errors": filters.errors,
+            "filters": filters.values,
+            "errors": errors,
             "page": page,
             "actions": action_names(),
             "query": query.urlencode(),
         },
-        status=form_error_status(request, bool(filters.errors)),
+        status=form_error_status(request, bool(errors)),
     )
