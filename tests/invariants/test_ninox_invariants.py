@@ -23,7 +23,7 @@ from django.utils import timezone
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.mirror import sync_mirror
+from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import valid_body
 from tests.grants.test_webhook import SECRET, event_body, paid_session, post
