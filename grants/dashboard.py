@@ -23,7 +23,7 @@ def chosen_fiscal_year(request: HttpRequest) -> FiscalYear:
     """The FY named by ``?fy=2025`` (its start year), else the current one."""
     rules = rules_in_force()
     raw = request.GET.get("fy", "")
-    if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100:
+    if raw.isascii() and raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100:
         return FiscalYear.from_key(int(raw), rules.fiscal_year_start)
     return current_fiscal_year()
 

@@ -37,12 +37,16 @@ def decide(
     auto_approve_limit: Decimal | None,
     ninox_fresh: bool,
     doubts: Sequence[str] = (),
+    inactive_reason: str = "",
+    stale_reason: str = "",
 ) -> Verdict:
     """Reject over the remaining budget whatever else applies; review what cannot be sure.
 
     ``doubts`` are reasons the figures themselves cannot be trusted (a Ninox value that
     could not be read, a total that disagrees with Ninox): then nothing is decided on
-    them, not even a rejection, and a person looks.
+    them, not even a rejection, and a person looks. ``inactive_reason`` says why a lodge
+    Ninox did not mark inactive counts as one ("Active is empty in Ninox");
+    ``stale_reason`` why the mirror could not be refreshed.
     """
     figures = budget_sentence(lodge_number, budget, fy)
     remaining = budget.remaining
@@ -56,9 +60,13 @@ def decide(
     after = remaining - requested
     reasons = list(doubts)
     if not ninox_fresh:
-        reasons.append("Ninox unreachable: the budget could not be confirmed")
+        reasons.append(stale_reason or "Ninox unreachable: the budget could not be confirmed")
     if not lodge_active:
-        reasons.append(f"Lodge {lodge_number} is inactive in Ninox")
+        reasons.append(
+            f"Lodge {lodge_number} counts as inactive: {inactive_reason}"
+            if inactive_reason
+            else f"Lodge {lodge_number} is inactive in Ninox"
+        )
     if auto_approve_limit is not None and requested > auto_approve_limit:
         reasons.append(
             f"the match is above the auto-approve limit of {format_money(auto_approve_limit)}"

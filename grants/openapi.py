@@ -110,7 +110,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": _reply("The application.", "ApplicationOut"),
                     "401": _reply("No or a wrong token.", "Error"),
-                    "404": _reply("No such reference.", "Error"),
+                    "404": _reply("No application with this reference came through the API.", "Error"),
                     "429": _reply("Too many requests for this token.", "Error"),
                 },
             }

@@ -63,6 +63,7 @@ def _handlers() -> dict[str, Handler]:
         kinds.EMAIL_EXPIRED: emails.email_from_outbox,
         kinds.EMAIL_PAYMENT_LINK: emails.email_from_outbox,
         kinds.EMAIL_DIGEST: emails.email_from_outbox,
+        kinds.EMAIL_WRITE_BACK_FAILED: emails.email_from_outbox,
     }
 
 

@@ -72,7 +72,7 @@ def queue_queryset(filters: QueueFilters) -> QuerySet[Application]:
             Q(reference__icontains=q) | Q(charity_name__icontains=q) | Q(contact_name__icontains=q)
         )
         match |= Q(contact_email__icontains=q) | Q(lodge__name__icontains=q)
-        if q.isascii() and q.isdigit():
+        if q.isascii() and q.isdigit() and len(q) <= 9:
             match |= Q(lodge_number=int(q))
         rows = rows.filter(match)
     if filters.status:

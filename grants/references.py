@@ -17,7 +17,7 @@ def _highest_in_ninox(year: int) -> int:
         for ref in NinoxGrant.objects.filter(reference__startswith=prefix).values_list(
             "reference", flat=True
         )
-        if ref[len(prefix) :].isascii() and ref[len(prefix) :].isdigit()
+        if ref[len(prefix) :].isascii() and ref[len(prefix) :].isdigit() and len(ref) < 40
     ]
     return max(numbers, default=0)
 

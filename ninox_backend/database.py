@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .changes import ChangeSet, parse_changes
+from .changes import ChangeSet, parse_changes, parse_changes_strictly
 from .exceptions import NinoxNotFound
 from .schema import Schema, TableSchema, parse_table
 from .types import Record
@@ -156,16 +156,23 @@ class Database:
 
     # ---- changes ----------------------------------------------------------------------
 
-    def changes(self, since_sq: int | None = None) -> ChangeSet:
-        """``GET …/changes?sinceSq=N``: what changed in the database after sequence N."""
-        data = self.request("GET", "/changes", params={"sinceSq": since_sq})
-        return self._parse_changes(data, since_sq, None)
+    def changes(self, since_sq: int | None = None, *, strict: bool = False) -> ChangeSet:
+        """``GET …/changes?sinceSq=N``: what changed in the database after sequence N.
 
-    def _parse_changes(self, data: Any, since_sq: int | None, table: str | None) -> ChangeSet:
+        ``strict=True`` accepts only a feed every change of which is understood
+        (``NinoxSyncError`` otherwise); see :func:`~ninox_backend.changes.parse_changes_strictly`.
+        """
+        data = self.request("GET", "/changes", params={"sinceSq": since_sq})
+        return self._parse_changes(data, since_sq, None, strict=strict)
+
+    def _parse_changes(
+        self, data: Any, since_sq: int | None, table: str | None, *, strict: bool = False
+    ) -> ChangeSet:
         if isinstance(data, Mapping):
             self.note_schema_version(data.get("schemaVersion"), data.get("schemaSeq"))
         schema = self.schema()
-        return parse_changes(
+        parse = parse_changes_strictly if strict else parse_changes
+        return parse(
             data,
             since_sq=since_sq,
             table=table,

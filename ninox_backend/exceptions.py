@@ -12,11 +12,13 @@ __all__ = [
     "NinoxAuthError",
     "NinoxError",
     "NinoxLimiterTimeout",
+    "NinoxLookupUnreliable",
     "NinoxNotFound",
     "NinoxPagingError",
     "NinoxQuotaExceeded",
     "NinoxRateLimited",
     "NinoxServerError",
+    "NinoxSyncError",
     "NinoxUnavailable",
     "NinoxValidationError",
     "error_for_status",
@@ -125,6 +127,19 @@ class NinoxLimiterTimeout(NinoxUnavailable):
 
 class NinoxPagingError(NinoxError):
     """The server sent a page it had already sent; paging stopped instead of looping."""
+
+
+class NinoxLookupUnreliable(NinoxError):
+    """A lookup answered with a record that does not carry the asked values (or an answer the
+    client cannot read): this lookup form is not honoured here. Never "not found", since a
+    write-back would then create a duplicate. Permanent: a person must look.
+    """
+
+
+class NinoxSyncError(NinoxError):
+    """The change feed sent something the sync cannot apply (a change without a known table or
+    an integer id, an unknown shape); the sync stops and its high-water mark stays put.
+    """
 
 
 def error_for_status(

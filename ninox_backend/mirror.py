@@ -1,21 +1,26 @@
 """Keeping the portal's mirror of Ninox fresh: handlers registered by apps, state in the database.
 
 Apps register a handler factory per mapped table (``grants`` registers lodges and
-grants); ``sync_mirror`` runs the generic engine with them. One incremental run
-with nothing new costs one Ninox call.
+grants); ``sync_mirror`` runs the generic engine with them and with the account's
+capability profile (``load_profile()``). One incremental run with nothing new
+costs one Ninox call per table synced; a decision's refresh syncs only the
+tables it needs (``sync_mirror(tables=["grants"])``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
 from . import connection
-from .exceptions import NinoxError
 from .models import SyncState as SyncStateRow
+from .profile_store import load_profile
 from .sync import Handler, SyncEngine, SyncProgress, SyncResult, SyncState
+
+logger = logging.getLogger("ninox_backend")
 
 HandlerFactory = Callable[[], Handler]
 
@@ -56,16 +61,26 @@ def state_key() -> str:
 
 
 def sync_mirror(
-    *, full: bool = False, progress: Callable[[SyncProgress], None] | None = None
+    *,
+    full: bool = False,
+    progress: Callable[[SyncProgress], None] | None = None,
+    tables: Iterable[str] | None = None,
 ) -> SyncResult:
-    """Bring the mirror up to date. Raises ``NinoxError`` when Ninox fails (recorded too)."""
+    """Bring the mirror up to date; ``tables`` (mapping keys such as ``"grants"``) limits it.
+
+    Raises whatever stopped the sync (a ``NinoxError`` when Ninox failed, or any
+    other exception while storing what came back), after recording it as the last
+    error for the health page.
+    """
     mapping = connection.mapping()
     handlers = {mapping[key].name: factory() for key, factory in _handlers.items()}
+    names = [mapping[key].name for key in tables] if tables is not None else None
     engine = SyncEngine(
         connection.database(),
         DatabaseSyncStateStore(),
         handlers,
         key=state_key(),
+        profile=load_profile(),
         progress=progress,
         estimate_totals=progress is not None,
     )
@@ -73,15 +88,9 @@ def sync_mirror(
         try:
             # No transaction around it: that would hold the database lock across network calls.
             # Handlers are idempotent and the mark is stored last, so a failed run is re-run.
-            result = engine.sync(full=full)
-        except NinoxError as exc:
-            SyncStateRow.objects.update_or_create(
-                key=state_key(),
-                defaults={
-                    "last_error": f"{type(exc).__name__}: {exc}"[:500],
-                    "last_error_at": timezone.now(),
-                },
-            )
+            result = engine.sync(full=full, tables=names)
+        except Exception as exc:
+            _record_error(exc)
             raise
     now = timezone.now()
     updates = {"last_sync_at": now, "last_error": ""}
@@ -89,6 +98,19 @@ def sync_mirror(
         updates["last_full_sync_at"] = now
     SyncStateRow.objects.filter(key=state_key()).update(**updates)
     return result
+
+
+def _record_error(exc: Exception) -> None:
+    try:
+        SyncStateRow.objects.update_or_create(
+            key=state_key(),
+            defaults={
+                "last_error": f"{type(exc).__name__}: {exc}"[:500],
+                "last_error_at": timezone.now(),
+            },
+        )
+    except Exception:  # the database may be what failed; the original error is re-raised
+        logger.exception("Could not record the Ninox sync error")
 
 
 def sync_status() -> SyncStateRow | None:

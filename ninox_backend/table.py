@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from . import nx
 from .changes import ChangeSet
-from .exceptions import NinoxNotFound
+from .exceptions import NinoxLookupUnreliable, NinoxNotFound
 from .paging import iter_pages
+from .profile import LOOKUP_FORMS
 from .schema import TableSchema
-from .types import Field, FileInfo, Record, fields_to_ninox
+from .types import Field, FileInfo, Record, fields_to_ninox, from_ninox, same_value, to_ninox
 
 if TYPE_CHECKING:
     from .database import Database
@@ -69,6 +73,14 @@ class Table:
     def _write_fields(self, fields: Mapping[str, Any], schema: TableSchema) -> dict[str, Any]:
         return fields_to_ninox(fields, schema.field_map)
 
+    def _filters_by_id(self, filters: Mapping[str, Any], schema: TableSchema) -> dict[str, Any]:
+        """Equality filters keyed by field **id**, as both of Ninox's documents show them."""
+        out = {}
+        for name, value in filters.items():
+            spec = schema.field(name)
+            out[spec.id] = to_ninox(value, spec.type)
+        return out
+
     # ---- reading ----------------------------------------------------------------------
 
     def iter_records(
@@ -83,15 +95,27 @@ class Table:
         ids: Iterable[int] | None = None,
         new: bool | None = None,
         updated: bool | None = None,
+        server_cap: int | None = None,
     ) -> Iterator[Record]:
         """Yield every matching record, reading page after page lazily.
 
         ``since_sq`` returns records changed after that sequence number,
-        ``since_id`` ids above it, ``filters`` equality filters by field name.
-        Stops on a short page; raises ``NinoxPagingError`` on a repeated page.
+        ``since_id`` ids above it, ``filters`` equality filters by field name (sent
+        keyed by field id). Stops on an empty page or one shorter than
+        ``min(per_page, server_cap, 100)`` (see :func:`~ninox_backend.paging.iter_pages`);
+        raises ``NinoxPagingError`` on a repeated page.
         """
         for page in self.iter_pages(
-            per_page, since_sq, since_id, order, desc, filters, ids=ids, new=new, updated=updated
+            per_page,
+            since_sq,
+            since_id,
+            order,
+            desc,
+            filters,
+            ids=ids,
+            new=new,
+            updated=updated,
+            server_cap=server_cap,
         ):
             yield from page
 
@@ -107,8 +131,13 @@ class Table:
         ids: Iterable[int] | None = None,
         new: bool | None = None,
         updated: bool | None = None,
+        server_cap: int | None = None,
     ) -> Iterator[list[Record]]:
-        """Like :meth:`iter_records`, one list per page (for progress and batching)."""
+        """Like :meth:`iter_records`, one list per page (for progress and batching).
+
+        ``server_cap`` is the largest page the server has been shown to send (the
+        capability profile's ``per_page``), if known.
+        """
         schema = self.schema
         params: dict[str, Any] = {
             "perPage": per_page,
@@ -116,7 +145,7 @@ class Table:
             "desc": True if desc else None,
             "sinceSq": since_sq,
             "sinceId": since_id,
-            "filters": self._write_fields(filters, schema) if filters else None,
+            "filters": self._filters_by_id(filters, schema) if filters else None,
             "ids": ",".join(str(int(i)) for i in ids) if ids is not None else None,
             "new": new,
             "updated": updated,
@@ -126,7 +155,7 @@ class Table:
             return self._request("GET", RECORDS, params={"page": page, **params})
 
         path = RECORDS.replace("{table}", schema.id)
-        for page in iter_pages(fetch, per_page, path=path):
+        for page in iter_pages(fetch, per_page, server_cap=server_cap, path=path):
             yield [self._record(item, schema) for item in page]
 
     def all(self, **kwargs: Any) -> list[Record]:
@@ -139,25 +168,148 @@ class Table:
         data = self._request("GET", RECORD, path_params={"record": int(record_id)})
         return self._record(data, schema)
 
-    def first(self, filters: Mapping[str, Any], *, method: str = "POST") -> Record | None:
-        """The first record whose fields equal ``filters`` (the lookup endpoint), else ``None``.
+    def first(self, filters: Mapping[str, Any], *, form: str = "post-filters") -> Record | None:
+        """The record whose fields equal ``filters`` (by field name), else ``None`` (a 404).
 
-        ``method="GET"`` uses ``GET …/record?filters=`` instead of the POST form.
+        The names are mapped to field ids from the schema and sent in ``form``, one of
+        :data:`~ninox_backend.profile.LOOKUP_FORMS`: ``post-filters`` (``POST …/record
+        {"filters": {"C": v}}``), ``post-flat`` (``POST …/record {"C": v}``) or
+        ``get-records-filters`` (``GET …/records?filters=``, one record or a list).
+
+        The reply is never trusted: a record that does not carry every asked value
+        (or a reply that is not a record) raises :class:`NinoxLookupUnreliable`,
+        never "not found", which would make a write-back create a duplicate.
         """
+        if form not in LOOKUP_FORMS:
+            raise ValueError(f"unknown lookup form {form!r}; use one of {LOOKUP_FORMS}")
         schema = self.schema
-        body = self._write_fields(filters, schema)
+        body = self._filters_by_id(filters, schema)
         try:
-            if method.upper() == "GET":
-                data = self._request("GET", TABLE + "/record", params={"filters": body})
-            else:
+            if form == "post-filters":
                 data = self._request(
                     "POST", TABLE + "/record", json={"filters": body}, idempotent=True
                 )
+            elif form == "post-flat":
+                data = self._request("POST", TABLE + "/record", json=body, idempotent=True)
+            else:
+                data = self._request("GET", RECORDS, params={"filters": body})
         except NinoxNotFound:
             return None
-        if not isinstance(data, Mapping) or "id" not in data:
+        path = (RECORDS if form == "get-records-filters" else TABLE + "/record").replace(
+            "{table}", schema.id
+        )
+        method = "GET" if form == "get-records-filters" else "POST"
+        if isinstance(data, Mapping):
+            items: list[Any] = [data]
+        elif isinstance(data, list):
+            items = data
+        else:
+            raise self._unreliable(
+                f"the {form} lookup answered with {type(data).__name__}, not a record",
+                method,
+                path,
+            )
+        records = [
+            self._reply_record(item, schema, f"the {form} lookup", method, path) for item in items
+        ]
+        for record in records:
+            self._verify(record, filters, schema, f"the {form} lookup", method, path)
+        return records[0] if records else None
+
+    def find(self, filters: Mapping[str, Any]) -> list[Record]:
+        """Every record whose fields equal ``filters`` (by field name), each one verified.
+
+        Existence is decided by an NX query (``select Grants where Reference = "…"``);
+        each id it names is read with :meth:`get` and its values compared with the
+        asked ones. A mismatch, or a reply that is not record ids, raises
+        :class:`NinoxLookupUnreliable`; a refused query raises its ``NinoxError``.
+        """
+        if not filters:
+            raise ValueError("find() needs at least one filter")
+        schema = self.schema
+        conditions = [
+            nx.eq(nx.field(schema.field(name).name), value) for name, value in filters.items()
+        ]
+        query = nx.select(schema.name).where(*conditions)
+        data = self.database.query(query)
+        path = "/query"
+        ids: list[int] = []
+        for item in data if isinstance(data, list) else [] if data is None else [data]:
+            record_id = self._query_id(item, schema)
+            if record_id is None:
+                raise self._unreliable(
+                    f"the query {query} answered with {item!r}, not a record of {schema.name}",
+                    "POST",
+                    path,
+                )
+            if record_id not in ids:
+                ids.append(record_id)
+        records = []
+        for record_id in ids:
+            try:
+                record = self.get(record_id)
+            except NinoxNotFound:
+                raise self._unreliable(
+                    f"the query named record {record_id} of {schema.name}, which cannot be read",
+                    "POST",
+                    path,
+                ) from None
+            self._verify(record, filters, schema, "the query", "POST", path)
+            records.append(record)
+        return records
+
+    @staticmethod
+    def _query_id(item: Any, schema: TableSchema) -> int | None:
+        """A record id from an NX reply: ``"B6"`` (this table's letter), ``"6"`` or ``6``."""
+        if isinstance(item, bool):
             return None
-        return self._record(data, schema)
+        if isinstance(item, int):
+            return item if item > 0 else None
+        if isinstance(item, Decimal):
+            return int(item) if item == item.to_integral_value() and item > 0 else None
+        if isinstance(item, str):
+            match = re.fullmatch(r"([A-Z]*)(\d+)", item.strip())
+            if match and match.group(1) in ("", schema.id) and int(match.group(2)) > 0:
+                return int(match.group(2))
+        return None
+
+    def _reply_record(
+        self, item: Any, schema: TableSchema, what: str, method: str, path: str
+    ) -> Record:
+        try:
+            if isinstance(item, Mapping):
+                return self._record(item, schema)
+        except (KeyError, TypeError, ValueError):
+            pass
+        raise self._unreliable(f"{what} answered with something that is not a record", method, path)
+
+    def _verify(
+        self,
+        record: Record,
+        filters: Mapping[str, Any],
+        schema: TableSchema,
+        what: str,
+        method: str,
+        path: str,
+    ) -> None:
+        """Raise unless ``record`` carries every asked value (both sides converted alike)."""
+        for name, value in filters.items():
+            spec = schema.field(name)
+            asked = from_ninox(to_ninox(value, spec.type), spec.type, spec)
+            got = record.fields.get(spec.name, record.fields.get(spec.id))
+            if not same_value(asked, got):
+                raise self._unreliable(
+                    f"{what} answered with record {record.id} of {schema.name}, "
+                    f"whose {spec.name!r} is not the value asked for",
+                    method,
+                    path,
+                )
+
+    @staticmethod
+    def _unreliable(detail: str, method: str, path: str) -> NinoxLookupUnreliable:
+        return NinoxLookupUnreliable(
+            f"this lookup form is not honoured here: {detail}", method=method, path=path
+        )
 
     # ---- writing ----------------------------------------------------------------------
 

@@ -19,6 +19,10 @@ Example (pytest)::
 ``grants``, tables ``Lodges`` and ``Grants``). The emulator is at ``ninox.emulator``:
 faults (``ninox.emulator.faults.configure("503=0.5")``), the call counter
 (``ninox.emulator.calls``) and direct inserts (``ninox.emulator.insert(…)``).
+
+Every helper takes ``dialect="docs"`` or ``dialect="legacy"`` (see
+:mod:`ninox_backend.emulator.dialects`). Without one they use
+:data:`DEFAULT_TEST_DIALECT`, or ``NINOX_EMULATOR_DIALECT`` from the environment.
 """
 
 from __future__ import annotations
@@ -32,8 +36,44 @@ from typing import Any
 import httpx
 
 from .emulator import Emulator
+from .emulator.dialects import DEFAULT_TEST_DIALECT, DIALECTS, default_dialect, resolve_dialect
+
+__all__ = [
+    "BASE_URL",
+    "DEFAULT_TEST_DIALECT",
+    "DIALECTS",
+    "EMULATOR_VARIANTS",
+    "EmulatedNinox",
+    "EmulatorVariant",
+    "default_dialect",
+    "demo_ninox",
+    "emulated_ninox",
+    "start_emulated_ninox",
+]
 
 BASE_URL = "http://ninox.test/v1"
+
+
+@dataclass(frozen=True)
+class EmulatorVariant:
+    """One way a Ninox may answer: a dialect and the faults that settle guesses badly."""
+
+    id: str
+    dialect: str
+    faults: str | None = None
+
+
+#: The matrix the portal must stay right on (issue 15): both dialects, and the
+#: documents' reading with no change feed, numeric dates, or no NX query. Use as
+#: ``@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)``
+#: and ``demo_ninox(dialect=variant.dialect, faults=variant.faults)``.
+EMULATOR_VARIANTS = (
+    EmulatorVariant("legacy", "legacy"),
+    EmulatorVariant("docs", "docs"),
+    EmulatorVariant("docs-changes_404", "docs", "changes_404"),
+    EmulatorVariant("docs-dates_epoch_ms", "docs", "dates_epoch_ms"),
+    EmulatorVariant("docs-query_refused", "docs", "query_refused"),
+)
 
 Schema = Mapping[str, Sequence[Mapping[str, Any]]]
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -49,6 +89,7 @@ class EmulatedNinox:
     token: str
     team_id: str
     database_id: str
+    dialect: str = DEFAULT_TEST_DIALECT
 
     def client(self) -> httpx.Client:
         """A plain httpx client with the key set, for tests below the Ninox client."""
@@ -72,9 +113,10 @@ def start_emulated_ninox(  # nosec B107
     faults: str | None = None,
     demo_seed: int = 42,
     today: date | None = None,
+    dialect: str | None = None,
 ) -> EmulatedNinox:
     """Start an emulator (call ``.close()`` when done); see :func:`emulated_ninox`."""
-    emulator = Emulator(token=token, faults=faults)
+    emulator = Emulator(token=token, faults=faults, dialect=resolve_dialect(dialect))
     if seed_demo:
         info = emulator.seed_demo(seed=demo_seed, today=today)
         team_id, database_id = info.team_id, info.database_id
@@ -92,6 +134,7 @@ def start_emulated_ninox(  # nosec B107
         token=token,
         team_id=team_id,
         database_id=database_id,
+        dialect=emulator.dialect,
     )
 
 
@@ -104,6 +147,7 @@ def emulated_ninox(  # nosec B107
     team_id: str = "team",
     database_id: str = "db",
     faults: str | None = None,
+    dialect: str | None = None,
 ) -> Iterator[EmulatedNinox]:
     """An in-process emulator for the duration of a ``with`` block.
 
@@ -111,9 +155,11 @@ def emulated_ninox(  # nosec B107
     "table"?, "formula"?}``, tables created in order so references can point back);
     ``records`` maps table names to lists of field values by name. With
     ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``).
+    ``faults`` is a fault spec (``"changes_404,query_refused"``); ``dialect`` is
+    ``"docs"`` or ``"legacy"`` (None: the test default).
     """
     ninox = start_emulated_ninox(
-        schema, records, seed_demo, token, team_id, database_id, faults=faults
+        schema, records, seed_demo, token, team_id, database_id, faults=faults, dialect=dialect
     )
     try:
         yield ninox
@@ -126,9 +172,18 @@ def demo_ninox(  # nosec B107
     seed: int = 42,
     token: str = "test-token",  # noqa: S107 (a fake key for tests)
     today: date | None = None,
+    dialect: str | None = None,
+    faults: str | None = None,
 ) -> Iterator[EmulatedNinox]:
     """The demo foundation's data, deterministic from ``seed``."""
-    ninox = start_emulated_ninox(seed_demo=True, token=token, demo_seed=seed, today=today)
+    ninox = start_emulated_ninox(
+        seed_demo=True,
+        token=token,
+        demo_seed=seed,
+        today=today,
+        dialect=dialect,
+        faults=faults,
+    )
     try:
         yield ninox
     finally:

@@ -1,6 +1,7 @@
 """Typed fields and records, and the conversion of values per field type, both ways.
 
-Reading (:func:`from_ninox`): number → ``Decimal``, date → ``date``, datetime →
+Reading (:func:`from_ninox`): number → ``Decimal``, date → ``date`` (from
+``"2026-05-01"``, or epoch milliseconds between 2000 and 2100), datetime →
 aware UTC ``datetime``, time → ``time``, timeinterval → ``timedelta``,
 appointment → :class:`Appointment`, location → :class:`Location`, reference →
 ``int``, multiple choice → ``list[str]``; unknown types pass through untouched.
@@ -33,6 +34,7 @@ __all__ = [
     "normalize_type",
     "parse_datetime",
     "parse_timeinterval",
+    "same_value",
     "to_ninox",
 ]
 
@@ -89,7 +91,8 @@ _TYPE_ALIASES = {
     "location": FieldType.LOCATION,
     "ref": FieldType.REFERENCE,
     "reference": FieldType.REFERENCE,
-    "link": FieldType.REFERENCE,
+    # Recorded Ninox schemas use ``link`` for URL fields; references are ``ref``.
+    "link": FieldType.URL,
     "rev": FieldType.REVERSE,
     "reverse": FieldType.REVERSE,
     "email": FieldType.EMAIL,
@@ -127,6 +130,11 @@ class Field:
     #: the NX formula, for formula fields (their values come only through ``query``)
     formula: str | None = None
     raw_type: str = ""
+
+    @property
+    def read_only(self) -> bool:
+        """Formula and reverse-reference fields: Ninox computes them, a write cannot set them."""
+        return self.type in (FieldType.FORMULA, FieldType.REVERSE)
 
 
 @dataclass(frozen=True)
@@ -238,14 +246,37 @@ def parse_datetime(value: Any) -> dt.datetime:
     return moment.astimezone(UTC)
 
 
+#: a numeric date or datetime is read as epoch milliseconds only inside this span
+EPOCH_MS_FROM = 946_684_800_000  # 2000-01-01T00:00:00Z
+EPOCH_MS_UNTIL = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+
+
+def _epoch_ms(value: Any) -> dt.datetime:
+    """A number as epoch milliseconds, only between 2000 and 2100 (else ``ValueError``).
+
+    Seed 002 names the date's JSON type "number" beside a string example; a number
+    outside that span (seconds, days, a stray amount) is no date we can vouch for,
+    so the reader passes it through untouched for the caller to quarantine.
+    """
+    if not EPOCH_MS_FROM <= value < EPOCH_MS_UNTIL:
+        raise ValueError(f"{value!r} is not epoch milliseconds between 2000 and 2100")
+    return parse_datetime(value)
+
+
 def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return parse_datetime(value).date()
+        return _epoch_ms(value).date()
     return dt.date.fromisoformat(str(value).strip()[:10])
+
+
+def _parse_datetime_field(value: Any) -> dt.datetime:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return _epoch_ms(value)
+    return parse_datetime(value)
 
 
 _INTERVAL = re.compile(r"^(-)?(\d+):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?$")
@@ -339,7 +370,7 @@ def _choice(value: Any, spec: Field | None) -> Any:
 _READERS = {
     FieldType.NUMBER: lambda v, s: parse_number(v),
     FieldType.DATE: lambda v, s: parse_date(v),
-    FieldType.DATETIME: lambda v, s: parse_datetime(v),
+    FieldType.DATETIME: lambda v, s: _parse_datetime_field(v),
     FieldType.TIME: lambda v, s: dt.time.fromisoformat(str(v)) if isinstance(v, str) else v,
     FieldType.TIMEINTERVAL: lambda v, s: parse_timeinterval(v),
     FieldType.APPOINTMENT: lambda v, s: parse_appointment(v),
@@ -348,6 +379,9 @@ _READERS = {
     FieldType.MULTI: lambda v, s: [_choice(x, s) for x in (v if isinstance(v, list) else [v])],
     FieldType.LOCATION: lambda v, s: parse_location(v),
     FieldType.REFERENCE: lambda v, s: parse_reference(v),
+    FieldType.REVERSE: lambda v, s: [
+        parse_reference(x) for x in (v if isinstance(v, list) else [v])
+    ],
 }
 
 
@@ -355,7 +389,8 @@ def from_ninox(value: Any, type_: str | None, spec: Field | None = None) -> Any:
     """Convert a JSON value of a field of type ``type_`` to its Python value.
 
     ``None`` stays ``None``; unknown types and values that do not parse pass
-    through untouched (a reader must never crash on a surprise from the server).
+    through untouched (a reader must never crash on a surprise from the server;
+    whoever depends on a value checks its type, as the grants mirror does for money).
     """
     if value is None:
         return None
@@ -366,6 +401,35 @@ def from_ninox(value: Any, type_: str | None, spec: Field | None = None) -> Any:
         return reader(value, spec)
     except (ValueError, TypeError, ArithmeticError):
         return value
+
+
+def same_value(asked: Any, got: Any) -> bool:
+    """Whether a record's (converted) value is the value asked for: numbers numerically,
+    strings exactly, dates as dates, datetimes as instants, a record by its id.
+
+    Strict on purpose: a lookup whose answer does not carry the asked values is not trusted.
+    """
+    if isinstance(asked, Record):
+        asked = asked.id
+    if asked is None or got is None:
+        return asked is None and got is None
+    if isinstance(asked, bool) or isinstance(got, bool):
+        return isinstance(asked, bool) and isinstance(got, bool) and asked == got
+    if isinstance(asked, int | Decimal):
+        return isinstance(got, int | Decimal) and Decimal(asked) == Decimal(got)
+    if isinstance(asked, str):
+        return isinstance(got, str) and asked == got
+    if isinstance(asked, dt.datetime):
+        return isinstance(got, dt.datetime) and parse_datetime(asked) == parse_datetime(got)
+    if isinstance(asked, dt.date):
+        return isinstance(got, dt.date) and not isinstance(got, dt.datetime) and asked == got
+    if isinstance(asked, list | tuple):
+        return (
+            isinstance(got, list | tuple)
+            and len(asked) == len(got)
+            and all(same_value(a, g) for a, g in zip(asked, got, strict=True))
+        )
+    return bool(asked == got)
 
 
 # ---- writing -------------------------------------------------------------------------------

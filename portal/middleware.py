@@ -1,4 +1,5 @@
-"""Request middleware: the second factor where required, and messages after HTMX requests."""
+"""Request middleware: the second factor where required, messages after HTMX requests, and
+no-store on every response that must not be cached."""
 
 from __future__ import annotations
 
@@ -75,4 +76,32 @@ class HtmxMessagesMiddleware:
                 triggers = {name.strip(): None for name in existing.split(",")}
         triggers["messages"] = pending
         response["HX-Trigger"] = json.dumps(triggers)
+        return response
+
+
+# Public pages whose URL is the credential: what they show is for that link's holder only.
+_TOKEN_PAGE_PREFIXES = ("/status/", "/pay/", "/account/two-factor/", "/password-reset/")
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store, private`` wherever a copy kept by a browser or proxy leaks.
+
+    That is every response to a signed-in user or an API client, every download, and the
+    public pages reached by a token in the link (the status and payment pages, the
+    second-factor page with its secret, the password-reset links).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user: Any = getattr(request, "user", None)
+        if (
+            (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+            or request.path.startswith(_TOKEN_PAGE_PREFIXES)
+            or response.get("Content-Disposition", "").startswith("attachment")
+        ):
+            response["Cache-Control"] = "no-store, private"
         return response

@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.lib.datadir import make_private_data_dir
 from portal.lib.envconfig import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ cfg = Settings()
 DEBUG: bool = cfg.boolean("DEBUG", False)
 
 PORTAL_DATA_DIR = Path(cfg.text("PORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-PORTAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+make_private_data_dir(PORTAL_DATA_DIR)  # 0700; everything the portal writes there is 0600
 
 
 def _development_secret_key() -> str:
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -189,11 +191,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(PORTAL_DATA_DIR / "celerybeat-schedule")
-# Periodic work; apps add their own entries.
+# Periodic work; apps add their own entries. What an idle portal costs in Ninox calls is set
+# here (tests/portal/test_idle_cost.py runs it for a simulated month: at most 12,000 calls):
+# Grants every five minutes (one call when nothing changed; a successful sync is the probe),
+# Lodges, the schema check and the drift check hourly; the sync engine reconciles ids daily.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "portal.tasks.heartbeat_task", "schedule": 60.0},
-    "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 60.0},
-    "ninox-sync": {"task": "ninox_backend.tasks.ninox_sync_task", "schedule": 300.0},
+    # Calls Ninox only when no call has succeeded for 11 minutes (syncs failing or stale).
+    "ninox-probe": {"task": "portal.tasks.ninox_probe_task", "schedule": 300.0},
+    "ninox-sync-grants": {
+        "task": "portal.tasks.ninox_mirror_task",
+        "schedule": 300.0,
+        "kwargs": {"tables": ["grants"]},
+    },
+    "ninox-sync-lodges": {
+        "task": "portal.tasks.ninox_mirror_task",
+        "schedule": 3600.0,
+        "kwargs": {"tables": ["lodges"]},
+    },
     "ninox-calls-prune": {
         "task": "ninox_backend.tasks.ninox_calls_prune_task",
         "schedule": 86400.0,
@@ -206,13 +221,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "grants.health_tasks.ninox_schema_check_task",
         "schedule": 3600.0,
     },
+    "ninox-drift-check": {"task": "grants.drift_tasks.drift_check_task", "schedule": 3600.0},
     "report-exports-purge": {
         "task": "grants.reports.tasks.report_exports_purge_task",
         "schedule": 3600.0,
     },
 }
 # Task modules outside an app's tasks.py, so the worker registers them too.
-CELERY_IMPORTS = ("grants.health_tasks", "grants.reports.tasks")
+CELERY_IMPORTS = ("grants.health_tasks", "grants.drift_tasks", "grants.reports.tasks")
 CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by tests/settings.py)
 
 # --- Authentication, sessions, two-factor --------------------------------------
@@ -255,7 +271,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5) or None
+# Trusted proxies in front, each appending to X-Forwarded-For; portal.lib.http.client_ip
+# reads the client's address behind them, for axes as for everything else.
+PORTAL_PROXY_COUNT: int = cfg.integer("PORTAL_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_CLIENT_IP_CALLABLE = "portal.lib.http.client_ip"
 # Axes would log the username and IP of every failure; our audit log keeps those instead.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -326,6 +345,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Ninox --------------------------------------------------------------------
 NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
+
+
+def _emulator_dialect(value: str) -> str:
+    if value.strip().lower() not in ("docs", "legacy"):
+        raise ValueError(value)
+    return value.strip().lower()
+
+
+# How the embedded emulator answers: docs (as Ninox's documents show) or legacy.
+NINOX_EMULATOR_DIALECT: str = cfg.parsed(
+    "NINOX_EMULATOR_DIALECT", "docs", _emulator_dialect, rule="docs or legacy"
+)
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
 NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
 NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
@@ -404,8 +435,17 @@ GRANT_FINANCE_EMAIL: str = cfg.email("GRANT_FINANCE_EMAIL", "finance@example.org
 GRANT_DIGEST_HOUR: int = cfg.integer("GRANT_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # --- Public intake limits ------------------------------------------------------
+# Accepted applications per hour from one address; refused (invalid) posts have their own,
+# higher limit, so junk cannot close the form for a lodge behind the same address.
 PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
     "PORTAL_APPLY_RATE_PER_HOUR", 20, minimum=1, maximum=100000
+)
+PORTAL_APPLY_INVALID_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_APPLY_INVALID_RATE_PER_HOUR", 100, minimum=1, maximum=100000
+)
+# Failed API authentications per hour from one address (the per-token limit is below).
+PORTAL_API_AUTH_FAILURES_PER_HOUR: int = cfg.integer(
+    "PORTAL_API_AUTH_FAILURES_PER_HOUR", 30, minimum=1, maximum=100000
 )
 PORTAL_API_RATE_PER_MINUTE: int = cfg.integer(
     "PORTAL_API_RATE_PER_MINUTE", 600, minimum=1, maximum=1000000

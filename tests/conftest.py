@@ -98,12 +98,21 @@ def cast(admin_user: Any, reviewer: Any, finance: Any, outsider: Any) -> dict[st
 
 
 @pytest.fixture
-def ninox(settings: Any) -> Any:
+def ninox_dialect() -> str:
+    """The emulator dialect of ``ninox``: the test default (``NINOX_EMULATOR_DIALECT``
+    overrides it); a test picks one with ``@pytest.mark.parametrize("ninox_dialect", …)``."""
+    from ninox_backend.testing import default_dialect
+
+    return default_dialect()
+
+
+@pytest.fixture
+def ninox(settings: Any, ninox_dialect: str) -> Any:
     """The demo Ninox database in an in-process emulator, wired as the portal's connection."""
     from ninox_backend.connection import build_client, use_client
     from ninox_backend.testing import demo_ninox
 
-    with demo_ninox(seed=42) as emulated:
+    with demo_ninox(seed=42, dialect=ninox_dialect) as emulated:
         settings.NINOX_TEAM_ID = emulated.team_id
         settings.NINOX_DATABASE_ID = emulated.database_id
         client = build_client(

@@ -83,6 +83,7 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants_manage:tokens": (ADMINS, {}),
     "grants_manage:token_revoke": (POST_ONLY_SIGNED_IN, {"prefix": "00000000"}),
     "grants_manage:ninox_sync": (POST_ONLY_SIGNED_IN, {}),
+    "grants_manage:ninox_drift_check": (POST_ONLY_SIGNED_IN, {}),
     "grants_manage:outbox_retry": (POST_ONLY_SIGNED_IN, {"outbox_id": 1}),
     "grants_manage:outbox_retry_failed": (POST_ONLY_SIGNED_IN, {}),
 }

@@ -9,8 +9,9 @@ from grants.models.applications import (
     ReferenceCounter,
     Status,
 )
+from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
-from grants.models.ninox import Lodge, NinoxGrant
+from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
 from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
 from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
@@ -20,12 +21,14 @@ __all__ = [
     "ApiToken",
     "Application",
     "Decision",
+    "DriftFinding",
     "EmailLog",
     "GrantRules",
     "IdempotentReply",
     "Lodge",
     "LodgeBudget",
     "NinoxGrant",
+    "NinoxQuarantine",
     "OutboxMessage",
     "Payment",
     "ReferenceCounter",

@@ -47,6 +47,15 @@ class Application(models.Model):
     fiscal_year = models.PositiveSmallIntegerField(db_index=True)  # start year: 2026 is FY 2026-27
     grant_date = models.DateField(null=True, blank=True)  # the approval's local date
     source = models.CharField(max_length=10, default="web")  # "web" or "api"
+    # The API token that submitted it (API applications only), for the audit trail. PROTECT:
+    # tokens end by revocation, never deletion, and deleting one must not erase provenance.
+    api_token = models.ForeignKey(
+        "grants.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

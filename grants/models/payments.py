@@ -84,6 +84,7 @@ class OutboxMessage(models.Model):
         EMAIL_EXPIRED = "email_expired", "Link-expired email to the lodge"
         EMAIL_PAYMENT_LINK = "email_payment_link", "Payment link to the lodge"
         EMAIL_DIGEST = "email_digest", "Daily digest to reviewers"
+        EMAIL_WRITE_BACK_FAILED = "email_write_back_failed", "Write-back refused: email to finance"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from grants.reports.table import DATE, DATETIME, MONEY, Column, Report
+from portal.lib.spreadsheet import csv_safe, xlsx_safe, xlsx_text_cell
 
 BOM = "\ufeff"
 MONEY_FORMAT = '"$"#,##0.00;-"$"#,##0.00'
@@ -47,14 +48,14 @@ def _csv_value(value: Any, column: Column) -> Any:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    return csv_safe(value)  # only text can be formula-like; amounts were written above
 
 
 def csv_lines(report: Report, *, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text, one line at a time, starting with the BOM and the header."""
     writer = csv.writer(_Echo())
     columns = report.columns
-    yield BOM + writer.writerow([column.name for column in columns])
+    yield BOM + writer.writerow([csv_safe(column.name) for column in columns])
     for count, row in enumerate(report.rows(), start=1):
         yield writer.writerow([_csv_value(v, c) for v, c in zip(row, columns, strict=True)])
         if progress and count % 1000 == 0:
@@ -67,7 +68,11 @@ def write_csv(report: Report, target: IO[str], *, progress: Progress | None = No
 
 
 def _cell(sheet: Any, value: Any, column: Column, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = (
+        xlsx_text_cell(sheet, value)
+        if isinstance(value, str)
+        else WriteOnlyCell(sheet, value=value)
+    )
     if column.kind == MONEY:
         cell.number_format = MONEY_FORMAT
     elif column.kind == DATE:
@@ -100,10 +105,12 @@ def write_xlsx(
     styled = [column.kind in (MONEY, DATE, DATETIME) for column in columns]
     count = 0
     for count, row in enumerate(report.rows(), start=1):
-        # Only amounts and dates need a styled cell; plain values are written as they are.
+        # Amounts and dates need a styled cell; text an explicit string cell (never a formula).
         sheet.append(
             [
-                _cell(sheet, value, column) if styled[i] and value is not None else value
+                _cell(sheet, value, column)
+                if styled[i] and value is not None
+                else xlsx_safe(sheet, value)
                 for i, (value, column) in enumerate(zip(row, columns, strict=True))
             ]
         )
@@ -115,7 +122,7 @@ def write_xlsx(
     sheet.append(_totals_row(sheet, columns, totals))
     if subtitle:
         sheet.append([])
-        sheet.append([subtitle])
+        sheet.append([xlsx_safe(sheet, subtitle)])
     workbook.save(target)
     return count
 

@@ -31,7 +31,12 @@ class ReportFilters:
         fy = current_fiscal_year()
         raw_fy = query.get("fy", "").strip()
         if raw_fy:
-            if raw_fy.isascii() and raw_fy.isdigit() and 2000 <= int(raw_fy) <= 2100:
+            if (
+                raw_fy.isascii()
+                and raw_fy.isdigit()
+                and len(raw_fy) == 4
+                and 2000 <= int(raw_fy) <= 2100
+            ):
                 fy = FiscalYear.from_key(int(raw_fy), start)
             else:
                 errors["fy"] = ["Fiscal year: choose a year like 2026 (for FY 2026-27)."]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from grants.models import Application, EmailLog, OutboxMessage, Payment, Status
@@ -34,6 +36,7 @@ TEMPLATES: dict[str, str] = {
     Kind.EMAIL_EXPIRED: "payment-expired",
     Kind.EMAIL_PAYMENT_LINK: "payment-link",
     Kind.EMAIL_DIGEST: "digest",
+    Kind.EMAIL_WRITE_BACK_FAILED: "write-back-failed",
 }
 
 
@@ -72,6 +75,10 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
     context = _application_context(application)
     if kind == Kind.EMAIL_VENDOR:
         return [rules.vendor_email], context
+    if kind == Kind.EMAIL_WRITE_BACK_FAILED:
+        context["reason"] = str(payload.get("reason", ""))
+        context["health_url"] = settings.PORTAL_BASE_URL + reverse("health")
+        return [rules.finance_email], context
     if kind == Kind.EMAIL_DECISION:
         context["decision"] = latest_decision(application)
         context["payment_url"] = payment_url(application)

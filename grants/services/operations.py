@@ -59,3 +59,11 @@ def ninox_sync_request(*, actor: Any) -> None:
 
     audit_record(actor=actor, action="ninox.sync_requested", object_type="ninox_backend.sync")
     transaction.on_commit(ninox_sync_task.delay)
+
+
+def drift_check_request(*, actor: Any) -> None:
+    """Queue the drift check now (the worker runs it; the health page shows what it found)."""
+    from grants.drift_tasks import drift_check_task
+
+    audit_record(actor=actor, action="ninox.drift_check_requested", object_type="grants.drift")
+    transaction.on_commit(drift_check_task.delay)

@@ -75,7 +75,9 @@ def application_decide(
 
     lodge = application.lodge
     if outcome == Status.APPROVED:
-        mirror_refresh()  # the one Ninox call, before the lock; a stale mirror still decides
+        mirror_refresh(
+            lodge_number=application.lodge_number
+        )  # the one Ninox call, before the lock; a stale mirror still decides
         if lodge is None:
             lodge = Lodge.objects.filter(number=application.lodge_number).first()
             if lodge is None:

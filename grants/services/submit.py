@@ -12,20 +12,27 @@ from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.intake import IntakeErrors, validate_application
-from grants.models import Application, Lodge, LodgeBudget, Status
+from grants.models import ApiToken, Application, Lodge, LodgeBudget, Status
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.decisions import decision_record
-from grants.services.mirror import mirror_refresh
+from grants.services.mirror import NINOX_UNREACHABLE, mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
 ZERO = Decimal("0.00")
 
 
-def application_submit(*, data: Mapping[str, object], lenient: bool, source: str) -> Application:
+def application_submit(
+    *,
+    data: Mapping[str, object],
+    lenient: bool,
+    source: str,
+    api_token: ApiToken | None = None,
+) -> Application:
     """Validate, refresh the mirror, then decide under the (lodge, fiscal year) lock.
 
+    ``api_token`` is the token an API submission came with; it is stored and audited.
     Raises ``PortalError`` with field errors for invalid input or an unknown lodge;
     nothing is stored then. Every received application is decided at once.
     """
@@ -43,7 +50,7 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
         raise PortalError("The application has errors; nothing was saved.", exc.errors) from None
 
     # The one Ninox call, made before any lock is taken.
-    freshness = mirror_refresh()
+    freshness = mirror_refresh(lodge_number=cleaned.lodge_number)
     lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
     if lodge is None and freshness.fresh:
         raise PortalError(
@@ -70,16 +77,22 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
                 auto_approve_limit=rules.auto_approve_limit,
                 ninox_fresh=freshness.fresh,
                 doubts=budget_doubts(lodge.id),
+                inactive_reason=lodge.inactive_reason,
+                stale_reason=freshness.problem,
             )
             budget_row.decisions += 1
             budget_row.save(update_fields=["decisions", "updated_at"])
         else:
             budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
+            unreachable = freshness.problem in ("", NINOX_UNREACHABLE)
             verdict = Verdict(
                 NEEDS_REVIEW,
-                "Ninox unreachable: the lodge number could not be checked",
-                f"Lodge {cleaned.lodge_number} could not be checked because Ninox could not be reached. "
-                "A person will review the application.",
+                "Ninox unreachable: the lodge number could not be checked"
+                if unreachable
+                else f"The lodge number could not be checked: {freshness.problem}",
+                f"Lodge {cleaned.lodge_number} could not be checked because "
+                + ("Ninox could not be reached" if unreachable else freshness.problem)
+                + ". A person will review the application.",
             )
         application = Application.objects.create(
             reference=next_reference(timezone.localdate(now).year),
@@ -95,9 +108,17 @@ def application_submit(*, data: Mapping[str, object], lenient: bool, source: str
             status=Status.SUBMITTED,
             fiscal_year=fy.key,
             source=source,
+            api_token=api_token,
         )
+        submitted: dict[str, object] = {"source": source}
+        if api_token is not None:
+            submitted["api_token"] = str(api_token)
         audit_record(
-            actor="lodge", action="application.submitted", obj=application, after={"source": source}
+            actor="lodge",
+            action="application.submitted",
+            obj=application,
+            after=submitted,
+            message=f"Through the API with token {api_token}." if api_token else "",
         )
         decision_record(
             application=application,

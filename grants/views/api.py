@@ -8,7 +8,6 @@ field and rule.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.models import ApiToken, Application, IdempotentReply
 from grants.openapi import OPENAPI
@@ -28,6 +27,7 @@ from grants.services.submit import application_submit
 from grants.tokens import authenticate
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
+from portal.lib.jsonbody import JsonBodyError, read_json_body
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -45,8 +45,15 @@ def _error(
 
 
 def _authorized(request: HttpRequest) -> ApiToken | JsonResponse:
+    if ratelimit.api_auth_blocked(request):
+        return _error(
+            429,
+            "Too many failed authentications from your address; try again later.",
+            headers={"Retry-After": str(ratelimit.seconds_left(3600))},
+        )
     token = authenticate(request.headers.get("Authorization", ""))
     if token is None:
+        ratelimit.api_auth_failed(request)
         return _error(
             401,
             "A valid API token is required: Authorization: Bearer <token>.",
@@ -62,27 +69,16 @@ def _authorized(request: HttpRequest) -> ApiToken | JsonResponse:
 
 
 def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(400, f"The body is larger than {MAX_BODY_BYTES} bytes.")
     content_type = request.content_type or ""
     if content_type != "application/json":
         return _error(400, "Send the application as JSON (Content-Type: application/json).")
     try:
-        body = json.loads(
-            request.body.decode("utf-8"),
-            parse_float=str,
-            parse_int=int,
-            parse_constant=_refuse_constant,
-        )
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        return _error(400, f"The body is not valid JSON: {exc}.")
+        body = read_json_body(request, max_bytes=MAX_BODY_BYTES, parse_float=str)
+    except JsonBodyError as exc:
+        return _error(400, exc.message)
     if not isinstance(body, dict):
         return _error(400, "The body must be a JSON object with the application's fields.")
     return body
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
 
 
 @csrf_exempt
@@ -106,7 +102,7 @@ def applications(request: HttpRequest) -> JsonResponse:
             return claim_or_reply
         claim = claim_or_reply
     try:
-        application = application_submit(data=body, lenient=False, source="api")
+        application = application_submit(data=body, lenient=False, source="api", api_token=token)
     except PortalError as exc:
         if claim is not None:
             claim.delete()  # nothing was stored: a corrected retry may reuse the key
@@ -155,18 +151,19 @@ def _claim_key(token: ApiToken, key: str, digest: str) -> IdempotentReply | Json
 
 @csrf_exempt
 @login_not_required
-@require_GET
+@require_safe
 def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):
         return token
-    application = Application.objects.filter(reference=reference).first()
+    # Only what came through the API: a web-form application is not the website's to read.
+    application = Application.objects.filter(reference=reference, source="api").first()
     if application is None:
         return _error(404, f"No application has reference {reference[:40]}.")
     return JsonResponse(application_summary(application))
 
 
 @login_not_required
-@require_GET
+@require_safe
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(OPENAPI)

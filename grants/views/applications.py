@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
@@ -22,7 +22,7 @@ from portal.lib.views import require
 from portal.permissions import has_permission
 
 
-@require_GET
+@require_safe
 @require("grants.application.view")
 def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     application = get_application_for_user(request, reference)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.intake import FIELDS, LABELS
 from grants.money import format_money
@@ -89,46 +89,65 @@ def _public_context(**extra: object) -> dict[str, object]:
     }
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    return not ratelimit.allow(
-        f"apply:{client_ip(request)}",
+def _limit_key(request: HttpRequest, outcome: str) -> str:
+    return f"apply:{outcome}:{client_ip(request)}"
+
+
+def _rate_limited(request: HttpRequest) -> str | None:
+    """Why this address may not post now, or None: accepted and refused posts count apart."""
+    if ratelimit.exceeded(
+        _limit_key(request, "accepted"),
         limit=settings.PORTAL_APPLY_RATE_PER_HOUR,
         window_seconds=3600,
-    )
+    ):
+        return "Too many applications from your address. Please try again in an hour."
+    if ratelimit.exceeded(
+        _limit_key(request, "refused"),
+        limit=settings.PORTAL_APPLY_INVALID_RATE_PER_HOUR,
+        window_seconds=3600,
+    ):
+        return "Too many attempts from your address. Please try again in an hour."
+    return None
+
+
+def _count(request: HttpRequest, outcome: str) -> None:
+    ratelimit.record(_limit_key(request, outcome), window_seconds=3600)
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplyForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
+        limited = _rate_limited(request)
         if request.POST.get(HONEYPOT):
+            _count(request, "refused")
             form.add_error(None, "The form could not be sent. Please try again.")
             status = 400
-        elif _rate_limited(request):
-            form.add_error(
-                None, "Too many applications from your address. Please try again in an hour."
-            )
+        elif limited:
+            form.add_error(None, limited)
             status = 429
         else:
             data = {name: request.POST.get(name, "") for name in FIELDS}
             try:
                 application = application_submit(data=data, lenient=True, source="web")
             except PortalError as exc:
+                _count(request, "refused")
                 form.is_valid()  # binds cleaned data so the page shows what was typed
                 for field, messages in exc.errors.items():
                     for message in messages:
                         form.add_error(field if field in form.fields else None, message)
                 status = 422
             else:
+                _count(request, "accepted")
                 return redirect("grants:status", token=status_token(application))
     context = _public_context(form=form, title="Apply for a matching grant")
     return render(request, "grants/apply.html", context, status=status)
 
 
 @login_not_required
-@require_GET
+@require_safe
 def lodge_lookup(request: HttpRequest) -> HttpResponse:
     """The lodge's name, shown back as the number is typed (from the mirror, never Ninox)."""
     raw = request.GET.get("lodge_number", "").strip()
@@ -137,7 +156,7 @@ def lodge_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def status(request: HttpRequest, token: str) -> HttpResponse:
     application = application_for_status_token(token)
     if application is None:

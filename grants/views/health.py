@@ -12,9 +12,14 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from grants.drift import DRIFT_CHECK, open_findings
+from grants.fiscal_year import FiscalYear
 from grants.health_tasks import SCHEMA_CHECK
-from grants.models import OutboxMessage, Payment, WebhookEvent
-from grants.services.operations import ninox_sync_request, outbox_retry
+from grants.models import Lodge, OutboxMessage, Payment, WebhookEvent
+from grants.ninox_usage import projected_monthly_calls
+from grants.quarantine import describe, open_quarantines
+from grants.rules import rules_in_force
+from grants.services.operations import drift_check_request, ninox_sync_request, outbox_retry
 from ninox_backend.mirror import sync_status
 from ninox_backend.models import NinoxCall
 from ninox_backend.quota import quota_state
@@ -31,7 +36,15 @@ WEBHOOK_PROBLEMS = Q(result="") | Q(result__startswith="ignored:") | Q(result__s
 
 
 def _ninox(request: HttpRequest) -> dict[str, Any]:
-    checks = {c.name: c for c in ServiceCheck.objects.filter(name__in=("ninox", SCHEMA_CHECK))}
+    checks = {
+        c.name: c
+        for c in ServiceCheck.objects.filter(name__in=("ninox", SCHEMA_CHECK, DRIFT_CHECK))
+    }
+    findings: list[dict[str, Any]] = [{"finding": f} for f in open_findings()]
+    if findings:
+        start = rules_in_force().fiscal_year_start
+        for row in findings:
+            row["fiscal_year"] = FiscalYear.from_key(row["finding"].fiscal_year, start)
     midnight = datetime.combine(timezone.localdate(), time.min, timezone.get_current_timezone())
     today = NinoxCall.objects.filter(at__gte=midnight).aggregate(n=Sum("attempts"))["n"] or 0
     state = health.ninox_state()
@@ -43,6 +56,9 @@ def _ninox(request: HttpRequest) -> dict[str, Any]:
         "sync": sync_status(),
         "quota": quota_state(),
         "calls_today": today,
+        "projection": projected_monthly_calls(),
+        "drift": checks.get(DRIFT_CHECK),
+        "drift_findings": findings,
         "errors": list(
             NinoxCall.objects.filter(
                 Q(status__gte=400) | Q(status__isnull=True) | ~Q(error="")
@@ -94,7 +110,30 @@ def _stripe(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _quarantine(request: HttpRequest) -> dict[str, Any]:
+    rows = open_quarantines()
+    shown = list(rows[:ROWS_SHOWN])
+    lodge_ids = {row.lodge_ninox_id for row in shown} - {None}
+    lodges = {lodge.ninox_id: lodge for lodge in Lodge.objects.filter(ninox_id__in=lodge_ids)}
+    return {
+        "count": rows.count() if len(shown) == ROWS_SHOWN else len(shown),
+        "every_lodge": rows.filter(lodge_ninox_id__isnull=True).exists(),
+        "rows": [
+            {
+                "row": row,
+                "lodge": lodges.get(row.lodge_ninox_id) if row.lodge_ninox_id else None,
+                "any_lodge": row.lodge_ninox_id is None,
+                "sentence": describe(row),
+            }
+            for row in shown
+        ],
+    }
+
+
 register_health_panel(HealthPanel("ninox", "grants/health/ninox.html", _ninox, order=10))
+register_health_panel(
+    HealthPanel("quarantine", "grants/health/quarantine.html", _quarantine, order=15)
+)
 register_health_panel(HealthPanel("outbox", "grants/health/outbox.html", _outbox, order=20))
 register_health_panel(HealthPanel("stripe", "grants/health/stripe.html", _stripe, order=30))
 
@@ -104,6 +143,14 @@ register_health_panel(HealthPanel("stripe", "grants/health/stripe.html", _stripe
 def ninox_sync(request: HtmxHttpRequest) -> HttpResponse:
     ninox_sync_request(actor=request.user)
     messages.success(request, "A Ninox sync is queued; the worker runs it in a moment.")
+    return redirect("health")
+
+
+@require_POST
+@require("portal.health.act")
+def ninox_drift_check(request: HtmxHttpRequest) -> HttpResponse:
+    drift_check_request(actor=request.user)
+    messages.success(request, "A drift check is queued; the worker runs it in a moment.")
     return redirect("health")
 
 

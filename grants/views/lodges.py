@@ -8,18 +8,20 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from grants.access import get_lodge_for_user
 from grants.dashboard import chosen_fiscal_year, fiscal_year_choices
 from grants.fiscal_year import FiscalYear
 from grants.lodge_budgets import lodges_with_budget
 from grants.models import Application, NinoxGrant
+from grants.quarantine import open_quarantines
 from grants.rules import rules_in_force
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 
 PER_PAGE = 50
+QUARANTINE_SHOWN = 50
 SORTS = {
     "number": "number",
     "name": "name",
@@ -29,7 +31,7 @@ SORTS = {
 }
 
 
-@require_GET
+@require_safe
 @require("grants.lodge.view")
 def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     fy = chosen_fiscal_year(request)
@@ -39,7 +41,7 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     rows = lodges_with_budget(fy.key, rules.annual_cap)
     if q:
         match = Q(name__icontains=q) | Q(district__icontains=q) | Q(city__icontains=q)
-        if q.isascii() and q.isdigit():
+        if q.isascii() and q.isdigit() and len(q) <= 9:
             match |= Q(number=int(q))
         rows = rows.filter(match)
     rows = rows.order_by(SORTS.get(sort, "number"), "id")
@@ -68,7 +70,7 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @require("grants.lodge.view")
 def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     """Ninox grants and portal applications side by side per fiscal year; mismatches flagged."""
@@ -100,7 +102,13 @@ def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         "grants/lodge.html",
-        {"title": str(lodge), "lodge": lodge, "history": history, "cap": rules.annual_cap},
+        {
+            "title": str(lodge),
+            "lodge": lodge,
+            "history": history,
+            "cap": rules.annual_cap,
+            "quarantined": list(open_quarantines(lodge=lodge)[:QUARANTINE_SHOWN]),
+        },
     )
 
 

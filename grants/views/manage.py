@@ -66,7 +66,7 @@ def _bad_input(request: HtmxHttpRequest) -> int:
     return 422 if request.htmx else 200
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.rules")
 def rules(request: HtmxHttpRequest) -> HttpResponse:
     current = rules_in_force()
@@ -107,7 +107,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.tokens")
 def tokens(request: HtmxHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
@@ -124,15 +124,14 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         "created": created,
         "plain": plain,  # shown once, in this reply only; only its hash is stored
     }
-    response = render(
+    # The page showing the new token is signed-in: portal.middleware.NoStoreMiddleware
+    # marks it no-store, private like every staff page.
+    return render(
         request,
         "grants/manage/tokens.html",
         context,
         status=_bad_input(request) if form.errors else 200,
     )
-    if plain:
-        response["Cache-Control"] = "no-store"
-    return response
 
 
 @require_POST

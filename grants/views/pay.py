@@ -1,8 +1,10 @@
 """The lodge's payment link ``/pay/<token>/`` and the dev provider's stand-in checkout.
 
-Public: the unguessable token is the key. With Stripe configured the page sends the
-lodge to Stripe Checkout; without it, it shows what Stripe would show, and its **Pay**
-form sends the portal a signed webhook through the same code path Stripe's would take.
+Public: the unguessable token is the key. Opening the link shows the amount and a **Pay**
+button and starts nothing; pressing Pay creates the checkout session. With Stripe
+configured that sends the lodge to Stripe Checkout; without it, the reply shows what
+Stripe would show, and its **Pay** form sends the portal a signed webhook through the
+same code path Stripe's would take.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from grants.models import Application, Payment, Status
 from grants.payments.provider import DevProvider, payment_provider, session_object
@@ -47,6 +49,7 @@ def _page(
         "expired": "This payment link has expired",
         "closed": "This payment link is closed",
         "unavailable": "Payments are unavailable just now",
+        "ready": "Pay your lodge's share",
         "checkout": "Pay your lodge's share",
     }
     context = _public_context(
@@ -65,23 +68,41 @@ def _page(
     )
 
 
-@login_not_required
-@require_GET
-def pay(request: HttpRequest, token: str) -> HttpResponse:
-    application = _application_for_token(token)
+def _closed_state(application: Application) -> str | None:
+    """The page to show instead of a checkout, or None while the link can be paid."""
     if application.status == Status.PAID:
-        return _page(request, application, "paid")
+        return "paid"
     if application.status == Status.EXPIRED or (
         application.status == Status.APPROVED
         and application.payment_expires_at
         and application.payment_expires_at <= timezone.now()
     ):
-        return _page(request, application, "expired")
+        return "expired"
     if application.status != Status.APPROVED:
-        return _page(request, application, "closed")
-    if request.GET.get("checkout") == "done":
-        # Back from checkout before Stripe's webhook arrived: never send the lodge to pay again.
-        return _page(request, application, "processing")
+        return "closed"
+    return None
+
+
+def _last_attempt_failed(application: Application) -> bool:
+    return Payment.objects.filter(application=application, status=Payment.Status.FAILED).exists()
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the amount and a **Pay** button; only that POST starts a checkout.
+
+    Opening the link changes nothing, so an email link scanner cannot start checkouts.
+    """
+    application = _application_for_token(token)
+    closed = _closed_state(application)
+    if closed:
+        return _page(request, application, closed)
+    if request.method != "POST":
+        if request.GET.get("checkout") == "done":
+            # Back from checkout before Stripe's webhook arrived: never ask the lodge to pay again.
+            return _page(request, application, "processing")
+        return _page(request, application, "ready", failed=_last_attempt_failed(application))
     provider = payment_provider()
     try:
         payment = checkout_start(application=application, provider=provider)
@@ -92,8 +113,13 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, application, "unavailable")
     if provider.name == "stripe":
         return HttpResponseRedirect(payment.checkout_url, status=303)
-    failed = Payment.objects.filter(application=application, status=Payment.Status.FAILED).exists()
-    return _page(request, application, "checkout", payment=payment, failed=failed)
+    return _page(
+        request,
+        application,
+        "checkout",
+        payment=payment,
+        failed=_last_attempt_failed(application),
+    )
 
 
 @login_not_required

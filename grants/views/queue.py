@@ -7,7 +7,7 @@ import re
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
@@ -52,7 +52,7 @@ def _query_without(request: HtmxHttpRequest, *names: str) -> str:
     return query.urlencode()
 
 
-@require_GET
+@require_safe
 @require("grants.queue.view")
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-counters":
@@ -106,7 +106,7 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     return redirect("grants:application", reference=reference)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.application.decide")
 def bulk(request: HtmxHttpRequest) -> HttpResponse:
     """Confirm, then decide each selected row on its own; shows a result per row."""

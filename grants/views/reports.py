@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from grants.dashboard import fiscal_year_choices
 from grants.models import Lodge, ReportExport, Status
@@ -149,19 +149,19 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, template + ("#results" if partial else ""), context)
 
 
-@require_GET
+@require_safe
 @require("grants.reports.view")
 def summary(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "summary")
 
 
-@require_GET
+@require_safe
 @require("grants.reports.view")
 def ledger(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "ledger")
 
 
-@require_GET
+@require_safe
 @require("grants.reports.view")
 def reconciliation(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "reconciliation")
@@ -177,7 +177,7 @@ def _own_export(request: HtmxHttpRequest, uuid: UUID) -> ReportExport:
     return export
 
 
-@require_GET
+@require_safe
 @require("grants.reports.view")
 def export_status(request: HtmxHttpRequest, uuid: UUID) -> HttpResponse:
     export = _own_export(request, uuid)
@@ -187,7 +187,7 @@ def export_status(request: HtmxHttpRequest, uuid: UUID) -> HttpResponse:
     return render(request, template, {"title": "Report export", "export": export})
 
 
-@require_GET
+@require_safe
 @require("grants.reports.view")
 def export_download(request: HtmxHttpRequest, uuid: UUID) -> HttpResponse:
     export = _own_export(request, uuid)

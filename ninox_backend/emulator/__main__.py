@@ -1,7 +1,8 @@
 """Run the Ninox API emulator as an HTTP server.
 
     python -m ninox_backend.emulator --host 127.0.0.1 --port 8765 \\
-        --data var/ninox.sqlite3 --seed demo --token dev-token [--faults SPEC]
+        --data var/ninox.sqlite3 --seed demo --token dev-token \\
+        [--dialect docs|legacy] [--faults SPEC]
 
 The demo is loaded only when the data file is new or empty; running again keeps the
 data. Port 0 picks a free port (the real one is printed).
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .core import Emulator
 from .demo import DATABASE_ID, TEAM_ID
+from .dialects import DEFAULT_SERVER_DIALECT, DIALECTS
 from .faults import __doc__ as FAULTS_DOC
 from .server import make_server
 
@@ -36,7 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lodges", type=int, default=120, help="demo lodges")
     parser.add_argument("--grants", type=int, default=1500, help="demo grants")
     parser.add_argument("--token", action="append", help="accepted API key (repeatable)")
-    parser.add_argument("--faults", default=None, help="fault spec, e.g. '503=0.1,latency=50ms'")
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=DEFAULT_SERVER_DIALECT,
+        help="docs: as Ninox's documents show (default); legacy: the earlier guesses",
+    )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        help="fault spec, e.g. '503=0.1,latency=50ms' or 'changes_404,query_refused'",
+    )
     return parser
 
 
@@ -46,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.data).parent.mkdir(parents=True, exist_ok=True)
     tokens = args.token or ["dev-token"]
     try:
-        emu = Emulator(args.data, token=None, tokens=tokens, faults=args.faults)
+        emu = Emulator(
+            args.data, token=None, tokens=tokens, faults=args.faults, dialect=args.dialect
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -56,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(emu.wsgi_app, args.host, args.port)
     host, port = server.server_address[:2]
     print(f"Ninox emulator at http://{host!s}:{port}/v1", flush=True)
+    print(f"dialect: {args.dialect}", flush=True)
     teams = emu.store.teams()
     for team in teams:
         for db in emu.store.databases(team["id"]):

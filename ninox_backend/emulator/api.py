@@ -1,13 +1,18 @@
-"""The API's endpoints: one function per route, as listed in ``ninox-api.md``."""
+"""The API's endpoints: one function per route, as listed in ``ninox-api.md``.
+
+Where the dialects differ (see :mod:`.dialects`), a handler asks ``app.docs``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 
 from . import files, jsonutil
+from .dialects import SCHEMA_BASE_NAMES, SEED_002_TYPES
 from .errors import BadRequest, NotFound
 from .nxrun import run_nx
 from .schema import Database, Field, Table
@@ -19,6 +24,10 @@ if TYPE_CHECKING:
     from .app import App
 
 MAX_PER_PAGE = 1000
+#: ``docs``: the documents show a default of 100 and nothing above; cap there.
+DOCS_MAX_PER_PAGE = 100
+#: ``docs``: recorded Ninox schemas carry fractional layout numbers like this one.
+FORM_WIDTH = Decimal("0.5")
 _DB = "teams/{team}/databases/{db}"
 _TABLE = _DB + "/tables/{table}"
 _RECORD = _TABLE + "/records/{rid}"
@@ -109,10 +118,57 @@ def _filters(table: Table, raw: Any) -> tuple[tuple[Field, Any], ...]:
     return tuple(out)
 
 
+def _docs_filters(table: Table, raw: Any) -> tuple[tuple[Field, Any], ...] | None:
+    """``docs`` lookup filters: keys are field ids; anything else is ignored.
+
+    Accepts seed 002's flat map and seed 004's ``{"filters": {...}}``. None means
+    "matches nothing" (a value its field cannot hold); ``()`` matches every record.
+    """
+    if isinstance(raw, str):
+        try:
+            raw = jsonutil.loads(raw) if raw else {}
+        except ValueError:
+            raise BadRequest("filters must be a JSON object") from None
+    if isinstance(raw, dict) and isinstance(raw.get("filters"), dict):
+        raw = raw["filters"]
+    if not isinstance(raw, dict):
+        raise BadRequest("filters must be a JSON object of field id: value")
+    out: list[tuple[Field, Any]] = []
+    for key, value in raw.items():
+        fld = table.field_by_id(str(key))
+        if fld is None or fld.type == "formula":
+            continue
+        try:
+            out.append((fld, to_storage(fld, value)))
+        except FieldValueError:
+            return None
+    return tuple(out)
+
+
+def _docs_lookup(app: App, request: Request, tbl: Table, raw: Any) -> Any:
+    filters = _docs_filters(tbl, raw)
+    row = None if filters is None else app.store.find(tbl, filters)
+    if row is None:
+        raise NotFound("record not found")
+    return _styled(app, request, tbl, row)
+
+
 def _styled(app: App, request: Request, table: Table, row: Row) -> dict[str, Any]:
     style_ids = request.query.get("style", "") == "ids"
     choice_ids = request.query.get("choiceStyle", "") == "ids"
-    return app.store.record_json(table, row, style_ids, choice_ids)
+    return _record(app, table, row, style_ids, choice_ids)
+
+
+def _record(
+    app: App, table: Table, row: Row, style_ids: bool = False, choice_ids: bool = False
+) -> dict[str, Any]:
+    """Every record a reply carries goes through here (the date fault applies)."""
+    epoch = app.faults.strikes("dates_epoch_ms") if _has_dates(table) else False
+    return app.store.record_json(table, row, style_ids, choice_ids, epoch)
+
+
+def _has_dates(table: Table) -> bool:
+    return any(f.type == "date" for f in table.fields)
 
 
 # -- teams, databases, tables ---------------------------------------------------------
@@ -128,13 +184,15 @@ def databases(app: App, request: Request, team: str) -> Any:
     return [{"id": d.id, "name": d.name} for d in app.store.databases(team)]
 
 
-def _field_schema(order: int, fld: Field) -> dict[str, Any]:
+def _field_schema(order: int, fld: Field, docs: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "base": fld.type,
+        "base": SCHEMA_BASE_NAMES[fld.type] if docs else fld.type,
         "caption": fld.name,
         "required": fld.required,
         "order": order,
     }
+    if docs:
+        data["formWidth"] = FORM_WIDTH
     if fld.options:
         data["values"] = {
             str(o.id): {"val": o.caption, "order": i} for i, o in enumerate(fld.options)
@@ -148,14 +206,13 @@ def _field_schema(order: int, fld: Field) -> dict[str, Any]:
 
 def database_schema(app: App, request: Request, team: str, db: str) -> Any:
     database = _db(app, team, db)
-    types = {
-        t.id: {
-            "caption": t.name,
-            "kind": "table",
-            "fields": {f.id: _field_schema(i, f) for i, f in enumerate(t.fields)},
-        }
-        for t in database.tables
-    }
+    types: dict[str, Any] = {}
+    for t in database.tables:
+        spec: dict[str, Any] = {"caption": t.name, "kind": "table"}
+        if app.docs:
+            spec["formWidth"] = FORM_WIDTH
+        spec["fields"] = {f.id: _field_schema(i, f, app.docs) for i, f in enumerate(t.fields)}
+        types[t.id] = spec
     schema = {
         "seq": app.store.seq(database),
         "version": app.store.version(database),
@@ -164,7 +221,9 @@ def database_schema(app: App, request: Request, team: str, db: str) -> Any:
     return {"settings": {"name": database.name}, "schema": schema}
 
 
-def _table_json(t: Table) -> dict[str, Any]:
+def _table_json(t: Table, docs: bool) -> dict[str, Any]:
+    if docs:
+        return {"id": t.id, "name": t.name, "fields": [_docs_field(f) for f in t.fields]}
     fields = []
     for f in t.fields:
         item: dict[str, Any] = {"id": f.id, "name": f.name, "type": f.type}
@@ -180,17 +239,28 @@ def _table_json(t: Table) -> dict[str, Any]:
     return {"id": t.id, "name": t.name, "fields": fields}
 
 
+def _docs_field(f: Field) -> dict[str, Any]:
+    # Seed 002's type table has no reference (nor file, image, formula): no type then.
+    item: dict[str, Any] = {"id": f.id, "name": f.name}
+    if f.type in SEED_002_TYPES:
+        item["type"] = f.type
+    return item
+
+
 def tables(app: App, request: Request, team: str, db: str) -> Any:
-    return [_table_json(t) for t in _db(app, team, db).tables]
+    return [_table_json(t, app.docs) for t in _db(app, team, db).tables]
 
 
 def table(app: App, request: Request, team: str, db: str, table: str) -> Any:
-    return _table_json(_table(app, team, db, table)[1])
+    return _table_json(_table(app, team, db, table)[1], app.docs)
 
 
 # -- records --------------------------------------------------------------------------
 def list_records(app: App, request: Request, team: str, db: str, table: str) -> Any:
     _, tbl = _table(app, team, db, table)
+    if app.docs and request.query.get("filters"):
+        # Seed 004: the GET form with filters "will be the same as" the lookup.
+        return _docs_lookup(app, request, tbl, request.query["filters"])
     page = _int_param(request, "page", 0) or 0
     per_page = _int_param(request, "perPage", 100) or 100
     if page < 0 or per_page < 0:
@@ -208,7 +278,7 @@ def list_records(app: App, request: Request, team: str, db: str, table: str) -> 
             raise BadRequest("'ids' must be a comma-separated list of integers") from None
     query = ListQuery(
         page=page,
-        per_page=min(per_page, MAX_PER_PAGE),
+        per_page=min(per_page, DOCS_MAX_PER_PAGE if app.docs else MAX_PER_PAGE),
         order=order,
         desc=request.flag("desc"),
         new=request.flag("new"),
@@ -227,7 +297,11 @@ def get_record(app: App, request: Request, team: str, db: str, table: str, rid: 
 
 
 def lookup(app: App, request: Request, team: str, db: str, table: str) -> Any:
+    if app.docs and request.method != "POST":
+        raise NotFound(f"no such path {request.path!r}")
     _, tbl = _table(app, team, db, table)
+    if app.docs:
+        return _docs_lookup(app, request, tbl, request.json())
     if request.method == "POST":
         body = request.json()
         raw = body.get("filters", {}) if isinstance(body, dict) else None
@@ -257,7 +331,7 @@ def save_records(app: App, request: Request, team: str, db: str, table: str) -> 
     indexed = len(items) > 1
     parsed = [_write_item(item, i if indexed else None) for i, item in enumerate(items)]
     rows = app.store.save(database, tbl, parsed)
-    return [app.store.record_json(tbl, row) for row in rows]
+    return [_record(app, tbl, row) for row in rows]
 
 
 def put_record(app: App, request: Request, team: str, db: str, table: str, rid: str) -> Any:
@@ -266,13 +340,13 @@ def put_record(app: App, request: Request, team: str, db: str, table: str, rid: 
     if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
         raise BadRequest('body must be {"fields": {...}}')
     (row,) = app.store.save(database, tbl, [(_record_id(rid), body["fields"])])
-    return app.store.record_json(tbl, row)
+    return _record(app, tbl, row)
 
 
 def delete_record(app: App, request: Request, team: str, db: str, table: str, rid: str) -> Any:
     database, tbl = _table(app, team, db, table)
     app.store.delete(database, tbl, [_record_id(rid)])
-    return Response(200)
+    return _deleted(app)
 
 
 def delete_records(app: App, request: Request, team: str, db: str, table: str) -> Any:
@@ -281,7 +355,12 @@ def delete_records(app: App, request: Request, team: str, db: str, table: str) -
     if not isinstance(body, list):
         raise BadRequest("body must be a JSON array of record ids")
     app.store.delete(database, tbl, [_record_id(i) for i in body])
-    return Response(200)
+    return _deleted(app)
+
+
+def _deleted(app: App) -> Any:
+    # Seed 002: "an empty object indicates that the deletion took effect".
+    return {} if app.docs else Response(200)
 
 
 # -- change feeds ---------------------------------------------------------------------
@@ -289,6 +368,14 @@ def _changes(
     app: App, request: Request, database: Database, tbl: Table | None, rid: int | None
 ) -> Any:
     since = _int_param(request, "sinceSq", 0) or 0
+    if app.docs:
+        # A bare list of the changed records as they are now: no table, no
+        # operation, and a deleted record simply is not there.
+        return [
+            _styled(app, request, t, row)
+            for _, t, _, _, row in app.store.changes(database, since, tbl, rid)
+            if row is not None
+        ]
     changes = [
         {
             "seq": seq,
@@ -302,18 +389,28 @@ def _changes(
     return {"seq": app.store.seq(database), "changes": changes}
 
 
+def _refuse_changes(app: App) -> None:
+    if app.faults.strikes("changes_404"):
+        raise NotFound("fault: no change feed here")
+
+
 def db_changes(app: App, request: Request, team: str, db: str) -> Any:
+    _refuse_changes(app)
     return _changes(app, request, _db(app, team, db), None, None)
 
 
 def table_changes(app: App, request: Request, team: str, db: str, table: str) -> Any:
+    _refuse_changes(app)
     database, tbl = _table(app, team, db, table)
     return _changes(app, request, database, tbl, None)
 
 
 def record_changes(app: App, request: Request, team: str, db: str, table: str, rid: str) -> Any:
+    _refuse_changes(app)
     database, tbl = _table(app, team, db, table)
     record_id = _record_id(rid)
+    if app.docs and app.store.record(tbl, record_id) is None:
+        raise NotFound("record not found")
     # A deleted record keeps its feed (it shows the delete); one never seen is 404.
     if app.store.record(tbl, record_id) is None and not app.store.changes(
         database, 0, tbl, record_id
@@ -334,11 +431,23 @@ def _query_text(request: Request) -> str:
     return text
 
 
+def _refused(app: App) -> Response | None:
+    if app.faults.strikes("query_refused"):
+        return Response.text(403, "fault: query and exec are not allowed for this API key")
+    return None
+
+
 def query(app: App, request: Request, team: str, db: str) -> Any:
+    refused = _refused(app)
+    if refused is not None:
+        return refused
     return Response.json(run_nx(app.store, _db(app, team, db), _query_text(request), False))
 
 
 def execute(app: App, request: Request, team: str, db: str) -> Any:
+    refused = _refused(app)
+    if refused is not None:
+        return refused
     return Response.json(run_nx(app.store, _db(app, team, db), _query_text(request), True))
 
 

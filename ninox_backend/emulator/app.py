@@ -1,7 +1,8 @@
-"""The WSGI application: routing under ``/v1``, auth, faults, JSON errors.
+"""The WSGI application: routing under ``/v1``, auth, faults, errors in the dialect.
 
-Every error is answered as ``{"message": "..."}`` with its status. Handlers live in
-:mod:`.api`; this module only turns WSGI into :class:`Request` / :class:`Response`.
+Every error is answered with its status and a message: ``{"message": "..."}`` in the
+``legacy`` dialect, plain text in ``docs``. Handlers live in :mod:`.api`; this module
+only turns WSGI into :class:`Request` / :class:`Response`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from .dialects import DOCS, check_dialect
 from .errors import ApiError, NotFound, Unauthorized
 from .faults import Faults
 from .store import Store
@@ -26,9 +28,12 @@ class App:
 
     prefix = "/v1"
 
-    def __init__(self, store: Store, tokens: Iterable[str], faults: Faults) -> None:
+    def __init__(
+        self, store: Store, tokens: Iterable[str], faults: Faults, dialect: str = DOCS
+    ) -> None:
         from .api import routes  # api imports this module's Request/Response
 
+        self.dialect = check_dialect(dialect)
         self.store = store
         self.tokens = set(tokens)
         self.faults = faults
@@ -47,8 +52,17 @@ class App:
         start_response(f"{response.status} {reason}", headers)
         return [response.body]
 
+    @property
+    def docs(self) -> bool:
+        """True when answering in the ``docs`` dialect."""
+        return self.dialect == DOCS
+
     def handle(self, request: Request) -> Response:
         """Serve one request; may raise :class:`ConnectionDropped` (a fault)."""
+        response = self._handle(request)
+        return response.as_text() if self.docs else response
+
+    def _handle(self, request: Request) -> Response:
         if not request.path.startswith(self.prefix + "/") and request.path != self.prefix:
             return Response.error(404, f"no such path {request.path!r}; the API is under /v1")
         with self._calls_lock:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .app import App
+from .dialects import check_dialect, resolve_dialect
 from .faults import Faults
 from .nxrun import run_nx
 from .server import BackgroundServer, make_server
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
 class Emulator:
     """A Ninox REST API (classic v1) emulator.
+
+    ``dialect`` is ``"docs"`` (what Ninox's documents show) or ``"legacy"`` (the
+    emulator's earlier guesses); None takes the in-process default
+    (:data:`~.dialects.DEFAULT_TEST_DIALECT`, or ``NINOX_EMULATOR_DIALECT``).
+    ``emu.dialect = "docs"`` switches it at any time.
 
     >>> emu = Emulator(token="dev-token")
     >>> team = emu.add_team("demo", name="Demo Foundation")
@@ -43,12 +49,22 @@ class Emulator:
         faults: str | None = None,
         clock: Callable[[], datetime] = _now,
         user: str = "u1",
+        dialect: str | None = None,
     ) -> None:
         self.store = Store(path, clock=clock, user=user)
         accepted = [*tokens, *([token] if token else [])]
         self._faults = Faults(faults, clock=clock)
-        self.app = App(self.store, accepted, self._faults)
+        self.app = App(self.store, accepted, self._faults, resolve_dialect(dialect))
         self._background: BackgroundServer | None = None
+
+    @property
+    def dialect(self) -> str:
+        """``"docs"`` or ``"legacy"``; assign either to switch."""
+        return self.app.dialect
+
+    @dialect.setter
+    def dialect(self, name: str) -> None:
+        self.app.dialect = check_dialect(name)
 
     @property
     def faults(self) -> Faults:

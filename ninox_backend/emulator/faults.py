@@ -17,7 +17,13 @@ A spec is a comma-separated list of ``key=value`` items, for example
 ``quota=N``            a monthly quota of N calls; beyond it every call is refused
 ``quota_status=S``     the status for an exhausted quota: 429 (default) or 403
 ``seed=N``             seed of the random draws (default 0), so runs repeat exactly
+``changes_404``        every ``/changes`` endpoint answers 404 (no change feed here)
+``dates_epoch_ms``     date fields go out as epoch milliseconds (UTC midnight), not text
+``query_refused``      ``/query`` and ``/exec`` answer 403 with a plain-text body
 =====================  ==================================================================
+
+The last three are switches, in either dialect: a bare ``changes_404`` (or
+``changes_404=1``) turns one on, ``=0`` leaves it off.
 
 Rates are drawn from ``random.Random(seed)``: the same calls in the same order get
 the same faults. ``injected`` counts what was injected, by the key above.
@@ -37,6 +43,9 @@ from .wire import ConnectionDropped, Response
 
 _RATES = ("503", "502", "500", "drop", "commit_then_fail", "commit_then_drop")
 _INTS = ("429every", "parallel_limit", "quota", "quota_status", "seed")
+SWITCHES = ("changes_404", "dates_epoch_ms", "query_refused")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def parse_duration(text: str) -> float:
@@ -55,6 +64,13 @@ def parse_spec(spec: str) -> dict[str, Any]:
     for item in filter(None, (part.strip() for part in spec.split(","))):
         key, sep, value = item.partition("=")
         key = key.strip().lower()
+        if key in SWITCHES:
+            flag = value.strip().lower() if sep else "1"
+            if flag not in _TRUE + _FALSE:
+                raise ValueError(f"fault {item!r}: a switch is on (1) or off (0)")
+            if flag in _TRUE:
+                settings[key] = True
+            continue
         if not sep:
             raise ValueError(f"fault {item!r}: expected key=value")
         try:
@@ -121,6 +137,14 @@ class Faults:
     @property
     def active(self) -> bool:
         return bool(self.settings)
+
+    def strikes(self, switch: str) -> bool:
+        """True (and counted in ``injected``) when the switch ``switch`` is on."""
+        if not self.settings.get(switch):
+            return False
+        with self._lock:
+            self.injected[switch] += 1
+        return True
 
     def _hit(self, key: str) -> bool:
         rate = float(self.settings.get(key) or 0)

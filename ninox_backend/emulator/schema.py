@@ -144,6 +144,10 @@ class Table:
                 return f
         return None
 
+    def field_by_id(self, field_id: str) -> Field | None:
+        """A field by its id only (``A``, ``B``, …); names do not count."""
+        return next((f for f in self.fields if f.id == field_id), None)
+
     def data_fields(self) -> list[Field]:
         return [f for f in self.fields if f.type != "formula"]
 

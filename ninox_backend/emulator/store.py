@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ApiError, BadRequest, NotFound, Unprocessable
 from .schema import Database, Field, SchemaError, Table, build_fields, letters
-from .values import FieldValueError, to_json, to_storage
+from .values import FieldValueError, epoch_ms, to_json, to_storage
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS teams(id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -322,14 +322,25 @@ class Store:
             return result
 
     def record_json(
-        self, table: Table, row: Row, style_ids: bool = False, choice_ids: bool = False
+        self,
+        table: Table,
+        row: Row,
+        style_ids: bool = False,
+        choice_ids: bool = False,
+        epoch_dates: bool = False,
     ) -> dict[str, Any]:
-        """A record as the API answers it (null and formula fields left out)."""
+        """A record as the API answers it (null and formula fields left out).
+
+        ``epoch_dates`` sends date fields as epoch milliseconds (a fault).
+        """
         fields: dict[str, Any] = {}
         for fld in table.fields:
             stored = row.data.get(fld.id)
             if stored is not None and fld.type != "formula":
-                fields[fld.id if style_ids else fld.name] = to_json(fld, stored, choice_ids)
+                value = to_json(fld, stored, choice_ids)
+                if epoch_dates and fld.type == "date":
+                    value = epoch_ms(stored)
+                fields[fld.id if style_ids else fld.name] = value
         return {
             "id": row.id,
             "sequence": row.sequence,

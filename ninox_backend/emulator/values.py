@@ -168,6 +168,12 @@ def to_json(field: Field, stored: Any, choice_ids: bool = False) -> Any:
     return stored
 
 
+def epoch_ms(stored_date: str) -> int:
+    """A stored date (``YYYY-MM-DD``) as milliseconds since 1970 at UTC midnight."""
+    day = date.fromisoformat(stored_date)
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1000
+
+
 def to_python(field: Field, stored: Any) -> Any:
     """The NX form of a stored value: Decimal, date, datetime, bool, str, int ids."""
     if stored is None:

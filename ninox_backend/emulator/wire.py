@@ -46,6 +46,8 @@ class Request:
             return jsonutil.loads(self.body)
         except ValueError as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        except RecursionError:  # Python's parser recurses once per level
+            raise BadRequest("request body is not valid JSON: nested too deeply") from None
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "false").lower() in ("", "1", "true", "yes")
@@ -56,6 +58,8 @@ class Response:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    #: the message of an error reply, so the app can render it in its dialect
+    message: str | None = None
 
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Response:
@@ -64,4 +68,22 @@ class Response:
 
     @classmethod
     def error(cls, status: int, message: str) -> Response:
-        return cls.json({"message": message}, status)
+        """An error as ``{"message": ...}``; the docs dialect turns it into plain text."""
+        response = cls.json({"message": message}, status)
+        response.message = message
+        return response
+
+    @classmethod
+    def text(cls, status: int, message: str) -> Response:
+        """A plain-text error reply."""
+        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        return cls(status, message.encode("utf-8"), headers, message)
+
+    def as_text(self) -> Response:
+        """This error reply with a plain-text body (other headers, e.g. Retry-After, kept)."""
+        if self.message is None:
+            return self
+        plain = Response.text(self.status, self.message)
+        kept = [(k, v) for k, v in self.headers if k.lower() != "content-type"]
+        plain.headers = [*plain.headers, *kept]
+        return plain

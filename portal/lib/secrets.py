@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -49,12 +50,54 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
-class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
-    """Django's filter, also hiding URLs with credentials and any configured secret value."""
+# A setting or request header whose name matches holds a secret: its value is masked.
+# AUTH covers the Authorization header (API bearer tokens); COOKIE, SESSION and CSRF the
+# session; the rest the keys, passwords and signatures of Ninox, Stripe and the mail server.
+SECRET_NAME_PATTERN = re.compile(
+    "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGN|COOKIE|SESSION|CSRF|CREDENTIAL|PRIVATE|DSN|_URL$|DATABASE",
+    flags=re.IGNORECASE,
+)
 
-    hidden_settings = re.compile(
-        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DSN|_URL$|DATABASE", flags=re.IGNORECASE
-    )
+
+def request_secret_values(request: Any) -> list[str]:
+    """The values of a request's secret-looking headers and its cookies, and their parts.
+
+    A bearer token also appears without its ``Bearer`` prefix, and a cookie header is
+    several values: each is masked on its own wherever it turns up in a report.
+    """
+    meta = getattr(request, "META", None)
+    if not isinstance(meta, dict):
+        return []
+    values: set[str] = set()
+    for name, value in meta.items():
+        if isinstance(name, str) and isinstance(value, str) and SECRET_NAME_PATTERN.search(name):
+            values.add(value.strip())
+            values.update(part for part in re.split(r"[\s,;=_]+", value) if part)
+    cookies = getattr(request, "COOKIES", None) or {}
+    values.update(value for value in cookies.values() if isinstance(value, str))
+    return sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
+
+
+def _redact_request(text: str, request: Any) -> str:
+    for value in request_secret_values(request):
+        for form in {value, escape(value)}:
+            text = text.replace(form, MASK)
+    return text
+
+
+class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter, also hiding URLs with credentials and any configured secret value.
+
+    Request headers go through the same name test as settings (Django's
+    ``get_safe_request_meta``), so ``HTTP_AUTHORIZATION`` and ``HTTP_COOKIE`` are masked;
+    every cookie value is masked, whatever its name.
+    """
+
+    hidden_settings = SECRET_NAME_PATTERN
+
+    def get_safe_cookies(self, request: Any) -> dict[str, Any]:
+        cookies = getattr(request, "COOKIES", None) or {}
+        return dict.fromkeys(cookies, self.cleansed_substitute)
 
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
@@ -72,13 +115,16 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
 class RedactingExceptionReporter(ExceptionReporter):
     """Error reports (the debug page, the admins' email) with every secret value masked.
 
-    The filter above cleans settings and frame variables; this also catches a secret
-    inside an exception's message or anywhere else in the finished report.
+    The filter above cleans settings, headers and frame variables; this also catches a
+    secret (configured, or a header or cookie value of the failing request) inside an
+    exception's message, a local variable or anywhere else in the finished report.
     """
 
     def get_traceback_html(self) -> SafeString:
         # Masking only replaces secret text inside an already-escaped report.
-        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308  # nosec B308 B703
+        html = _redact_request(redact(super().get_traceback_html()), self.request)
+        return mark_safe(html)  # noqa: S308  # nosec B308 B703
 
     def get_traceback_text(self) -> SafeString:
-        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308  # nosec B308 B703
+        text = _redact_request(redact(super().get_traceback_text()), self.request)
+        return mark_safe(text)  # noqa: S308  # nosec B308 B703

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from portal.lib.spreadsheet import csv_safe
 from portal.models import AuditEvent
 
 PER_PAGE = 100
@@ -96,7 +97,8 @@ def audit_csv_lines(rows: QuerySet[AuditEvent]) -> Iterator[str]:
     )
     for event in rows.iterator(chunk_size=2000):
         yield writer.writerow(
-            [
+            csv_safe(value)  # actor names and messages come from anyone, e.g. a login attempt
+            for value in [
                 timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
                 event.actor_name,
                 event.action,

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
 from portal.lib.errors import PortalError
@@ -68,7 +68,7 @@ def _user_or_404(username: str) -> Any:
     return user
 
 
-@require_GET
+@require_safe
 @require("portal.manage.users")
 def users(request: HtmxHttpRequest) -> HttpResponse:
     people = User.objects.prefetch_related("groups").order_by("-is_active", "username")
@@ -79,7 +79,7 @@ def users(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("portal.manage.users")
 def invite(request: HtmxHttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
@@ -108,7 +108,7 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("portal.manage.users")
 def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
     person = _user_or_404(username)
@@ -166,7 +166,7 @@ def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
     return redirect("manage:user", username=person.username)
 
 
-@require_GET
+@require_safe
 @require("portal.manage.audit")
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     filters = AuditFilters.from_query(request.GET)

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portal import health
 from portal.dashboard import panels_for
@@ -15,7 +15,7 @@ from portal.lib.views import require
 from portal.models import ServiceCheck
 
 
-@require_GET
+@require_safe
 @require("portal.home")
 def home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @require("portal.health.view")
 def health_page(request: HttpRequest) -> HttpResponse:
     checks = list(ServiceCheck.objects.all())
@@ -42,7 +42,7 @@ def health_page(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 with each part's state; 503 when the database, which everything needs, is down."""
     database = health.database_state()

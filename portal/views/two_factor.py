@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from django import forms
 from django.contrib import messages
@@ -9,15 +11,17 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
-from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.audit import audit_record
 from portal.lib.http import client_ip
+from portal.tasks import two_factor_device_added_email_task
 
 BACKUP_CODE_COUNT = 10
 
@@ -46,7 +50,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = TokenForm(request.POST or None)
@@ -71,6 +75,20 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _unverified_with_device(request: HttpRequest) -> bool:
+    """True when the user has a second factor but this session has not passed it.
+
+    Such a session knows only the password: it must not see or change anything that
+    would let it pass the second factor later (backup codes, a new authenticator).
+    """
+    user: Any = request.user
+    return not user.is_verified() and user_has_device(user, confirmed=True)
+
+
+def _to_verification(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.path})}")
+
+
 def _backup_codes(user: object) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes")
     device.token_set.all().delete()
@@ -80,12 +98,18 @@ def _backup_codes(user: object) -> list[str]:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app; on success show ten backup codes, once."""
+    """Enrol an authenticator app; on success show ten backup codes, once.
+
+    The first one is enrolled right after the password (the role may require it); any
+    further one only from a session that passed the second factor.
+    """
     user = request.user
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if confirmed is not None and request.method == "GET":
+    if _unverified_with_device(request):
+        return _to_verification(request)
+    enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if enrolled and request.method != "POST" and request.GET.get("add") != "1":
         return render(
             request,
             "portal/two_factor_setup.html",
@@ -102,8 +126,14 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 device.save()
                 codes = _backup_codes(user)
                 audit_record(
-                    actor=user, action="auth.2fa_enrolled", obj=user, ip=client_ip(request)
+                    actor=user,
+                    action="auth.2fa_enrolled",
+                    obj=user,
+                    after={"device": device.persistent_id, "devices": _authenticator_count(user)},
+                    ip=client_ip(request),
                 )
+                user_id = device.user_id
+                transaction.on_commit(lambda: two_factor_device_added_email_task.delay(user_id))
             otp_login(request, device)
             messages.success(request, "Two-factor authentication is on.")
             return render(
@@ -124,9 +154,14 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "qr_svg": qr_svg,
             "secret": _base32_secret(device),
             "enrolled": False,
+            "adding": enrolled,
         },
         status=422 if form.errors else 200,
     )
+
+
+def _authenticator_count(user: Any) -> int:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).count()
 
 
 def _base32_secret(device: TOTPDevice) -> str:
@@ -140,7 +175,9 @@ def _base32_secret(device: TOTPDevice) -> str:
 @require_http_methods(["POST"])
 def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
     """Replace the backup codes with new ones (the old ones stop working)."""
-    if not any(True for _ in devices_for_user(request.user, confirmed=True)):
+    if _unverified_with_device(request):
+        return _to_verification(request)
+    if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("two_factor_setup")
     with transaction.atomic():
         codes = _backup_codes(request.user)

@@ -119,6 +119,9 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
     page.get_by_role("link", name="Pay $750.00 now").click()
     page.wait_for_url(re.compile(r"/pay/"))
     expect(page.get_by_role("heading", name="Pay your lodge's share", level=1)).to_be_visible()
+    shot(page, "pay-page")
+    page.get_by_role("button", name="Pay", exact=True).click()  # only now a checkout starts
+    expect(page.get_by_role("button", name="Simulate a failed payment")).to_be_visible()
     shot(page, "dev-checkout")
     press_pay(page)
     shot(page, "after-pay")

@@ -5,10 +5,14 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models import ProtectedError
 from django.test import Client
 
-from grants.models import Application, Lodge
+from grants.models import ApiToken, Application, Lodge
+from grants.services.submit import application_submit
 from grants.tokens import api_token_create
+from portal.models import AuditEvent
+from tests.conftest import client_for
 from tests.grants.conftest import valid_body
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +137,48 @@ def test_create_api_token_prints_the_token_alone_on_the_last_line(db: Any, capsy
     from grants.tokens import authenticate
 
     assert authenticate(f"Bearer {last_line}") is not None
+
+
+@pytest.mark.parametrize("depth", [10_000, 33])
+def test_a_body_nested_too_deep_gets_400_with_a_message(
+    depth: int, mirrored: Any, token: str
+) -> None:
+    response = post(token, "[" * depth + "]" * depth)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["message"]
+    assert Application.objects.count() == 0
+
+
+def test_an_application_from_the_web_form_answers_404_to_any_token(
+    fresh_lodge: Lodge, token: str
+) -> None:
+    web = application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="web")
+    assert web.payment_token  # approved: it has a payment link worth hiding
+    response = Client().get(
+        f"/api/v1/applications/{web.reference}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 404
+    assert web.payment_token not in response.content.decode()
+    assert "payment_url" not in response.json()
+
+
+def test_an_api_application_records_its_token_for_the_audit_trail(
+    fresh_lodge: Lodge, token: str, reviewer: Any
+) -> None:
+    reference = post(token, valid_body(fresh_lodge.number)).json()["reference"]
+    website = ApiToken.objects.get()
+    application = Application.objects.get(reference=reference)
+    assert application.api_token == website
+    event = AuditEvent.objects.get(action="application.submitted", object_id=reference)
+    assert event.after == {"source": "api", "api_token": str(website)}
+    page = client_for(reviewer).get(f"/applications/{reference}/").content.decode()
+    assert f"Through the API with token {website}." in page
+    assert token not in page  # the prefix names the token; the secret never shows
+
+
+def test_a_token_that_created_applications_cannot_be_deleted(
+    fresh_lodge: Lodge, token: str
+) -> None:
+    post(token, valid_body(fresh_lodge.number))
+    with pytest.raises(ProtectedError):
+        ApiToken.objects.get().delete()

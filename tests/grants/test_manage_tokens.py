@@ -19,7 +19,7 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(admin_user: 
     client = client_for(admin_user)
     created = client.post("/manage/tokens/", {"name": "Website"})
     assert created.status_code == 200
-    assert created["Cache-Control"] == "no-store"
+    assert created["Cache-Control"] == "no-store, private"
     match = re.search(r"gp_[0-9a-f]{8}_[A-Za-z0-9_-]+", created.content.decode())
     assert match is not None
     plain = match.group(0)

@@ -1,4 +1,4 @@
-"""The payment link with the dev provider: the stand-in checkout, Pay, a failure, closed links."""
+"""The payment link with the dev provider: Pay starts the stand-in checkout, a failure, closed links."""
 
 from __future__ import annotations
 
@@ -27,15 +27,46 @@ def application(mirrored: Any) -> Any:
     return approved_application(Lodge.objects.order_by("number").first(), 31)  # type: ignore[arg-type]
 
 
+def press_pay(client: Client, application: Any) -> Any:
+    """Open the link, then press its Pay button (with the page's CSRF token)."""
+    page = client.get(f"/pay/{application.payment_token}/")
+    return client.post(
+        f"/pay/{application.payment_token}/",
+        {"csrfmiddlewaretoken": str(page.context["csrf_token"])},
+    )
+
+
 @pytest.mark.django_db
-def test_the_dev_page_shows_amount_lodge_and_reference_with_pay_and_fail_forms(
+def test_opening_the_link_shows_the_amount_and_a_pay_button_and_starts_no_checkout(
     application: Any,
 ) -> None:
-    response = Client().get(f"/pay/{application.payment_token}/")
-    assert response.status_code == 200
+    client = Client()
+    for _ in range(3):  # the lodge, an email link scanner, a chat preview
+        response = client.get(f"/pay/{application.payment_token}/")
+        assert response.status_code == 200
     text = response.content.decode()
     assert "$250.00" in text
     assert application.lodge.name in text
+    assert application.reference in text
+    assert f'<form method="post" action="/pay/{application.payment_token}/"' in text
+    assert ">Pay</button>" in text
+    assert "Simulate a failed payment" not in text
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_pressing_pay_without_the_pages_csrf_token_starts_nothing(application: Any) -> None:
+    response = Client(enforce_csrf_checks=True).post(f"/pay/{application.payment_token}/")
+    assert response.status_code == 403
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_pressing_pay_shows_the_dev_checkout_with_pay_and_fail_forms(application: Any) -> None:
+    response = press_pay(Client(enforce_csrf_checks=True), application)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "$250.00" in text
     assert application.reference in text
     assert ">Pay</button>" in text
     assert "Simulate a failed payment" in text
@@ -48,8 +79,8 @@ def test_the_dev_page_shows_amount_lodge_and_reference_with_pay_and_fail_forms(
 @pytest.mark.django_db(transaction=True)
 def test_paying_on_the_dev_page_goes_through_the_signed_webhook_to_ninox(application: Any) -> None:
     client = Client(enforce_csrf_checks=True)
-    page = client.get(f"/pay/{application.payment_token}/")
-    token = page.context["csrf_token"]
+    checkout = press_pay(client, application)
+    token = checkout.context["csrf_token"]
     session = Payment.objects.get().stripe_session_id
     response = client.post(
         f"/pay/{application.payment_token}/dev/",
@@ -72,13 +103,16 @@ def test_paying_on_the_dev_page_goes_through_the_signed_webhook_to_ninox(applica
 @pytest.mark.django_db
 def test_a_simulated_failure_leaves_the_link_open_to_try_again(application: Any) -> None:
     client = Client()
-    client.get(f"/pay/{application.payment_token}/")
+    press_pay(client, application)
     session = Payment.objects.get().stripe_session_id
     client.post(f"/pay/{application.payment_token}/dev/", {"session": session, "outcome": "failed"})
     application.refresh_from_db()
     assert application.status == Status.APPROVED
     page = client.get(f"/pay/{application.payment_token}/")
     assert "The last payment attempt failed" in page.content.decode()
+    assert ">Pay</button>" in page.content.decode()
+    assert Payment.objects.count() == 1  # opening the page again started nothing
+    press_pay(client, application)
     assert Payment.objects.count() == 2  # a fresh session for the next try
 
 
@@ -99,6 +133,8 @@ def test_an_expired_link_says_so_and_starts_no_checkout(application: Any) -> Non
     application.save()
     response = Client().get(f"/pay/{application.payment_token}/")
     assert "This payment link has expired" in response.content.decode()
+    pressed = Client().post(f"/pay/{application.payment_token}/")
+    assert "This payment link has expired" in pressed.content.decode()
     assert Payment.objects.count() == 0
 
 

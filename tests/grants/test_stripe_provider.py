@@ -138,17 +138,32 @@ def test_a_new_session_after_the_last_one_failed_gets_a_new_key(application: Any
     assert fake.calls[1]["headers"]["Idempotency-Key"] == idempotency_key(application, 2)
 
 
-def test_the_pay_link_redirects_to_stripe_checkout_with_303(
+def test_opening_the_pay_link_calls_stripe_not_once(
     application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.STRIPE_SECRET_KEY = "sk_test_fake"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
     fake = FakeStripe()
     monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
-    response = Client().get(f"/pay/{application.payment_token}/")
+    for _ in range(3):  # a person, a link scanner, a preview
+        response = Client().get(f"/pay/{application.payment_token}/")
+        assert response.status_code == 200
+        assert ">Pay</button>" in response.content.decode()
+    assert fake.calls == []
+    assert Payment.objects.count() == 0
+
+
+def test_pressing_pay_redirects_to_stripe_checkout_with_303(
+    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    fake = FakeStripe()
+    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    response = Client().post(f"/pay/{application.payment_token}/")
     assert response.status_code == 303
     assert response["Location"].startswith("https://checkout.stripe.com/")
-    again = Client().get(f"/pay/{application.payment_token}/")
+    again = Client().post(f"/pay/{application.payment_token}/")
     assert again["Location"] == response["Location"]
     assert len(fake.calls) == 1
 
@@ -161,7 +176,7 @@ def test_stripe_down_shows_a_plain_page_and_no_secret(
     settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
     fake = FakeStripe(fail_first=5)
     monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
-    response = Client().get(f"/pay/{application.payment_token}/")
+    response = Client().post(f"/pay/{application.payment_token}/")
     assert response.status_code == 503
     text = response.content.decode()
     assert "Nothing was charged" in text

@@ -460,3 +460,22 @@ def test_a_thousand_shuffled_deliveries_with_duplicates_pay_each_session_once(
     references = [r.fields.get("Reference") for r in grants.all(per_page=1000)]
     for application in applications:
         assert references.count(application.reference) == 1
+
+
+@pytest.mark.django_db
+def test_a_signed_body_nested_ten_thousand_deep_gets_400_with_a_message(lodge: Lodge) -> None:
+    body = '{"id": "evt_1", "data": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    response = post(body)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["message"]
+    assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unsigned_deep_body_is_refused_for_its_signature_before_it_is_parsed(
+    lodge: Lodge,
+) -> None:
+    body = "[" * 10_000 + "]" * 10_000
+    response = post(body, secret="whsec_someone_else")
+    assert response.status_code == 400
+    assert response.json()["message"] == "The signature does not match, or is too old."

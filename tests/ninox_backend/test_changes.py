@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from ninox_fakes import DB, FakeNinox, record, reply
+
+from ninox_backend import NinoxSyncError
 
 TABLE = DB + "/tables/B"
 
@@ -96,3 +100,45 @@ def test_a_feed_naming_a_new_schema_version_drops_the_schema_cache() -> None:
     db.schema()
     db.changes(since_sq=5)
     assert len(fake.calls("GET", DB)) == 2
+
+
+def test_the_strict_reading_accepts_a_feed_whose_every_change_it_understands() -> None:
+    feed = {
+        "seq": 52,
+        "changes": [
+            {"seq": 50, "table": "Grants", "id": "3", "op": "created", "record": record(3, 50)},
+            {"seq": 52, "table": "B", "id": 1, "op": "delete", "record": None},
+        ],
+    }
+    fake = FakeNinox().add("GET", DB + "/changes", reply(200, feed))
+    changes = fake.client().database("t1", "db1").changes(since_sq=49, strict=True)
+    assert changes.seq == 52
+    assert [(c.table, c.id, c.op) for c in changes.changes] == [
+        ("Grants", 3, "create"),
+        ("Grants", 1, "delete"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("feed", "why"),
+    [
+        (
+            {"seq": 52, "changes": [{"table": "B", "id": 3, "op": "update", "record": record(4)}]},
+            "carries 4",
+        ),
+        (
+            {"seq": 52, "changes": [{"table": "B", "id": 3, "op": "update", "record": "B3"}]},
+            "not an object",
+        ),
+        (
+            {"changes": [{"table": "B", "id": 3, "op": "delete"}]},
+            "neither the feed nor every change",
+        ),
+        ({"seq": 52, "changes": [{"table": "B", "id": 3, "op": "update", "seq": "x"}]}, "sequence"),
+        ({"seq": 52, "changes": [{"table": "B", "id": True, "op": "update"}]}, "integer record id"),
+    ],
+)
+def test_the_strict_reading_refuses_what_it_cannot_apply(feed: dict[str, Any], why: str) -> None:
+    fake = FakeNinox().add("GET", DB + "/changes", reply(200, feed))
+    with pytest.raises(NinoxSyncError, match=why):
+        fake.client().database("t1", "db1").changes(since_sq=49, strict=True)

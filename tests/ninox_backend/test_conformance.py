@@ -17,6 +17,7 @@ from ninox_backend import (
     Location,
     NinoxAuthError,
     NinoxClient,
+    NinoxLookupUnreliable,
     NinoxNotFound,
     NinoxQuotaExceeded,
     NinoxRateLimited,
@@ -28,10 +29,19 @@ from ninox_backend import (
     nx,
 )
 from ninox_backend.database import Database
+from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
 
 UTC = dt.UTC
+
+
+@pytest.fixture(autouse=True)
+def legacy_dialect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every endpoint as the legacy emulator answers it (the feed's object, lookups by name);
+    the documents' reading is covered by test_client_dialects.py and test_lookups.py."""
+    monkeypatch.setenv("NINOX_EMULATOR_DIALECT", "legacy")
+
 
 SCHEMA: dict[str, list[dict[str, Any]]] = {
     "Lodges": [
@@ -197,10 +207,29 @@ def test_lookups_find_the_first_match_or_none(grants: Table) -> None:
     found = grants.first(filters={"Reference": "APP-7"})
     assert found is not None
     assert found["Grant Date"] == dt.date(2026, 5, 1)
-    by_get = grants.first({"Grant Date": dt.date(2026, 5, 1)}, method="GET")
+    by_get = grants.first({"Grant Date": dt.date(2026, 5, 1)}, form="get-records-filters")
     assert by_get is not None
     assert by_get.id == found.id
     assert grants.first(filters={"Reference": "nope"}) is None
+
+
+def test_a_lookup_form_the_server_ignores_is_not_honoured_never_a_wrong_record(
+    grants: Table,
+) -> None:
+    grants.create({"Reference": "APP-1"})
+    grants.create({"Reference": "APP-2"})
+    # The legacy emulator reads only {"filters": …}: the flat body matches the first record.
+    with pytest.raises(NinoxLookupUnreliable, match="not honoured"):
+        grants.first({"Reference": "APP-2"}, form="post-flat")
+
+
+def test_find_confirms_existence_with_an_nx_query_and_reads_each_record(grants: Table) -> None:
+    first = grants.create({"Reference": 'APP "7"', "Amount": Decimal("10.50")})
+    grants.create({"Reference": "APP-8"})
+    found = grants.find({"Reference": 'APP "7"'})
+    assert [r.id for r in found] == [first.id]
+    assert found[0]["Amount"] == Decimal("10.50")
+    assert grants.find({"Reference": "nope"}) == []
 
 
 # ---- change feeds -----------------------------------------------------------------------
@@ -405,18 +434,51 @@ class Mirror:
         for rid in ids:
             self.rows.pop(rid, None)
 
+    def sequences(self) -> dict[int, int | None]:
+        return {rid: r.sequence for rid, r in self.rows.items()}
+
 
 def test_sync_against_the_demo_database() -> None:
     with demo_ninox(seed=7) as n:
         db = make_client(n).database(n.team_id, n.database_id)
         lodges, grants = Mirror(), Mirror()
-        engine = SyncEngine(db, InMemorySyncStateStore(), {"Lodges": lodges, "Grants": grants})
+        engine = SyncEngine(
+            db,
+            InMemorySyncStateStore(),
+            {"Lodges": lodges, "Grants": grants},
+            reconcile_every=dt.timedelta(0),  # every incremental run reconciles, for the test
+        )
         first = engine.sync()
         assert len(lodges.rows) == db.query(nx.count(nx.select("Lodges")))
         assert len(grants.rows) == db.query(nx.count(nx.select("Grants")))
-        assert first.mode == "feed"
+        assert first.mode == "records"
 
-        assert engine.sync().calls == 1  # nothing new: one call
+        table = db.table("Grants")
+        some_id = next(iter(grants.rows))
+        table.update(some_id, {"Purpose": "changed"})
+        new = table.create({"Reference": "NEW-1", "Amount": Decimal("10.00")})
+        gone = next(i for i in grants.rows if i not in (some_id, new.id))
+        table.delete(gone)
+        result = engine.sync()
+        assert result.deleted == 1  # records?sinceSq= cannot show a delete: the reconciliation did
+        assert grants.rows[some_id]["Purpose"] == "changed"
+        assert new.id in grants.rows
+        assert gone not in grants.rows
+
+
+def test_sync_with_the_feed_against_the_demo_database() -> None:
+    with demo_ninox(seed=7) as n:
+        db = make_client(n).database(n.team_id, n.database_id)
+        lodges, grants = Mirror(), Mirror()
+        engine = SyncEngine(
+            db,
+            InMemorySyncStateStore(),
+            {"Lodges": lodges, "Grants": grants},
+            profile=CapabilityProfile(change_feed=True),
+        )
+        engine.sync()
+        assert engine.sync().mode == "feed"
+        assert engine.sync().calls == 1  # nothing new: one feed call
 
         table = db.table("Grants")
         some_id = next(iter(grants.rows))

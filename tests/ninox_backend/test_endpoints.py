@@ -115,12 +115,14 @@ def test_get_reads_one_record_with_converted_values() -> None:
 
 
 def test_first_posts_the_filters_to_the_lookup_endpoint() -> None:
-    fake = FakeNinox().add("POST", TABLE + "/record", reply(200, record(4, Reference="APP-1")))
+    fake = FakeNinox().add(
+        "POST", TABLE + "/record", reply(200, record(4, Reference="APP-1", Amount=Decimal("5")))
+    )
     rec = grants(fake).first(filters={"Reference": "APP-1", "Amount": Decimal("5.00")})
     assert rec is not None
     assert rec.id == 4
     assert body(fake.calls("POST", TABLE + "/record")[0]) == {
-        "filters": {"Reference": "APP-1", "Amount": Decimal("5.00")}
+        "filters": {"K": "APP-1", "A": Decimal("5.00")}
     }
     assert fake.calls("POST", RECORDS) == []  # a lookup never goes to the create endpoint
 
@@ -131,10 +133,12 @@ def test_first_returns_none_when_nothing_matches() -> None:
 
 
 def test_first_can_use_the_get_form_of_the_lookup() -> None:
-    fake = FakeNinox().add("GET", TABLE + "/record", reply(200, record(4)))
-    assert grants(fake).first({"Grant Date": dt.date(2026, 5, 1)}, method="GET").id == 4  # type: ignore[union-attr]
-    params = fake.calls("GET", TABLE + "/record")[0].url.params
-    assert params["filters"] == '{"Grant Date":"2026-05-01"}'
+    fake = FakeNinox().add("GET", RECORDS, reply(200, [record(4, **{"Grant Date": "2026-05-01"})]))
+    found = grants(fake).first({"Grant Date": dt.date(2026, 5, 1)}, form="get-records-filters")
+    assert found is not None
+    assert found.id == 4
+    params = fake.calls("GET", RECORDS)[0].url.params
+    assert params["filters"] == '{"B":"2026-05-01"}'
 
 
 def test_create_sends_converted_fields_and_returns_the_new_record() -> None:

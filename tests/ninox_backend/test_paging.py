@@ -75,7 +75,7 @@ def test_query_parameters_are_sent_as_ninox_names() -> None:
         "desc": "true",
         "sinceSq": "44",
         "sinceId": "7",
-        "filters": '{"Status":"Paid"}',
+        "filters": '{"D":"Paid"}',  # keyed by field id, as both documents show
         "ids": "1,2",
     }
 
@@ -95,3 +95,48 @@ def test_a_server_that_caps_per_page_is_still_read_to_the_end() -> None:
     fake = FakeNinox().add("GET", RECORDS, capped)
     records = fake.client().database("t1", "db1").table("Grants").all(per_page=500)
     assert len(records) == 250
+
+
+def capped_at(cap: int, total: int):  # type: ignore[no-untyped-def]
+    """A server that sends at most ``cap`` records a page, whatever ``perPage`` asks."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        size = min(cap, int(request.url.params["perPage"]))
+        ids = range(page * size + 1, min(total, (page + 1) * size) + 1)
+        return reply(200, [record(i, seq=i) for i in ids])
+
+    return handle
+
+
+@pytest.mark.parametrize("cap", [120, 250, 300])
+def test_a_cap_that_is_not_a_round_number_is_still_read_to_the_end(cap: int) -> None:
+    fake = FakeNinox().add("GET", RECORDS, capped_at(cap, 1000))
+    records = fake.client().database("t1", "db1").table("Grants").all(per_page=500)
+    assert [r.id for r in records] == list(range(1, 1001))
+
+
+def test_a_page_shorter_than_the_documented_default_is_the_last() -> None:
+    fake = FakeNinox().add("GET", RECORDS, capped_at(500, 99))
+    assert len(fake.client().database("t1", "db1").table("Grants").all(per_page=500)) == 99
+    assert len(fake.calls("GET", RECORDS)) == 1
+
+
+def test_a_page_short_of_the_asked_size_but_not_of_the_default_is_not_the_last() -> None:
+    # 199 of 500 asked may be the server's cap: only an empty page settles it.
+    fake = FakeNinox().add("GET", RECORDS, capped_at(500, 199))
+    assert len(fake.client().database("t1", "db1").table("Grants").all(per_page=500)) == 199
+    assert len(fake.calls("GET", RECORDS)) == 2
+
+
+def test_a_cap_below_the_default_shown_by_the_doctor_is_read_to_the_end() -> None:
+    fake = FakeNinox().add("GET", RECORDS, capped_at(75, 200))
+    table = fake.client().database("t1", "db1").table("Grants")
+    assert len(table.all(per_page=100, server_cap=75)) == 200
+    assert [int(r.url.params["page"]) for r in fake.calls("GET", RECORDS)] == [0, 1, 2]
+
+
+def test_a_small_asked_page_size_stops_on_its_own_short_page() -> None:
+    fake = FakeNinox().add("GET", RECORDS, paged(5))
+    assert len(fake.client().database("t1", "db1").table("Grants").all(per_page=2)) == 5
+    assert len(fake.calls("GET", RECORDS)) == 3

@@ -127,3 +127,32 @@ def test_field_list_of_a_table() -> None:
         ("Name", "text"),
         ("Active", "boolean"),
     ]
+
+
+def test_recorded_schema_base_names_ref_rev_and_link_mean_reference_reverse_and_url() -> None:
+    schema = Schema.from_json(
+        {
+            "schema": {
+                "types": {
+                    "A": {
+                        "caption": "Lodges",
+                        "fields": {
+                            "A": {"base": "string", "caption": "Name", "formWidth": Decimal("0.5")},
+                            "B": {"base": "link", "caption": "Website"},
+                            "C": {"base": "rev", "caption": "Grants", "refTypeId": "B"},
+                        },
+                    },
+                    "B": {
+                        "caption": "Grants",
+                        "fields": {"A": {"base": "ref", "caption": "Lodge", "refTypeId": "A"}},
+                    },
+                }
+            }
+        }
+    )
+    lodges, grants = schema.table("Lodges"), schema.table("Grants")
+    assert lodges.field("Website").type == "url"
+    assert lodges.field("Grants").type == "reverse"
+    assert lodges.field("Grants").read_only
+    assert grants.field("Lodge").type == "reference"
+    assert grants.field("Lodge").ref_table == "A"

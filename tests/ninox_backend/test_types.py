@@ -136,6 +136,8 @@ def test_unknown_types_and_unparsable_values_pass_through_untouched() -> None:
         ("string", "text"),
         ("timestamp", "datetime"),
         ("ref", "reference"),
+        ("rev", "reverse"),
+        ("link", "url"),
         ("multiple choice", "multi"),
         ("fn", "formula"),
         ("Number", "number"),
@@ -158,3 +160,32 @@ def test_a_record_reads_its_metadata_and_converts_fields() -> None:
     assert rec.modified_at == dt.datetime(2026, 7, 19, 8, 0, tzinfo=UTC)
     assert rec["Amount"] == Decimal("13.42")
     assert rec.get("Missing", "-") == "-"
+
+
+def test_a_numeric_date_between_2000_and_2100_is_read_as_epoch_milliseconds() -> None:
+    assert from_ninox(1777593600000, "date") == dt.date(2026, 5, 1)
+    assert from_ninox(Decimal("1777593600000"), "date") == dt.date(2026, 5, 1)
+    assert from_ninox(946684800000, "date") == dt.date(2000, 1, 1)
+    assert from_ninox(1777638600000, "datetime") == dt.datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 1777593600, 20260501, 946684799999, 4102444800000, -1, True, Decimal("250.00")],
+)
+def test_a_numeric_date_outside_2000_to_2100_passes_through_untouched(value: object) -> None:
+    # Seconds, a yyyymmdd number, FY 1969: no date we can vouch for; the caller quarantines it.
+    assert from_ninox(value, "date") is value
+    assert from_ninox(value, "datetime") is value
+
+
+def test_a_link_field_is_a_url_never_a_reference() -> None:
+    assert from_ninox("https://example.org/lodge/7", "link") == "https://example.org/lodge/7"
+    assert from_ninox("B7", "link") == "B7"
+
+
+def test_a_reverse_reference_is_a_read_only_list_of_ids() -> None:
+    assert from_ninox(["A6", 7], "rev") == [6, 7]
+    assert Field("X", "Grants", "reverse").read_only
+    assert Field("Y", "Total", "formula").read_only
+    assert not Field("C", "Lodge", "reference").read_only

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -105,3 +106,31 @@ def test_the_audit_log_is_for_admins_and_makes_a_fixed_number_of_queries(
         for i in range(30):
             audit_record(actor=reviewer, action="application.viewed", object_id=f"MG-{i}")
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "=cmd|' /C calc'!A0",
+        '=HYPERLINK("http://x","y")',
+        "+1",
+        "-1+1",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+    ],
+)
+def test_a_login_username_cannot_poison_the_audit_csv_with_a_formula(
+    admin_user: Any, username: str
+) -> None:
+    failed = Client().post("/login/", {"username": username, "password": "wrong"})
+    assert failed.status_code == 200  # the form again, with its error
+    rows = rows_of(
+        client_for(admin_user).get(
+            "/manage/audit/", {"action": "auth.login_failed", "format": "csv"}
+        )
+    )
+    stored = username.strip()  # the login form strips surrounding whitespace
+    assert [(r["Actor"], r["Object id"], r["Object"]) for r in rows] == [
+        ("anonymous", "'" + stored, "'" + stored)
+    ]

@@ -82,6 +82,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE is malformed"),
         ("STRIPE_SECRET_KEY", "pk_test_123", "STRIPE_SECRET_KEY is malformed"),
         ("EMAIL_URL", "pigeon://loft", "EMAIL_URL is malformed"),
+        ("NINOX_EMULATOR_DIALECT", "v2", "NINOX_EMULATOR_DIALECT is malformed: docs or legacy"),
     ],
 )
 def test_a_bad_setting_stops_the_start_naming_the_variable(

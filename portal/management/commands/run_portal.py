@@ -43,6 +43,7 @@ class Command(BaseCommand):
                         "--host", "127.0.0.1", "--port", str(settings.NINOX_EMULATOR_PORT),
                         "--data", str(data / "ninox.sqlite3"), "--seed", "demo",
                         "--token", settings.NINOX_EMULATOR_TOKEN,
+                        "--dialect", settings.NINOX_EMULATOR_DIALECT,
                     ],
                 )
             )  # fmt: skip

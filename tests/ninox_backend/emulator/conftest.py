@@ -35,8 +35,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    emulator = Emulator(token=TOKEN, clock=clock)
+def dialect() -> str:
+    """The dialect of ``emu``: these tests pin ``legacy``; a module overrides it."""
+    return "legacy"
+
+
+@pytest.fixture
+def emu(clock: Clock, dialect: str) -> Iterator[Emulator]:
+    emulator = Emulator(token=TOKEN, clock=clock, dialect=dialect)
     emulator.add_team("t1", name="Team One")
     emulator.add_database("t1", "db1", name="Grants DB")
     emulator.add_table(

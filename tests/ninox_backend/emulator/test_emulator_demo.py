@@ -17,7 +17,7 @@ TODAY = date(2026, 11, 25)
 
 def load(seed: int, today: date = TODAY, **sizes: int) -> tuple[Emulator, list[dict], list[dict]]:
     # A fixed clock: records carry createdAt, and two loads may straddle a second.
-    emu = Emulator(clock=lambda: datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC))
+    emu = Emulator(clock=lambda: datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC), dialect="legacy")
     emu.seed_demo(seed=seed, today=today, **sizes)
     db = emu.store.database("demo", "grants")
     lodges = [

@@ -23,7 +23,7 @@ def test_a_wrong_key_is_401(emu: Emulator) -> None:
 
 
 def test_several_keys_can_be_accepted() -> None:
-    emu = Emulator(token=None, tokens=["a", "b"])
+    emu = Emulator(token=None, tokens=["a", "b"], dialect="legacy")
     with httpx.Client(transport=emu.transport(), base_url="http://e/v1") as client:
         assert client.get("/teams", headers={"Authorization": "Bearer b"}).status_code == 200
 
@@ -57,6 +57,16 @@ def test_a_body_that_is_not_json_is_400(api: httpx.Client) -> None:
     )
     assert response.status_code == 400
     assert "JSON" in response.json()["message"]
+
+
+def test_a_body_nested_ten_thousand_deep_is_400_not_500(api: httpx.Client) -> None:
+    response = api.post(
+        "/tables/Lodges/records",
+        content=b"[" * 10_000 + b"]" * 10_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["message"]
 
 
 def test_a_wrong_method_is_405(api: httpx.Client) -> None:

@@ -179,7 +179,7 @@ def test_the_call_counter_counts_and_resets(emu: Emulator, api: httpx.Client) ->
 
 
 def test_faults_can_be_given_to_the_constructor() -> None:
-    emu = Emulator(token="k", faults="502=1")
+    emu = Emulator(token="k", faults="502=1", dialect="legacy")
     with httpx.Client(transport=emu.transport(), base_url="http://e/v1") as client:
         assert client.get("/teams").status_code == 502
 

@@ -16,7 +16,9 @@ from ninox_backend.emulator.errors import BadRequest
 
 @pytest.fixture
 def nx() -> Iterator[Emulator]:
-    emu = Emulator(token="k", clock=lambda: datetime(2026, 8, 1, 3, 0, tzinfo=UTC))
+    emu = Emulator(
+        token="k", clock=lambda: datetime(2026, 8, 1, 3, 0, tzinfo=UTC), dialect="legacy"
+    )
     emu.add_team("t")
     emu.add_database("t", "d")
     emu.add_table(

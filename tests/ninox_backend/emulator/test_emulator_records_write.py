@@ -162,7 +162,7 @@ def test_fields_can_be_written_by_id(api: httpx.Client) -> None:
 
 
 def test_every_value_type_round_trips() -> None:
-    emu = Emulator(token="k")
+    emu = Emulator(token="k", dialect="legacy")
     emu.add_team("t", "T")
     emu.add_database("t", "d", "D")
     types = {

@@ -62,7 +62,7 @@ def test_a_table_name_with_spaces_is_addressable(emu: Emulator, api: httpx.Clien
 
 
 def test_field_ids_continue_past_z() -> None:
-    emu = Emulator()
+    emu = Emulator(dialect="legacy")
     emu.add_team("t")
     emu.add_database("t", "d")
     emu.add_table("t", "d", "Wide", [{"name": f"F{i}", "type": "text"} for i in range(28)])

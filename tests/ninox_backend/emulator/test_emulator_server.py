@@ -71,7 +71,7 @@ def test_a_dropped_connection_is_closed_without_a_reply(emu: Emulator, served: s
 def start_cli(data: Path, *extra: str) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "ninox_backend.emulator", "--port", "0", "--data", str(data),
-         "--seed", "demo", "--token", "cli-token", *extra],
+         "--seed", "demo", "--token", "cli-token", "--dialect", "legacy", *extra],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -20,7 +20,7 @@ def test_emulated_ninox_builds_the_schema_and_records() -> None:
         "Lodges": [{"Number": 123, "Name": "Kilwinning No. 123"}],
         "Grants": [{"Lodge": 1}],
     }
-    with emulated_ninox(schema=schema, records=records) as ninox:
+    with emulated_ninox(schema=schema, records=records, dialect="legacy") as ninox:
         assert ninox.base_url == BASE_URL
         assert ninox.token == "test-token"
         with ninox.client() as client:
@@ -30,7 +30,7 @@ def test_emulated_ninox_builds_the_schema_and_records() -> None:
 
 
 def test_demo_ninox_serves_the_demo() -> None:
-    with demo_ninox(seed=3, today=date(2026, 11, 25)) as ninox:
+    with demo_ninox(seed=3, today=date(2026, 11, 25), dialect="legacy") as ninox:
         assert (ninox.team_id, ninox.database_id) == ("demo", "grants")
         with ninox.client() as client:
             tables = client.get("/teams/demo/databases/grants/tables").json()
@@ -38,5 +38,5 @@ def test_demo_ninox_serves_the_demo() -> None:
 
 
 def test_emulated_ninox_can_start_with_faults() -> None:
-    with emulated_ninox(faults="503=1") as ninox, ninox.client() as client:
+    with emulated_ninox(faults="503=1", dialect="legacy") as ninox, ninox.client() as client:
         assert client.get("/teams").status_code == 503

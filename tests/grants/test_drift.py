@@ -1,0 +1,300 @@
+"""The drift check: the mirror's FY totals against Ninox's own sum, and what a mismatch does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from grants.drift import DRIFT_CHECK, drift_check, drift_doubts, ninox_totals, sums_query
+from grants.models import Application, DriftFinding, Lodge, NinoxGrant, Status
+from grants.rules import current_fiscal_year
+from grants.services.submit import application_submit
+from ninox_backend.connection import database
+from ninox_backend.mirror import sync_mirror
+from portal.models import ServiceCheck
+from tests.grants.conftest import valid_body
+
+pytestmark = pytest.mark.django_db
+
+
+def lodge_with_grants(min_grants: int = 1) -> Lodge:
+    """A lodge with at least ``min_grants`` counted grants in the mirror this FY."""
+    fy = current_fiscal_year().key
+    for lodge in Lodge.objects.filter(active=True).order_by("number"):
+        counted = NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy).exclude(
+            status=NinoxGrant.CANCELLED
+        )
+        if counted.count() >= min_grants:
+            return lodge
+    raise AssertionError("the demo has no such lodge")
+
+
+def add_fractional_grants(ninox: Any, lodge: Lodge) -> None:
+    """Two grants of $100.005 in Ninox: Ninox sums $200.01, a cent-rounding mirror cannot."""
+    day = current_fiscal_year().start.isoformat()
+    ninox.emulator.insert(
+        ninox.team_id,
+        ninox.database_id,
+        "Grants",
+        [
+            {"Lodge": lodge.ninox_id, "Amount": Decimal("100.005"), "Grant Date": day}
+            for _ in range(2)
+        ],
+    )
+
+
+@pytest.fixture
+def refusing_query(mirrored: Any) -> Any:
+    """The demo Ninox, except that ``/query`` answers 403 (as a plan without it might)."""
+    mirrored.emulator.faults.configure("query_refused")
+    return mirrored
+
+
+def test_ninox_totals_match_the_mirror_on_a_freshly_synced_demo(mirrored: Any) -> None:
+    fy = current_fiscal_year()
+    lodges = list(Lodge.objects.order_by("number"))
+    totals = ninox_totals([lodge.ninox_id for lodge in lodges], fy)
+    from grants.budget import used_in_ninox
+
+    assert any(total > 0 for total in totals.values())
+    for lodge in lodges:
+        assert totals[lodge.ninox_id] == used_in_ninox(lodge.id, fy.key), lodge.number
+
+
+def test_the_query_is_built_from_literals_and_quoted_names() -> None:
+    text = str(sums_query([12, 3], current_fiscal_year()))
+    assert "(Id = 12 or Id = 3)" in text
+    assert "'Grant Date' >= date(" in text
+    assert 'Status != "Cancelled"' in text
+
+
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
+def test_a_clean_check_compares_every_active_lodge_in_one_call(mirrored: Any) -> None:
+    fy = current_fiscal_year().key
+    with_grants = set(
+        NinoxGrant.objects.filter(fiscal_year=fy, lodge__isnull=False).values_list(
+            "lodge_id", flat=True
+        )
+    )
+    calls = mirrored.emulator.calls
+
+    report = drift_check()
+
+    assert mirrored.emulator.calls - calls == 1
+    assert report.available
+    assert report.compared == len(with_grants)
+    assert report.mismatched == []
+    assert not DriftFinding.objects.exists()
+    assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
+
+
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
+def test_a_missed_update_is_found_and_repaired_by_rereading_the_lodge(mirrored: Any) -> None:
+    lodge = lodge_with_grants()
+    grant = NinoxGrant.objects.filter(lodge=lodge, fiscal_year=current_fiscal_year().key).exclude(
+        status=NinoxGrant.CANCELLED
+    )[0]
+    true_amount = grant.amount
+    # The mirror missed an edit made in Ninox: it holds a wrong amount.
+    NinoxGrant.objects.filter(id=grant.id).update(amount=true_amount + Decimal("250.00"))
+
+    report = drift_check()
+
+    assert report.mismatched == [lodge.number]
+    assert report.repaired == [lodge.number]
+    grant.refresh_from_db()
+    assert grant.amount == true_amount
+    finding = DriftFinding.objects.get(lodge=lodge)
+    assert finding.resolved_at is not None
+    assert finding.reread_at is not None
+    assert finding.mirror_total - finding.ninox_total == Decimal("250.00")
+    assert drift_doubts(lodge.id) == []
+
+
+def test_a_grant_deleted_in_ninox_but_kept_in_the_mirror_is_removed_by_the_reread(
+    mirrored: Any,
+) -> None:
+    lodge = lodge_with_grants()
+    ghost = NinoxGrant.objects.filter(lodge=lodge).first()
+    assert ghost is not None
+    NinoxGrant.objects.create(
+        ninox_id=99999,
+        lodge=lodge,
+        lodge_ninox_id=lodge.ninox_id,
+        amount=Decimal("10.00"),
+        grant_date=current_fiscal_year().start,
+        fiscal_year=current_fiscal_year().key,
+        status="Paid",
+    )
+
+    report = drift_check()
+
+    assert report.repaired == [lodge.number]
+    assert not NinoxGrant.objects.filter(ninox_id=99999).exists()
+
+
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
+def test_figures_that_still_differ_stay_open_and_send_applications_to_review(
+    mirrored: Any,
+) -> None:
+    lodge = lodge_with_grants()
+    add_fractional_grants(mirrored, lodge)
+    sync_mirror()
+
+    report = drift_check()
+
+    assert report.still_open == [lodge.number]
+    finding = DriftFinding.objects.get(lodge=lodge, resolved_at__isnull=True)
+    assert finding.ninox_total - finding.mirror_total != 0
+    doubts = drift_doubts(lodge.id)
+    assert len(doubts) == 1
+    assert "$" in doubts[0]
+    assert current_fiscal_year().label in doubts[0]
+    assert not ServiceCheck.objects.get(name=DRIFT_CHECK).ok
+
+    application = application_submit(
+        data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
+        lenient=True,
+        source="web",
+    )
+    assert application.status == Status.NEEDS_REVIEW
+    assert "Ninox's own total" in application.decisions.latest("id").reason
+
+
+def test_a_later_clean_check_resolves_an_open_finding(mirrored: Any) -> None:
+    lodge = lodge_with_grants()
+    add_fractional_grants(mirrored, lodge)
+    sync_mirror()
+    drift_check()
+    assert drift_doubts(lodge.id)
+    # Staff correct the amounts in Ninox; the next sync brings them.
+    table = database().table("Grants")
+    for record in table.all():
+        if record.fields.get("Amount") == Decimal("100.005"):
+            table.update(record.id, {"Amount": Decimal("100.00")})
+    sync_mirror()
+
+    report = drift_check()
+
+    assert report.resolved == 1
+    assert drift_doubts(lodge.id) == []
+    assert DriftFinding.objects.get(lodge=lodge).resolution
+
+
+@pytest.mark.parametrize("ninox_dialect", ["docs", "legacy"])
+def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
+    refusing_query: Any, reviewer: Any
+) -> None:
+    lodge = lodge_with_grants()
+
+    report = drift_check()
+
+    assert not report.available
+    assert "403" in report.detail or "refused" in report.detail
+    check = ServiceCheck.objects.get(name=DRIFT_CHECK)
+    assert not check.ok
+    assert check.detail.startswith("not available")
+    staff = Client()
+    staff.force_login(reviewer)
+    assert "not available: Ninox refused the query" in staff.get("/health/").content.decode()
+    assert drift_doubts(lodge.id) == []
+    application = application_submit(
+        data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
+        lenient=True,
+        source="web",
+    )
+    assert application.status == Status.APPROVED
+
+
+def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -> None:
+    from ninox_backend.profile import CONSERVATIVE
+    from ninox_backend.profile_store import save_profile
+
+    save_profile(
+        type(CONSERVATIVE)(**{**CONSERVATIVE.__dict__, "query": False})  # the doctor's verdict
+    )
+    calls = mirrored.emulator.calls
+
+    report = drift_check()
+
+    assert not report.available
+    assert mirrored.emulator.calls == calls
+
+
+def test_an_application_of_a_lodge_without_findings_is_not_doubted(mirrored: Any) -> None:
+    assert drift_check().available
+    lodge = lodge_with_grants()
+    assert drift_doubts(lodge.id) == []
+    assert drift_doubts(None) == []
+    assert not Application.objects.exists()
+
+
+def test_staff_see_an_open_finding_with_both_figures_on_the_health_page(
+    mirrored: Any, reviewer: Any
+) -> None:
+    lodge = lodge_with_grants()
+    add_fractional_grants(mirrored, lodge)
+    sync_mirror()
+    drift_check()
+    finding = DriftFinding.objects.get(lodge=lodge)
+    client = Client()
+    client.force_login(reviewer)
+
+    page = client.get("/health/").content.decode()
+
+    assert f"${finding.ninox_total:,}" in page
+    assert f"${finding.mirror_total:,}" in page
+    assert lodge.name in page
+
+
+def test_check_drift_now_queues_the_check_for_admins_only(
+    mirrored: Any, admin_user: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from portal.audit import AuditEvent
+
+    as_reviewer = Client()
+    as_reviewer.force_login(reviewer)
+    assert "Check drift now" not in as_reviewer.get("/health/").content.decode()
+    assert as_reviewer.post("/manage/ninox/drift-check/").status_code == 403
+    assert not ServiceCheck.objects.filter(name=DRIFT_CHECK).exists()
+    as_admin = Client()
+    as_admin.force_login(admin_user)
+    assert "Check drift now" in as_admin.get("/health/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_admin.post("/manage/ninox/drift-check/")
+
+    assert response.status_code == 302
+    assert ServiceCheck.objects.get(name=DRIFT_CHECK).ok
+    assert AuditEvent.objects.filter(action="ninox.drift_check_requested").exists()
+    assert "lodge(s) compared" in as_admin.get("/health/").content.decode()
+
+
+def test_one_check_reads_again_the_grants_of_at_most_ten_lodges(
+    mirrored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grants.drift.REREADS_PER_CHECK", 1)
+    fy = current_fiscal_year().key
+    lodges = [
+        lodge
+        for lodge in Lodge.objects.filter(active=True).order_by("number")
+        if NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy)
+        .exclude(status=NinoxGrant.CANCELLED)
+        .exists()
+    ][:2]
+    for lodge in lodges:
+        NinoxGrant.objects.filter(lodge=lodge, fiscal_year=fy).update(amount=Decimal("1.00"))
+
+    report = drift_check()
+
+    assert report.mismatched == [lodge.number for lodge in lodges]
+    assert report.repaired == [lodges[0].number]
+    assert report.still_open == [lodges[1].number]
+    assert drift_doubts(lodges[1].id)
+    # The next check reads the other lodge's grants and resolves it.
+    report = drift_check()
+    assert report.repaired == [lodges[1].number]
+    assert drift_doubts(lodges[1].id) == []

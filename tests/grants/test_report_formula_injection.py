@@ -1,0 +1,136 @@
+"""Every report export keeps hostile text as text: no formula in the XLSX, a leading ' in the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+from django.utils import timezone
+
+from grants.models import Application, Lodge, ReportExport, Status
+from grants.rules import current_fiscal_year
+from tests.conftest import client_for
+from tests.grants.test_reports import _ninox
+
+pytestmark = pytest.mark.django_db
+
+PAYLOADS = ['=HYPERLINK("http://x","y")', "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
+REPORTS = {
+    "summary": "/reports/",
+    "ledger": "/reports/ledger/",
+    "reconciliation": "/reports/reconciliation/",
+}
+
+
+@pytest.fixture
+def poisoned(db: Any) -> None:
+    """A lodge, a charity, a purpose and a Ninox reference per payload; one lodge over its cap."""
+    fy = current_fiscal_year().key
+    for index, payload in enumerate(PAYLOADS):
+        lodge = Lodge.objects.create(
+            ninox_id=7000 + index, number=700 + index, name=payload, district=payload
+        )
+        Application.objects.create(
+            reference=f"MG-X-{index:05d}",
+            lodge=lodge,
+            lodge_number=lodge.number,
+            contact_name=payload,
+            contact_email="jo@example.org",
+            charity_name=payload,
+            purpose=payload,
+            amount_raised=Decimal("100.00"),
+            amount_requested=Decimal("100.00"),
+            event_date=timezone.localdate(),
+            status=Status.PAID,
+            fiscal_year=fy,
+            grant_date=timezone.localdate(),
+            decided_at=timezone.now(),
+            paid_at=timezone.now(),
+        )
+        _ninox(7100 + index, lodge, payload, "50.00", "Paid")  # a reference the portal never issued
+    over = Lodge.objects.create(ninox_id=7999, number=799, name="Over the cap", district="North")
+    _ninox(7199, over, "", "9000.00", "Paid")  # its Remaining is a negative amount
+
+
+def content_of(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def csv_cells(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+
+
+def assert_csv_is_neutralised(content: bytes) -> None:
+    cells = [cell for row in csv_cells(content) for cell in row]
+    for payload in PAYLOADS:
+        assert "'" + payload in cells, payload
+        assert payload not in cells, payload
+    for cell in cells:
+        if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+            Decimal(cell)  # only a (negative) amount may start so: it is a number
+
+
+def assert_xlsx_is_neutralised(content: bytes) -> list[Any]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    for payload in PAYLOADS:
+        # Intact, no quote added; XML itself reads a stored carriage return back as a line feed.
+        assert payload.replace("\r", "\n") in texts, payload
+    return cells
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_a_report_csv_puts_a_quote_before_formula_like_text(
+    poisoned: None, finance: Any, report: str
+) -> None:
+    response = client_for(finance).get(REPORTS[report], {"format": "csv"})
+    assert response.status_code == 200
+    assert_csv_is_neutralised(content_of(response))
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_a_report_xlsx_stores_formula_like_text_as_strings_never_formulas(
+    poisoned: None, finance: Any, report: str
+) -> None:
+    response = client_for(finance).get(REPORTS[report], {"format": "xlsx"})
+    assert response.status_code == 200
+    assert_xlsx_is_neutralised(content_of(response))
+
+
+def test_negative_amounts_stay_numbers_in_both_formats(poisoned: None, finance: Any) -> None:
+    client = client_for(finance)
+    rows = csv_cells(content_of(client.get("/reports/", {"format": "csv"})))
+    header, over = rows[0], next(r for r in rows if r[1] == "Over the cap")
+    assert Decimal(over[header.index("Remaining")]) < 0  # no quote: still a number
+    cells = assert_xlsx_is_neutralised(content_of(client.get("/reports/", {"format": "xlsx"})))
+    negative = [c for c in cells if isinstance(c.value, int | float) and c.value < 0]
+    assert negative
+    assert all(c.data_type == "n" for c in negative)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_background_export_neutralises_formula_like_text(
+    poisoned: None,
+    finance: Any,
+    fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    monkeypatch.setattr("grants.views.reports.REPORT_INLINE_MAX_ROWS", 1)
+    client = client_for(finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/reports/ledger/", {"format": fmt})
+    assert response.status_code == 302
+    export = ReportExport.objects.get()
+    assert export.status == ReportExport.Status.DONE
+    content = content_of(client.get(f"/reports/exports/{export.uuid}/download/"))
+    if fmt == "csv":
+        assert_csv_is_neutralised(content)
+    else:
+        assert_xlsx_is_neutralised(content)
