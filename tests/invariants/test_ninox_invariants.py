@@ -26,7 +26,7 @@ from grants.services.submit import application_submit
 from ninox_backend.mirror import sync_mirror
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import valid_body
-from tests.grants.test_webhook import SECRET, event_body, paid_session, post
+from tests.grants.stripe_events import SECRET, event_body, paid_session, post
 
 pytestmark = pytest.mark.django_db
 
