@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from portal import roles
-
-PASSWORD = "correct-horse-battery-staple"
+from tests.factories import PASSWORD as PASSWORD
+from tests.factories import UserFactory
 
 # CI (HYPOTHESIS_PROFILE=ci): no deadline (a loaded 2-core machine is slow), and the same
 # examples on every run, whatever the test order or pytest-randomly's seed.
@@ -46,14 +45,9 @@ def require_service(reason: str) -> None:
 
 
 @pytest.fixture
-def make_user(db: Any, django_user_model: Any) -> Callable[..., Any]:
+def make_user(db: Any) -> Callable[..., Any]:
     def make(username: str, *role_names: str, **extra: Any) -> Any:
-        user = django_user_model.objects.create_user(
-            username=username, password=PASSWORD, email=f"{username}@example.org", **extra
-        )
-        if role_names:
-            user.groups.set(Group.objects.filter(name__in=role_names))
-        return user
+        return UserFactory.create(username=username, roles=role_names, **extra)
 
     return make
 

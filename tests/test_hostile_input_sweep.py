@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
@@ -49,7 +48,6 @@ from grants.models import (
     OutboxMessage,
     Payment,
     ReportExport,
-    Status,
     WebhookEvent,
 )
 from grants.payments.provider import session_object
@@ -59,6 +57,7 @@ from grants.tokens import api_token_create
 from ninox_backend.django.mirror import sync_mirror
 from portal import roles
 from tests.conftest import client_for
+from tests.factories import ApplicationFactory
 from tests.grants.conftest import valid_body
 from tests.test_authorization import EXPECTED, VISITORS, named_patterns
 
@@ -198,25 +197,6 @@ class Scene:
     export: ReportExport
 
 
-def _application(lodge: Lodge, n: int, status: str, **extra: Any) -> Application:
-    values: dict[str, Any] = {
-        "reference": f"MG-2098-{n:05d}",
-        "lodge": lodge,
-        "lodge_number": lodge.number,
-        "contact_name": "Jo Secretary",
-        "contact_email": f"jo{n}@example.org",
-        "charity_name": "Food bank",
-        "purpose": "Winter appeal",
-        "amount_raised": Decimal("100.00"),
-        "amount_requested": Decimal("100.00"),
-        "event_date": timezone.localdate(),
-        "status": status,
-        "fiscal_year": current_fiscal_year().key,
-    }
-    values.update(extra)
-    return Application.objects.create(**values)
-
-
 @pytest.fixture
 def scene(ninox: Any, cast: dict[str, Any], make_user: Any, settings: Any) -> Scene:
     sync_mirror(full=True)
@@ -225,16 +205,10 @@ def scene(ninox: Any, cast: dict[str, Any], make_user: Any, settings: Any) -> Sc
     settings.STRIPE_SECRET_KEY = None  # the dev provider: its checkout page takes POSTs
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     now = timezone.now()
-    review = _application(fresh_lodge, 1, Status.NEEDS_REVIEW, review_reason="over the limit")
-    approved = _application(
-        fresh_lodge,
-        2,
-        Status.APPROVED,
-        grant_date=timezone.localdate(),
-        decided_at=now,
-        payment_token=secrets.token_urlsafe(32),
-        payment_expires_at=now + timedelta(days=30),
+    review = ApplicationFactory.create(
+        needs_review=True, lodge=fresh_lodge, review_reason="over the limit"
     )
+    approved = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
     # Pressing Pay starts the dev checkout (opening the link starts nothing).
     assert Client().post(reverse("grants:pay", args=[approved.payment_token])).status_code == 200
     payment = Payment.objects.get(application=approved)

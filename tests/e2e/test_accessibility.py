@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Portal, require_module, sign_in
-from tests.e2e.test_journeys import apply_for, expect, fill_application, poll, press_pay
+from tests.e2e.steps import apply_for, expect, fill_application, poll, press_pay
 
 Axe = require_module("axe_playwright_python.sync_playwright", "accessibility checks").Axe
 

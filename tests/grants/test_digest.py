@@ -10,10 +10,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from grants.models import Application, Lodge, OutboxMessage, Status
+from grants.models import Application, Lodge, OutboxMessage
 from grants.outbox import outbox_deliver
 from grants.services.emails import digest_enqueue
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +28,16 @@ def at(hour: int) -> datetime:
 @pytest.fixture
 def activity(mirrored: Any, reviewer: Any) -> Any:
     lodge = Lodge.objects.order_by("number").first()
-    approved_application(lodge, 51)  # type: ignore[arg-type]
-    approved_application(lodge, 52, status=Status.NEEDS_REVIEW, review_reason="Lodge inactive")  # type: ignore[arg-type]
-    paid = approved_application(lodge, 53, status=Status.PAID)  # type: ignore[arg-type]
-    paid.paid_at = timezone.now() - timedelta(minutes=1)
-    paid.save()
+    ApplicationFactory.create(approved=True, lodge=lodge)
+    ApplicationFactory.create(
+        needs_review=True, lodge=lodge, reference="MG-2099-00052", review_reason="Lodge inactive"
+    )
+    ApplicationFactory.create(
+        paid=True,
+        lodge=lodge,
+        reference="MG-2099-00053",
+        paid_at=timezone.now() - timedelta(minutes=1),
+    )
     return reviewer
 
 

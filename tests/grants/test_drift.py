@@ -15,6 +15,7 @@ from grants.services.submit import application_submit
 from ninox_backend.django.connection import database
 from ninox_backend.django.mirror import sync_mirror
 from portal.models import ServiceCheck
+from tests.factories import NinoxGrantFactory
 from tests.grants.conftest import valid_body
 
 pytestmark = pytest.mark.django_db
@@ -120,14 +121,11 @@ def test_a_grant_deleted_in_ninox_but_kept_in_the_mirror_is_removed_by_the_rerea
     lodge = lodge_with_grants()
     ghost = NinoxGrant.objects.filter(lodge=lodge).first()
     assert ghost is not None
-    NinoxGrant.objects.create(
+    NinoxGrantFactory.create(
         ninox_id=99999,
         lodge=lodge,
-        lodge_ninox_id=lodge.ninox_id,
         amount=Decimal("10.00"),
         grant_date=current_fiscal_year().start,
-        fiscal_year=current_fiscal_year().key,
-        status="Paid",
     )
 
     report = drift_check()

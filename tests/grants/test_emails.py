@@ -15,8 +15,9 @@ from grants.services.emails import email_resend
 from grants.services.payments import payment_record_from_webhook
 from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
+from tests.factories import ApplicationFactory
 from tests.grants.conftest import valid_body
-from tests.grants.test_webhook import approved_application, paid_session
+from tests.grants.stripe_events import paid_session
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,13 @@ def test_a_decision_without_approval_emails_no_payment_link(
 
 def test_a_payment_emails_the_vendor_finance_and_the_lodge(mirrored: Any, settings: Any) -> None:
     lodge = Lodge.objects.order_by("number").first()
-    application = approved_application(lodge, 3, charity_name="St. John's Pantry")  # type: ignore[arg-type]
+    application = ApplicationFactory.create(
+        approved=True,
+        lodge=lodge,
+        reference="MG-2099-00003",
+        contact_email="jo3@example.org",
+        charity_name="St. John's Pantry",
+    )
     pay(application)
     vendor = by_subject("Please issue")
     assert vendor.to == ["vendor@example.org"]
@@ -98,7 +105,7 @@ def test_a_payment_emails_the_vendor_finance_and_the_lodge(mirrored: Any, settin
 
 def test_a_failed_send_is_logged_and_retried_on_the_same_log_row(mirrored: Any) -> None:
     lodge = Lodge.objects.order_by("number").first()
-    application = approved_application(lodge, 4)  # type: ignore[arg-type]
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     event = {
         "id": "evt_x",
         "type": "checkout.session.completed",
@@ -121,7 +128,7 @@ def test_a_failed_send_is_logged_and_retried_on_the_same_log_row(mirrored: Any) 
 
 def test_a_reviewer_can_resend_a_logged_email(mirrored: Any, reviewer: Any) -> None:
     lodge = Lodge.objects.order_by("number").first()
-    application = approved_application(lodge, 5)  # type: ignore[arg-type]
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     pay(application)
     log = EmailLog.objects.get(kind="email_vendor")
     mail.outbox.clear()
@@ -146,7 +153,7 @@ def test_a_resent_payment_link_reaches_the_lodge(mirrored: Any, reviewer: Any) -
     from grants.services.payments import payment_link_resend
 
     lodge = Lodge.objects.order_by("number").first()
-    application = approved_application(lodge, 6)  # type: ignore[arg-type]
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     message = payment_link_resend(application=application, actor=reviewer)
     assert outbox_deliver(message.id) == "done"
     [email] = mail.outbox

@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grants.health_tasks import ninox_schema_check
-from grants.models import OutboxMessage, Payment, WebhookEvent
+from grants.models import OutboxMessage, WebhookEvent
 from ninox_backend.django.mirror import sync_status
 from portal.health import record_check
 from portal.models import AuditEvent, ServiceCheck
 from portal.tasks import heartbeat_task, ninox_probe_task
 from tests.conftest import client_for
+from tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,13 +125,7 @@ def test_the_stripe_panel_shows_the_last_webhook_and_flagged_payments(reviewer: 
     WebhookEvent.objects.create(
         stripe_event_id="evt_2", type="checkout.session.completed", result="ignored: no session id"
     )
-    Payment.objects.create(
-        stripe_session_id="cs_lost",
-        amount=Decimal("75.00"),
-        status="paid",
-        flagged=True,
-        flag_reason="no application has this session",
-    )
+    PaymentFactory.create(orphan=True, stripe_session_id="cs_lost", amount=Decimal("75.00"))
     page = client_for(reviewer).get("/health/").content.decode()
     assert "evt_2" in page
     assert "ignored: no session id" in page

@@ -15,20 +15,17 @@ from grants import outbox
 from grants.models import OutboxMessage
 from grants.tasks import outbox_sweep_task
 from ninox_backend.exceptions import NinoxServerError, NinoxValidationError
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def application(mirrored: Any) -> Any:
-    from grants.models import Lodge, Status
+    from grants.models import Lodge
 
-    app = approved_application(Lodge.objects.order_by("number").first(), 7)  # type: ignore[arg-type]
-    app.status = Status.PAID
-    app.paid_at = timezone.now()
-    app.save()
-    return app
+    lodge = Lodge.objects.order_by("number").first()
+    return ApplicationFactory.create(paid=True, payment=None, lodge=lodge)
 
 
 def enqueue(application: Any, kind: str = "email_lodge_receipt") -> OutboxMessage:

@@ -3,7 +3,6 @@ fixed number of queries, the same with more rows, and none calls Ninox while ren
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,14 +10,14 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from grants.models import Application, Lodge, Status
+from grants.models import Application, Lodge
 from grants.rules import current_fiscal_year
 from ninox_backend.django.connection import build_client, use_client
 from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.emulator import Emulator
 from tests.conftest import client_for
+from tests.factories import ApplicationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -47,22 +46,16 @@ def large_ninox(settings: Any) -> Iterator[Emulator]:
 
 def add_applications(count: int, start: int) -> None:
     lodges = list(Lodge.objects.order_by("id")[:count])
-    fy = current_fiscal_year().key
+    states = [{"needs_review": True}, {"approved": True}, {"rejected": True}]
     Application.objects.bulk_create(
-        Application(
+        ApplicationFactory.build(
             reference=f"MG-2098-{start + i:05d}",
             lodge=lodge,
-            lodge_number=lodge.number,
-            contact_name="Scale",
-            contact_email="scale@example.org",
             charity_name=f"Charity {i}",
             purpose="Scale test",
             amount_raised=Decimal("10.00"),
             amount_requested=Decimal("10.00"),
-            event_date=timezone.localdate(),
-            status=[Status.NEEDS_REVIEW, Status.APPROVED, Status.REJECTED][i % 3],
-            fiscal_year=fy,
-            payment_token=secrets.token_urlsafe(12),
+            **states[i % 3],
         )
         for i, lodge in enumerate(lodges)
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from grants.models import EmailLog, Lodge, Payment, Status, WebhookEvent
 from grants.payments.signing import dev_webhook_secret, webhook_secrets
 from ninox_backend.django.connection import database
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def dev_provider(settings: Any) -> None:
 
 @pytest.fixture
 def application(mirrored: Any) -> Any:
-    return approved_application(Lodge.objects.order_by("number").first(), 31)  # type: ignore[arg-type]
+    return ApplicationFactory.create(approved=True, lodge=Lodge.objects.order_by("number").first())
 
 
 def press_pay(client: Client, application: Any) -> Any:

@@ -15,7 +15,8 @@ from grants.models import Lodge, OutboxMessage, Status
 from grants.outbox import outbox_deliver
 from grants.tasks import payments_expire_task
 from portal.models import AuditEvent
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
+from tests.grants.stripe_events import paid_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
 
@@ -23,10 +24,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
 def test_an_unpaid_approval_past_its_link_expires_and_releases_its_amount(
     fresh_lodge: Lodge,
 ) -> None:
-    late = approved_application(
-        fresh_lodge, 41, payment_expires_at=timezone.now() - timedelta(seconds=1)
+    late = ApplicationFactory.create(
+        approved=True,
+        lodge=fresh_lodge,
+        payment_expires_at=timezone.now() - timedelta(seconds=1),
     )
-    current = approved_application(fresh_lodge, 42)
+    current = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
     before = lodge_budget(fresh_lodge.id, late.fiscal_year, Decimal("4000.00"))
     assert before.pending_portal == Decimal("400.00")
     assert payments_expire_task.delay().get() == 1
@@ -47,15 +50,17 @@ def test_an_unpaid_approval_past_its_link_expires_and_releases_its_amount(
 
 
 def test_expiry_runs_once(fresh_lodge: Lodge) -> None:
-    approved_application(fresh_lodge, 43, payment_expires_at=timezone.now() - timedelta(days=1))
+    ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, payment_expires_at=timezone.now() - timedelta(days=1)
+    )
     assert payments_expire_task.delay().get() == 1
     assert payments_expire_task.delay().get() == 0
     assert OutboxMessage.objects.filter(kind="email_expired").count() == 1
 
 
 def test_a_paid_application_never_expires(fresh_lodge: Lodge) -> None:
-    paid = approved_application(
-        fresh_lodge, 44, status=Status.PAID, payment_expires_at=timezone.now() - timedelta(days=1)
+    paid = ApplicationFactory.create(
+        paid=True, lodge=fresh_lodge, payment_expires_at=timezone.now() - timedelta(days=1)
     )
     assert payments_expire_task.delay().get() == 0
     paid.refresh_from_db()
@@ -66,10 +71,9 @@ def test_a_payment_after_expiry_is_flagged_for_finance_not_paid(
     fresh_lodge: Lodge, settings: Any
 ) -> None:
     from grants.services.payments import payment_record_from_webhook
-    from tests.grants.test_webhook import paid_session
 
-    late = approved_application(
-        fresh_lodge, 45, payment_expires_at=timezone.now() - timedelta(days=1)
+    late = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, payment_expires_at=timezone.now() - timedelta(days=1)
     )
     payments_expire_task.delay().get()
     late.refresh_from_db()

@@ -9,12 +9,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.utils import timezone
 
-from grants.models import Application, Lodge, ReportExport, Status
-from grants.rules import current_fiscal_year
+from grants.models import ReportExport
 from tests.conftest import client_for
-from tests.grants.test_reports import _ninox
+from tests.factories import ApplicationFactory, LodgeFactory, NinoxGrantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,31 +27,28 @@ REPORTS = {
 @pytest.fixture
 def poisoned(db: Any) -> None:
     """A lodge, a charity, a purpose and a Ninox reference per payload; one lodge over its cap."""
-    fy = current_fiscal_year().key
     for index, payload in enumerate(PAYLOADS):
-        lodge = Lodge.objects.create(
+        lodge = LodgeFactory.create(
             ninox_id=7000 + index, number=700 + index, name=payload, district=payload
         )
-        Application.objects.create(
+        ApplicationFactory.create(
+            paid=True,
+            payment=None,
             reference=f"MG-X-{index:05d}",
             lodge=lodge,
-            lodge_number=lodge.number,
             contact_name=payload,
-            contact_email="jo@example.org",
             charity_name=payload,
             purpose=payload,
             amount_raised=Decimal("100.00"),
             amount_requested=Decimal("100.00"),
-            event_date=timezone.localdate(),
-            status=Status.PAID,
-            fiscal_year=fy,
-            grant_date=timezone.localdate(),
-            decided_at=timezone.now(),
-            paid_at=timezone.now(),
         )
-        _ninox(7100 + index, lodge, payload, "50.00", "Paid")  # a reference the portal never issued
-    over = Lodge.objects.create(ninox_id=7999, number=799, name="Over the cap", district="North")
-    _ninox(7199, over, "", "9000.00", "Paid")  # its Remaining is a negative amount
+        # a reference the portal never issued
+        NinoxGrantFactory.create(
+            ninox_id=7100 + index, lodge=lodge, reference=payload, amount=Decimal("50.00")
+        )
+    over = LodgeFactory.create(ninox_id=7999, number=799, name="Over the cap", district="North")
+    # its Remaining is a negative amount
+    NinoxGrantFactory.create(ninox_id=7199, lodge=over, amount=Decimal("9000.00"))
 
 
 def content_of(response: Any) -> bytes:

@@ -17,13 +17,14 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grants.models import Application, Lodge, NinoxGrant, Payment, ReportExport, Status
+from grants.models import Application, Lodge, NinoxGrant, ReportExport
 from grants.reports import reconciliation as rec
 from grants.reports.catalog import REPORTS
 from grants.reports.export_jobs import export_path, report_exports_purge
 from grants.reports.filters import ReportFilters
 from grants.rules import current_fiscal_year
 from tests.conftest import client_for
+from tests.factories import ApplicationFactory, LodgeFactory, NinoxGrantFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,94 +38,106 @@ class Planted:
     expected_mismatches: set[tuple[str, str]]
 
 
-def _lodge(ninox_id: int, number: int, district: str, **extra: Any) -> Lodge:
-    return Lodge.objects.create(
-        ninox_id=ninox_id, number=number, name=f"Lodge {number}", district=district, **extra
-    )
+class LedgerApplicationFactory(ApplicationFactory):
+    """The planted applications: both amounts $500.00 unless said, a purpose the CSV must quote."""
 
-
-def _application(
-    reference: str, lodge: Lodge, status: str, match: str = "500.00", share: str = "500.00"
-) -> Application:
-    now = timezone.now()
-    decided = status not in (Status.SUBMITTED, Status.NEEDS_REVIEW)
-    return Application.objects.create(
-        reference=reference,
-        lodge=lodge,
-        lodge_number=lodge.number,
-        contact_name="Jo",
-        contact_email="jo@example.org",
-        charity_name=f"Charity of {reference}",
-        purpose="Winter appeal, with a comma",
-        amount_raised=Decimal(share),
-        amount_requested=Decimal(match),
-        event_date=timezone.localdate(),
-        status=status,
-        fiscal_year=current_fiscal_year().key,
-        grant_date=timezone.localdate() if status in (Status.APPROVED, Status.PAID) else None,
-        decided_at=now if decided else None,
-        paid_at=now if status == Status.PAID else None,
-    )
-
-
-def _payment(session: str, application: Application | None, amount: str) -> Payment:
-    return Payment.objects.create(
-        application=application,
-        stripe_session_id=session,
-        stripe_payment_intent_id=f"pi_{session}",
-        amount=Decimal(amount),
-        status=Payment.Status.PAID,
-        paid_at=timezone.now(),
-        flagged=application is None,
-        flag_reason="no application has this session" if application is None else "",
-    )
-
-
-def _ninox(ninox_id: int, lodge: Lodge, reference: str, amount: str, status: str) -> NinoxGrant:
-    today = timezone.localdate()
-    return NinoxGrant.objects.create(
-        ninox_id=ninox_id,
-        lodge=lodge,
-        reference=reference,
-        amount=Decimal(amount),
-        grant_date=today,
-        fiscal_year=current_fiscal_year().key,
-        charity="By hand" if not reference else "Charity",
-        status=status,
-        paid_at=timezone.now() if status == "Paid" else None,
-    )
+    amount_raised = Decimal("500.00")
+    amount_requested = Decimal("500.00")
+    purpose = "Winter appeal, with a comma"
 
 
 @pytest.fixture
 def planted(db: Any) -> Planted:
-    north1 = _lodge(9001, 101, "North")
-    south = _lodge(9002, 102, "South")
-    north2 = _lodge(9003, 103, "North")
-    _lodge(9004, 104, "South", active=False)  # no activity, inactive: not in the summary
-    good = _application("MG-T-00001", north1, Status.PAID)
-    _payment("cs_good", good, "500.00")
-    _ninox(1, north1, good.reference, "500.00", "Paid")
-    not_in_ninox = _application("MG-T-00002", north1, Status.PAID, match="300.00", share="250.00")
-    _payment("cs_not_in_ninox", not_in_ninox, "250.00")
-    portal_unpaid = _application("MG-T-00003", south, Status.APPROVED, match="400.00")
-    _payment("cs_portal_unpaid", portal_unpaid, "500.00")
-    short = _application("MG-T-00004", south, Status.PAID)
-    _payment("cs_short", short, "450.00")
-    _ninox(2, south, short.reference, "500.00", "Paid")
-    no_payment = _application("MG-T-00005", north1, Status.PAID, match="200.00", share="200.00")
-    _ninox(3, north1, no_payment.reference, "200.00", "Paid")
-    ninox_more = _application("MG-T-00006", south, Status.PAID)
-    _payment("cs_ninox_more", ninox_more, "500.00")
-    _ninox(4, south, ninox_more.reference, "600.00", "Paid")
-    ninox_status = _application("MG-T-00007", north2, Status.PAID, match="150.00", share="150.00")
-    _payment("cs_ninox_status", ninox_status, "150.00")
-    _ninox(5, north2, ninox_status.reference, "150.00", "Approved")
-    _payment("cs_orphan", None, "75.00")
-    _ninox(6, south, "MG-T-99999", "333.00", "Paid")  # a reference the portal never issued
-    _ninox(7, north2, "", "300.00", "Paid")  # entered by hand: not a mismatch
-    _ninox(8, south, "", "200.00", NinoxGrant.CANCELLED)  # by hand and cancelled
-    _application("MG-T-00008", south, Status.REJECTED, match="900.00")
-    _application("MG-T-00009", north1, Status.NEEDS_REVIEW, match="100.00")
+    north1 = LodgeFactory.create(ninox_id=9001, number=101, district="North")
+    south = LodgeFactory.create(ninox_id=9002, number=102, district="South")
+    north2 = LodgeFactory.create(ninox_id=9003, number=103, district="North")
+    # no activity, inactive: not in the summary
+    LodgeFactory.create(ninox_id=9004, number=104, district="South", active=False)
+    good = LedgerApplicationFactory.create(
+        paid=True, reference="MG-T-00001", lodge=north1, payment__stripe_session_id="cs_good"
+    )
+    NinoxGrantFactory.create(ninox_id=1, lodge=north1, reference=good.reference)
+    LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00002",
+        lodge=north1,
+        payment__stripe_session_id="cs_not_in_ninox",
+        amount_requested=Decimal("300.00"),
+        amount_raised=Decimal("250.00"),
+    )
+    portal_unpaid = LedgerApplicationFactory.create(
+        approved=True,
+        reference="MG-T-00003",
+        lodge=south,
+        amount_requested=Decimal("400.00"),
+    )
+    PaymentFactory.create(application=portal_unpaid, stripe_session_id="cs_portal_unpaid")
+    short = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00004",
+        lodge=south,
+        payment__stripe_session_id="cs_short",
+        payment__amount=Decimal("450.00"),
+    )
+    NinoxGrantFactory.create(ninox_id=2, lodge=south, reference=short.reference)
+    no_payment = LedgerApplicationFactory.create(
+        paid=True,
+        payment=None,
+        reference="MG-T-00005",
+        lodge=north1,
+        amount_requested=Decimal("200.00"),
+        amount_raised=Decimal("200.00"),
+    )
+    NinoxGrantFactory.create(
+        ninox_id=3, lodge=north1, reference=no_payment.reference, amount=Decimal("200.00")
+    )
+    ninox_more = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00006",
+        lodge=south,
+        payment__stripe_session_id="cs_ninox_more",
+    )
+    NinoxGrantFactory.create(
+        ninox_id=4, lodge=south, reference=ninox_more.reference, amount=Decimal("600.00")
+    )
+    ninox_status = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00007",
+        lodge=north2,
+        payment__stripe_session_id="cs_ninox_status",
+        amount_requested=Decimal("150.00"),
+        amount_raised=Decimal("150.00"),
+    )
+    NinoxGrantFactory.create(
+        ninox_id=5,
+        lodge=north2,
+        reference=ninox_status.reference,
+        amount=Decimal("150.00"),
+        status="Approved",
+    )
+    PaymentFactory.create(orphan=True, stripe_session_id="cs_orphan", amount=Decimal("75.00"))
+    # a reference the portal never issued
+    NinoxGrantFactory.create(
+        ninox_id=6, lodge=south, reference="MG-T-99999", amount=Decimal("333.00")
+    )
+    # entered by hand: not a mismatch
+    NinoxGrantFactory.create(ninox_id=7, lodge=north2, amount=Decimal("300.00"))
+    # by hand and cancelled
+    NinoxGrantFactory.create(
+        ninox_id=8, lodge=south, amount=Decimal("200.00"), status=NinoxGrant.CANCELLED
+    )
+    LedgerApplicationFactory.create(
+        rejected=True,
+        reference="MG-T-00008",
+        lodge=south,
+        amount_requested=Decimal("900.00"),
+    )
+    LedgerApplicationFactory.create(
+        needs_review=True,
+        reference="MG-T-00009",
+        lodge=north1,
+        amount_requested=Decimal("100.00"),
+    )
     expected = {
         (rec.PAID_NOT_IN_NINOX, "MG-T-00002"),
         (rec.STRIPE_PAID_PORTAL_NOT, "MG-T-00003"),
@@ -356,8 +369,14 @@ def test_each_report_page_makes_a_fixed_number_of_queries(planted: Planted, fina
             counts.setdefault(url, []).append(len(captured))
         lodge = planted.lodges["south"]
         for i in range(15):
-            app = _application(f"MG-U-{step}{i:04d}", lodge, Status.PAID, match="10.00")
-            _payment(f"cs_more_{step}_{i}", app, "9.00")
+            LedgerApplicationFactory.create(
+                paid=True,
+                reference=f"MG-U-{step}{i:04d}",
+                lodge=lodge,
+                payment__stripe_session_id=f"cs_more_{step}_{i}",
+                payment__amount=Decimal("9.00"),
+                amount_requested=Decimal("10.00"),
+            )
     for url, seen in counts.items():
         assert seen[0] == seen[1], url
 

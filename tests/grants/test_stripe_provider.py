@@ -15,7 +15,7 @@ from django.test import Client
 from grants.models import Lodge, Payment
 from grants.payments.provider import StripeProvider, idempotency_key
 from grants.services.payments import checkout_start
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ class FakeStripe(stripe.HTTPClient):
 
 @pytest.fixture
 def application(mirrored: Any) -> Any:
-    return approved_application(Lodge.objects.order_by("number").first(), 21)  # type: ignore[arg-type]
+    return ApplicationFactory.create(approved=True, lodge=Lodge.objects.order_by("number").first())
 
 
 def provider(fake: FakeStripe) -> StripeProvider:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import random
-import secrets
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +13,6 @@ import pytest
 import stripe
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
 
 from grants.models import (
     Application,
@@ -27,14 +23,11 @@ from grants.models import (
     Status,
     WebhookEvent,
 )
-from grants.payments.provider import session_object
-from grants.rules import current_fiscal_year
 from ninox_backend.django.connection import database
 from ninox_backend.django.mirror import sync_mirror
 from portal.models import AuditEvent
-
-SECRET = "whsec_test_" + "a" * 24
-URL = "/webhooks/stripe/"
+from tests.factories import ApplicationFactory
+from tests.grants.stripe_events import SECRET, event_body, paid_session, post
 
 
 @pytest.fixture(autouse=True)
@@ -42,72 +35,6 @@ def webhook_secret(settings: Any) -> str:
     settings.STRIPE_SECRET_KEY = None
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     return SECRET
-
-
-def approved_application(lodge: Lodge, n: int, **overrides: Any) -> Application:
-    """An approved application waiting for payment, made directly (no decision needed here)."""
-    now = timezone.now()
-    values: dict[str, Any] = {
-        "reference": f"MG-2099-{n:05d}",
-        "lodge": lodge,
-        "lodge_number": lodge.number,
-        "contact_name": "Jo Secretary",
-        "contact_email": f"jo{n}@example.org",
-        "charity_name": "Food bank",
-        "purpose": "Winter appeal",
-        "amount_raised": Decimal("250.00"),
-        "amount_requested": Decimal("200.00"),
-        "event_date": timezone.localdate(),
-        "status": Status.APPROVED,
-        "fiscal_year": current_fiscal_year().key,
-        "grant_date": timezone.localdate(),
-        "decided_at": now,
-        "payment_token": secrets.token_urlsafe(32),
-        "payment_expires_at": now + timedelta(days=30),
-    }
-    values.update(overrides)
-    return Application.objects.create(**values)
-
-
-def event_body(event_type: str, session: dict[str, Any], event_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "id": event_id or "evt_" + secrets.token_hex(8),
-            "object": "event",
-            "type": event_type,
-            "data": {"object": session},
-        }
-    )
-
-
-def post(
-    body: str,
-    *,
-    secret: str = SECRET,
-    timestamp: int | None = None,
-    header: str | None = "sign",
-    client: Client | None = None,
-) -> Any:
-    headers = {}
-    if header == "sign":
-        header = stripe.WebhookSignature.generate_signature_header(
-            body, secret, timestamp=timestamp if timestamp is not None else int(time.time())
-        )
-    if header is not None:
-        headers["Stripe-Signature"] = header
-    return (client or Client()).post(URL, body, content_type="application/json", headers=headers)
-
-
-def paid_session(
-    application: Application, session_id: str | None = None, **changes: Any
-) -> dict[str, Any]:
-    session = session_object(
-        session_id=session_id or f"cs_test_{application.reference}",
-        application=application,
-        payment_status="paid",
-    )
-    session.update(changes)
-    return session
 
 
 @pytest.fixture
@@ -123,7 +50,7 @@ def lodge(mirrored: Any) -> Lodge:
     "problem", ["tampered", "wrong secret", "stale", "missing header", "garbage header", "not json"]
 )
 def test_a_bad_delivery_gets_400_and_writes_nothing(problem: str, lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     body = event_body("checkout.session.completed", paid_session(application))
     if problem == "tampered":
         header = stripe.WebhookSignature.generate_signature_header(body, SECRET)
@@ -151,14 +78,14 @@ def test_a_bad_delivery_gets_400_and_writes_nothing(problem: str, lodge: Lodge) 
 
 @pytest.mark.django_db
 def test_a_delivery_inside_the_tolerance_is_accepted(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     body = event_body("checkout.session.completed", paid_session(application))
     assert post(body, timestamp=int(time.time()) - 290).status_code == 200
 
 
 @pytest.mark.django_db
 def test_the_webhook_needs_no_csrf_token_and_no_login(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     body = event_body("checkout.session.completed", paid_session(application))
     response = post(body, client=Client(enforce_csrf_checks=True))
     assert response.status_code == 200
@@ -171,7 +98,7 @@ def test_the_webhook_needs_no_csrf_token_and_no_login(lodge: Lodge) -> None:
 def test_a_completed_paid_session_marks_the_application_paid_in_one_transaction(
     lodge: Lodge, django_capture_on_commit_callbacks: Any
 ) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     body = event_body("checkout.session.completed", paid_session(application), "evt_1")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = post(body)
@@ -197,7 +124,7 @@ def test_a_completed_paid_session_marks_the_application_paid_in_one_transaction(
 
 @pytest.mark.django_db
 def test_a_replayed_event_is_acknowledged_and_does_nothing(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     body = event_body("checkout.session.completed", paid_session(application), "evt_same")
     assert post(body).status_code == 200
     response = post(body)
@@ -209,7 +136,7 @@ def test_a_replayed_event_is_acknowledged_and_does_nothing(lodge: Lodge) -> None
 
 @pytest.mark.django_db
 def test_an_unpaid_completion_waits_for_the_async_outcome(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     session = paid_session(application, payment_status="unpaid")
     post(event_body("checkout.session.completed", session))
     application.refresh_from_db()
@@ -222,7 +149,7 @@ def test_an_unpaid_completion_waits_for_the_async_outcome(lodge: Lodge) -> None:
 
 @pytest.mark.django_db
 def test_async_success_before_completed_is_still_paid_once(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     post(event_body("checkout.session.async_payment_succeeded", paid_session(application)))
     response = post(event_body("checkout.session.completed", paid_session(application)))
     assert response.json()["result"].startswith("no change")
@@ -234,7 +161,7 @@ def test_async_success_before_completed_is_still_paid_once(lodge: Lodge) -> None
 
 @pytest.mark.django_db
 def test_transitions_only_move_forward(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     post(event_body("checkout.session.completed", paid_session(application)))
     for later in ("checkout.session.async_payment_failed", "checkout.session.expired"):
         post(event_body(later, paid_session(application, payment_status="unpaid")))
@@ -245,7 +172,7 @@ def test_transitions_only_move_forward(lodge: Lodge) -> None:
 
 @pytest.mark.django_db
 def test_an_expired_session_alone_does_not_expire_the_application(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     session = paid_session(application, payment_status="unpaid", status="expired")
     post(event_body("checkout.session.expired", session))
     application.refresh_from_db()
@@ -256,7 +183,7 @@ def test_an_expired_session_alone_does_not_expire_the_application(lodge: Lodge) 
 
 @pytest.mark.django_db
 def test_a_failed_async_payment_leaves_the_link_open(lodge: Lodge) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     post(
         event_body(
             "checkout.session.async_payment_failed",
@@ -284,7 +211,7 @@ def test_a_failed_async_payment_leaves_the_link_open(lodge: Lodge) -> None:
 def test_a_mismatch_is_not_paid_but_flagged_for_finance(
     change: dict[str, Any], reason: str, lodge: Lodge
 ) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     post(event_body("checkout.session.completed", paid_session(application, **change)))
     application.refresh_from_db()
     assert application.status == Status.APPROVED
@@ -298,7 +225,7 @@ def test_a_mismatch_is_not_paid_but_flagged_for_finance(
 def test_a_second_paid_session_for_a_paid_application_is_flagged_not_counted_twice(
     lodge: Lodge,
 ) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     post(event_body("checkout.session.completed", paid_session(application, "cs_test_one")))
     post(event_body("checkout.session.completed", paid_session(application, "cs_test_two")))
     second = Payment.objects.get(stripe_session_id="cs_test_two")
@@ -313,7 +240,7 @@ def test_a_second_paid_session_for_a_paid_application_is_flagged_not_counted_twi
 def test_metadata_that_is_not_an_object_is_ignored_and_the_client_reference_counts(
     metadata: Any, lodge: Lodge
 ) -> None:
-    application = approved_application(lodge, 1)
+    application = ApplicationFactory.create(approved=True, lodge=lodge)
     response = post(
         event_body("checkout.session.completed", paid_session(application, metadata=metadata))
     )
@@ -368,7 +295,9 @@ def test_a_thousand_shuffled_deliveries_with_duplicates_pay_each_session_once(
     shared_database: Any,
 ) -> None:
     lodges = list(Lodge.objects.filter(active=True).order_by("number")[:30])
-    applications = [approved_application(lodges[i % len(lodges)], i) for i in range(300)]
+    applications = [
+        ApplicationFactory.create(approved=True, lodge=lodges[i % len(lodges)]) for i in range(300)
+    ]
     rng = random.Random(8)
     deliveries: list[str] = []
     for application in applications:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grants.budget import lodge_budget
-from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Payment, Status
+from grants.models import Application, Lodge, NinoxGrant, OutboxMessage
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
 from grants.services.operations import outbox_retry
@@ -24,8 +24,8 @@ from ninox_backend.exceptions import NinoxError
 from ninox_backend.profile import CapabilityProfile
 from ninox_backend.types import loads
 from tests.conftest import client_for
+from tests.factories import ApplicationFactory
 from tests.grants.ninox_variants import json_reply
-from tests.grants.test_webhook import approved_application
 
 # Every test runs against today's emulator and against one that answers as Ninox's documents show.
 pytestmark = [
@@ -36,19 +36,12 @@ pytestmark = [
 
 @pytest.fixture
 def paid(fresh_lodge: Lodge) -> Application:
-    application = approved_application(fresh_lodge, 11)
-    application.status = Status.PAID
-    application.paid_at = timezone.now()
-    application.save()
-    Payment.objects.create(
-        application=application,
-        stripe_session_id="cs_test_wb",
-        stripe_payment_intent_id="pi_test_wb",
-        amount=application.amount_raised,
-        status=Payment.Status.PAID,
-        paid_at=application.paid_at,
+    return ApplicationFactory.create(
+        paid=True,
+        lodge=fresh_lodge,
+        payment__stripe_session_id="cs_test_wb",
+        payment__stripe_payment_intent_id="pi_test_wb",
     )
-    return application
 
 
 def rows_for(reference: str) -> list[Any]:
@@ -111,7 +104,7 @@ def test_ninox_down_is_transient(paid: Application, ninox: Any) -> None:
 
 
 def test_an_unpaid_application_is_a_permanent_error(fresh_lodge: Lodge) -> None:
-    application = approved_application(fresh_lodge, 12)
+    application = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
     with pytest.raises(PermanentError):
         grant_write_back(application_id=application.id)
 

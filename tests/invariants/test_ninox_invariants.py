@@ -32,7 +32,7 @@ from ninox_backend.django.models import SyncState as SyncStateRow
 from ninox_backend.django.profile_store import load_profile
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import valid_body
-from tests.grants.test_webhook import SECRET, event_body, paid_session, post
+from tests.grants.stripe_events import SECRET, event_body, paid_session, post
 
 pytestmark = pytest.mark.django_db
 

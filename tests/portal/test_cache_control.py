@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from grants.models import Lodge
 from grants.selectors import status_token
 from tests.conftest import client_for
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory, LodgeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +19,8 @@ NO_STORE = "no-store, private"
 
 @pytest.fixture
 def application(db: Any) -> Any:
-    lodge = Lodge.objects.create(ninox_id=1, number=7, name="Harmony Lodge No. 7")
-    return approved_application(lodge, 1)
+    lodge = LodgeFactory.create(ninox_id=1, number=7, name="Harmony Lodge No. 7")
+    return ApplicationFactory.create(approved=True, lodge=lodge)
 
 
 @pytest.mark.parametrize("path", ["/", "/queue/", "/manage/users/", "/manage/audit/"])
