@@ -7,7 +7,6 @@ Approving over the remaining budget needs the Admin role, and the refusal says s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +16,7 @@ from grants.budget import Budget, lodge_budget
 from grants.decision import budget_sentence
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, Decision, Lodge, LodgeBudget, Status
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.decisions import decision_record
 from grants.services.mirror import mirror_refresh
@@ -25,7 +24,6 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
-ZERO = Decimal("0.00")
 DECIDABLE = {Status.SUBMITTED, Status.NEEDS_REVIEW, Status.APPROVED, Status.REJECTED}
 REASON_MAX = 1000
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,14 +12,13 @@ from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.intake import IntakeErrors, validate_application
 from grants.models import ApiToken, Application, Lodge, LodgeBudget, Status
+from grants.money import ZERO
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.decisions import decision_record
 from grants.services.mirror import NINOX_UNREACHABLE, mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
-
-ZERO = Decimal("0.00")
 
 
 def application_submit(
