@@ -15,9 +15,10 @@ from django.utils import timezone
 from grants.budget import Budget, lodge_budget
 from grants.decision import budget_sentence
 from grants.fiscal_year import FiscalYear
-from grants.models import Application, Decision, Lodge, LodgeBudget, Status
+from grants.models import Application, Decision, Lodge, Status
 from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror import mirror_refresh
 from portal.audit import audit_record
@@ -90,15 +91,12 @@ def application_decide(
     else:
         fy = FiscalYear.from_key(application.fiscal_year, rules.fiscal_year_start)
     fy_key = fy.key
-    if lodge is not None:
-        LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fy_key)
 
-    with transaction.atomic():
+    with budget_lock(lodge, fy_key):
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != application.status:
             raise PortalError(f"{application.reference} changed meanwhile; reload the page.")
         if lodge is not None:
-            LodgeBudget.objects.select_for_update().get(lodge=lodge, fiscal_year=fy_key)
             budget = lodge_budget(lodge.id, fy_key, rules.annual_cap, exclude_id=locked.id)
         else:
             budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
