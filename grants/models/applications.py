@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -83,6 +84,10 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def payment_link_expired(self, now: datetime) -> bool:
+        """True when the payment link has an end and ``now`` is at or past it."""
+        return self.payment_expires_at is not None and self.payment_expires_at <= now
 
     @property
     def gift(self) -> Decimal:

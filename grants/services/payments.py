@@ -53,7 +53,7 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
     now = timezone.now()
     if application.status != Status.APPROVED or not application.payment_token:
         raise PortalError("This application is not waiting for a payment.")
-    if application.payment_expires_at and application.payment_expires_at <= now:
+    if application.payment_link_expired(now):
         raise PortalError("This payment link has expired.")
     open_payment = (
         Payment.objects.filter(
@@ -290,9 +290,7 @@ def application_expire(*, application_id: int, now: datetime | None = None) -> b
     told. Returns ``False`` when it was paid, cancelled or extended meanwhile."""
     now = now or timezone.now()
     application = Application.objects.select_for_update().get(id=application_id)
-    if application.status != Status.APPROVED or not application.payment_expires_at:
-        return False
-    if application.payment_expires_at > now:
+    if application.status != Status.APPROVED or not application.payment_link_expired(now):
         return False
     application.status = Status.EXPIRED
     application.save(update_fields=["status", "updated_at"])
@@ -329,7 +327,7 @@ def payment_link_resend(*, application: Application, actor: Any) -> OutboxMessag
     application = Application.objects.select_for_update().get(id=application.id)
     if application.status != Status.APPROVED or not application.payment_token:
         raise PortalError("Only an approved application that waits for payment has a link to send.")
-    if application.payment_expires_at and application.payment_expires_at <= timezone.now():
+    if application.payment_link_expired(timezone.now()):
         raise PortalError("The payment link has expired.")
     sent_before = OutboxMessage.objects.filter(
         application=application, kind=Kind.EMAIL_PAYMENT_LINK
