@@ -24,6 +24,7 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
 WEBHOOK = "stripe webhook"
+EXPIRY = "payment expiry"
 Kind = OutboxMessage.Kind
 PStatus = Payment.Status
 
@@ -218,7 +219,7 @@ def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
         return "flagged for finance: " + payment.flag_reason
     assert application is not None
     payment.save()
-    application.status = Status.PAID
+    application.move_to(Status.PAID, actor=WEBHOOK)
     application.paid_at = payment.paid_at
     application.save(update_fields=["status", "paid_at", "updated_at"])
     audit_record(
@@ -292,10 +293,10 @@ def application_expire(*, application_id: int, now: datetime | None = None) -> b
     application = Application.objects.select_for_update().get(id=application_id)
     if application.status != Status.APPROVED or not application.payment_link_expired(now):
         return False
-    application.status = Status.EXPIRED
+    application.move_to(Status.EXPIRED, actor=EXPIRY)
     application.save(update_fields=["status", "updated_at"])
     audit_record(
-        actor="payment expiry",
+        actor=EXPIRY,
         action="application.expired",
         obj=application,
         before={"status": Status.APPROVED},

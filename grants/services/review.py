@@ -15,7 +15,8 @@ from django.utils import timezone
 from grants.budget import Budget, lodge_budget
 from grants.decision import budget_sentence
 from grants.fiscal_year import FiscalYear
-from grants.models import Application, Decision, Lodge, Status
+from grants.models import TRANSITIONS, Application, Decision, Lodge, Status
+from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.budget_lock import budget_lock
@@ -25,7 +26,12 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
-DECIDABLE = {Status.SUBMITTED, Status.NEEDS_REVIEW, Status.APPROVED, Status.REJECTED}
+# Where a staff decision (approve or reject) may start from, as TRANSITIONS declares.
+DECIDABLE = {
+    t.source
+    for t in TRANSITIONS
+    if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
+}
 REASON_MAX = 1000
 
 
@@ -142,13 +148,13 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
     _require("grants.application.decide", actor, application)
     reason = _clean_reason(reason)
     with transaction.atomic():
-        updated = Application.objects.filter(pk=application.pk, status=Status.APPROVED).update(
-            status=Status.CANCELLED, updated_at=timezone.now()
-        )
-        if not updated:
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != Status.APPROVED:
             raise PortalError(
                 f"Only an approved, unpaid application can be cancelled; {application.reference} is not."
             )
+        locked.move_to(Status.CANCELLED, actor=actor)
+        locked.save(update_fields=["status", "updated_at"])
         audit_record(
             actor=actor,
             action="application.cancelled",
