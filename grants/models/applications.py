@@ -1,4 +1,4 @@
-"""Applications, their decisions, the per-(lodge, fiscal year) budget lock, references."""
+"""Applications, their status transitions and decisions, the budget lock row, references."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.db.models import Q
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge
 from portal.lib.errors import PortalError
+from portal.permissions import has_permission
 
 
 class Status(models.TextChoices):
@@ -149,8 +150,6 @@ class Application(models.Model):
         for the portal itself (``"auto-decision"``, ``"stripe webhook"``...), which may
         make only the automatic transitions. Raises `IllegalTransition` otherwise.
         """
-        from portal.permissions import has_permission
-
         transition = transition_between(self.status, target)
         if getattr(actor, "is_authenticated", False):
             if transition.permission is None:
