@@ -148,9 +148,9 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from grants.reports.export import write_csv, write_xlsx
     from grants.reports.filters import ReportFilters
     from grants.reports.ledger import Ledger
+    from grants.reports.writers import write_csv, write_xlsx
     from grants.rules import current_fiscal_year
 
     call_command("migrate", verbosity=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ninox_backend import connection
+from ninox_backend.django import connection
 from ninox_backend.exceptions import NinoxError
 from portal.health import record_check
 

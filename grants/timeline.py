@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,15 +60,4 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
                 f"${payment.amount} {payment.currency.upper()}, session {payment.stripe_session_id}{flag}",
             )
         )
-    for source in _EXTRA_SOURCES:
-        entries.extend(source(application))
     return sorted(entries, key=lambda entry: entry.at)
-
-
-# Other parts (emails, payments) add their entries here.
-TimelineSource = Callable[[Application], list[TimelineEntry]]
-_EXTRA_SOURCES: list[TimelineSource] = []
-
-
-def register_timeline_source(source: TimelineSource) -> None:
-    _EXTRA_SOURCES.append(source)

@@ -4,7 +4,8 @@
 >>> client = NinoxClient(token="...")
 >>> client.database("team", "db").table("Grants").all()
 
-The core imports neither Django nor the portal's apps.
+The core imports neither Django nor the portal's apps; its Django half (models,
+migrations, commands, tasks, the process's connection) is ``ninox_backend.django``.
 """
 
 from . import nx

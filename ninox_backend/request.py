@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -92,6 +92,35 @@ class CallCounter:
 
     calls: int = 0
     log: list[CallInfo] = field(default_factory=list)
+
+
+@dataclass
+class _Call:
+    """One client call in progress: its attempts so far, and what :class:`CallInfo` will say."""
+
+    method: str
+    template: str
+    path: str
+    #: ``clock()`` at the first attempt; the retry budget and the duration count from it
+    started: float
+    attempts: int = 0
+    #: the last HTTP status, ``None`` while no reply has come
+    status: int | None = None
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+    def info(self, now: float, error: NinoxError | None) -> CallInfo:
+        return CallInfo(
+            method=self.method,
+            path_template=self.template,
+            path=self.path,
+            status=self.status,
+            duration=max(0.0, now - self.started),
+            attempts=self.attempts,
+            bytes_sent=self.bytes_sent,
+            bytes_received=self.bytes_received,
+            error=type(error).__name__ if error is not None else None,
+        )
 
 
 _COUNTERS: contextvars.ContextVar[tuple[CallCounter, ...]] = contextvars.ContextVar(
@@ -234,114 +263,85 @@ class Requester:
         headers = {"Content-Type": "application/json"} if content is not None else None
         query = _query_params(params)
 
-        start = self.clock()
-        attempts = 0
-        bytes_sent = bytes_received = 0
-        status: int | None = None
+        def build() -> httpx.Request:
+            return self._http.build_request(
+                method, path, params=query, content=content, headers=headers, files=files, data=data
+            )
+
+        call = _Call(method, template, path, started=self.clock())
         while True:
             try:
-                lease = self.limiter.acquire(self.limiter_key, self.limiter_timeout)
+                response = self._attempt(call, build)
+                result = self._parse(response, raw)
             except NinoxLimiterTimeout as exc:
                 exc.method, exc.path = method, path
-                self._finish(method, template, path, None, start, attempts, 0, 0, exc)
+                # No slot, nothing sent: reported as no reply and no bytes (as it always was).
+                self._finish(replace(call, status=None, bytes_sent=0, bytes_received=0), exc)
                 raise
-            attempts += 1
-            self._count()
-            error: NinoxError | None = None
-            response: httpx.Response | None = None
-            try:
-                request = self._http.build_request(
-                    method,
-                    path,
-                    params=query,
-                    content=content,
-                    headers=headers,
-                    files=files,
-                    data=data,
-                )
-                bytes_sent += _request_size(request)
-                response = self._http.send(request)
-                response.read()
-            except httpx.TimeoutException as exc:
-                error = NinoxUnavailable(
-                    f"timed out ({type(exc).__name__})", method=method, path=path
-                )
-            except httpx.TransportError as exc:
-                error = NinoxUnavailable(
-                    self.redact(f"connection failed ({type(exc).__name__}: {exc})"),
-                    method=method,
-                    path=path,
-                )
-            finally:
-                lease.release()
-
-            if response is not None:
-                status = response.status_code
-                bytes_received += len(response.content)
-                if response.is_success:
-                    result = self._parse(response, raw)
-                    self._finish(
-                        method,
-                        template,
-                        path,
-                        status,
-                        start,
-                        attempts,
-                        bytes_sent,
-                        bytes_received,
-                        None,
-                    )
-                    return result
-                error = error_for_status(
-                    response.status_code,
-                    self.redact(error_message(response)),
-                    method=method,
-                    path=path,
-                    retry_after=_parse_retry_after(
-                        response.headers.get("Retry-After"), self.wall_clock()
-                    ),
-                )
-            assert error is not None
-            wait = self._retry_wait(error, idempotent, attempts, start)
-            if wait is None:
-                self._finish(
+            except NinoxError as error:
+                wait = self._retry_wait(error, idempotent, call)
+                if wait is None:
+                    self._finish(call, error)
+                    raise
+                logger.warning(
+                    "Ninox %s %s failed (%s); retry %d of %d in %.2fs",
                     method,
                     template,
-                    path,
-                    status,
-                    start,
-                    attempts,
-                    bytes_sent,
-                    bytes_received,
-                    error,
+                    _short(error),
+                    call.attempts,
+                    self.retry.max_retries,
+                    wait,
                 )
-                raise error
-            logger.warning(
-                "Ninox %s %s failed (%s); retry %d of %d in %.2fs",
-                method,
-                template,
-                _short(error),
-                attempts,
-                self.retry.max_retries,
-                wait,
-            )
-            self.sleep(wait)
+                self.sleep(wait)
+            else:
+                self._finish(call, None)
+                return result
 
-    def _retry_wait(
-        self, error: NinoxError, idempotent: bool, attempts: int, start: float
-    ) -> float | None:
+    def _attempt(self, call: _Call, build: Callable[[], httpx.Request]) -> httpx.Response:
+        """Send one HTTP request under a limiter slot; a successful reply, else raise."""
+        lease = self.limiter.acquire(self.limiter_key, self.limiter_timeout)
+        call.attempts += 1
+        self._count()
+        failure: str | None = None
+        try:
+            request = build()
+            call.bytes_sent += _request_size(request)
+            response = self._http.send(request)
+            response.read()
+        except httpx.TimeoutException as exc:
+            failure = f"timed out ({type(exc).__name__})"
+        except httpx.TransportError as exc:
+            failure = self.redact(f"connection failed ({type(exc).__name__}: {exc})")
+        finally:
+            lease.release()
+        if failure is not None:
+            # Raised outside the handler: httpx's exception (and its request) is not chained.
+            raise NinoxUnavailable(failure, method=call.method, path=call.path)
+        call.status = response.status_code
+        call.bytes_received += len(response.content)
+        if response.is_success:
+            return response
+        raise error_for_status(
+            response.status_code,
+            self.redact(error_message(response)),
+            method=call.method,
+            path=call.path,
+            retry_after=_parse_retry_after(response.headers.get("Retry-After"), self.wall_clock()),
+        )
+
+    def _retry_wait(self, error: NinoxError, idempotent: bool, call: _Call) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` to give up now."""
         retryable = isinstance(error, NinoxUnavailable) or (
             error.status in self.retry.retry_statuses and not error.permanent
         )
-        if not (idempotent and retryable) or attempts > self.retry.max_retries:
+        if not (idempotent and retryable) or call.attempts > self.retry.max_retries:
             return None
         retry_after = getattr(error, "retry_after", None)
         if isinstance(error, NinoxRateLimited) and retry_after is not None:
             wait = float(retry_after)
         else:
-            wait = self.retry.backoff(attempts - 1, self.rng)
-        if self.clock() - start + wait > self.retry.total_budget:
+            wait = self.retry.backoff(call.attempts - 1, self.rng)
+        if self.clock() - call.started + wait > self.retry.total_budget:
             return None
         return wait
 
@@ -360,42 +360,21 @@ class Requester:
         for counter in _COUNTERS.get():
             counter.calls += 1
 
-    def _finish(
-        self,
-        method: str,
-        template: str,
-        path: str,
-        status: int | None,
-        start: float,
-        attempts: int,
-        bytes_sent: int,
-        bytes_received: int,
-        error: NinoxError | None,
-    ) -> None:
-        info = CallInfo(
-            method=method,
-            path_template=template,
-            path=path,
-            status=status,
-            duration=max(0.0, self.clock() - start),
-            attempts=attempts,
-            bytes_sent=bytes_sent,
-            bytes_received=bytes_received,
-            error=type(error).__name__ if error is not None else None,
-        )
+    def _finish(self, call: _Call, error: NinoxError | None) -> None:
+        info = call.info(self.clock(), error)
         for counter in _COUNTERS.get():
             counter.log.append(info)
         if error is None:
             logger.debug(
                 "Ninox %s %s -> %s in %.3fs (%d attempt(s))",
-                method,
-                template,
-                status,
+                call.method,
+                call.template,
+                call.status,
                 info.duration,
-                attempts,
+                call.attempts,
             )
         else:
-            logger.info("Ninox %s %s failed: %s", method, template, _short(error))
+            logger.info("Ninox %s %s failed: %s", call.method, call.template, _short(error))
         if self.on_call is not None:
             try:
                 self.on_call(info)

@@ -1,4 +1,5 @@
-"""Panels on the signed-in home page. Apps register theirs; each user sees what they may."""
+"""Panels on the signed-in home page. Apps register theirs in ``AppConfig.ready()``; each user
+sees what they may."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Panels on the health page. Apps register theirs (grants: Ninox, outbox, Stripe).
+"""Panels on the health page. Apps register theirs in ``AppConfig.ready()`` (portal: the
+workers; grants: Ninox, quarantine, outbox, Stripe).
 
 Everyone who may read the health page sees every panel; ``can_act`` says whether the
 user may press its buttons (``portal.health.act``, Admin).
@@ -14,18 +15,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from portal import roles
 from portal.models import ServiceCheck
-from portal.permissions import has_permission, register
+from portal.permissions import has_permission
 
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_LATE = timedelta(minutes=5)
-
-register(
-    "portal.health.act",
-    roles_allowed={roles.ADMIN},
-    description="act on the integration health page (sync now, retry)",
-)
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ def health_panels_for(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-def _workers(request: HttpRequest) -> dict[str, Any]:
+def workers_panel(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     checks = {c.name: c for c in ServiceCheck.objects.filter(name__in=("worker", "beat"))}
     rows = []
@@ -72,8 +66,3 @@ def _workers(request: HttpRequest) -> dict[str, Any]:
             }
         )
     return {"workers": rows, "late_after_minutes": int(HEARTBEAT_LATE.total_seconds() // 60)}
-
-
-register_health_panel(
-    HealthPanel(name="workers", template="portal/health/workers.html", context=_workers, order=90)
-)

@@ -1,4 +1,5 @@
-"""The shell's navigation. Apps register their entries; each user sees what they may use."""
+"""The shell's navigation. Apps register their entries in ``AppConfig.ready()``; each user sees
+what they may use."""
 
 from __future__ import annotations
 
@@ -38,7 +39,3 @@ def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
         current = current_path == url if url == "/" else current_path.startswith(url)
         entries.append({"label": item.label, "url": url, "current": current})
     return entries
-
-
-register_nav("Dashboard", "home", action="portal.home", order=0)
-register_nav("Health", "health", action="portal.health.view", order=900)

@@ -1,8 +1,8 @@
 """The one permission map: ``has_permission(action, user, obj) -> (allowed, reason)``.
 
-Every view asks it, through ``portal.lib.views.require`` or directly. Apps register
-their own actions at import time (``grants`` does in its ``permissions`` module), so
-``portal`` knows no grant.
+Every view asks it, through ``portal.lib.views.require`` or directly. Each app registers
+its own actions in its ``AppConfig.ready()`` (``grants`` in ``GrantsConfig.ready()``), so
+``portal`` knows no grant, and a shell or a worker sees the same map as the web process.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def has_permission(action: str, user: Any, obj: Any = None) -> Permission:
     """May ``user`` perform ``action`` (on ``obj``)? The reason says which role is needed."""
     spec = _ACTIONS.get(action)
     if spec is None:
-        raise KeyError(f"unknown action {action!r}: register it in a permissions module")
+        raise KeyError(f"unknown action {action!r}: register it in its app's AppConfig.ready()")
     if not getattr(user, "is_authenticated", False):
         return Permission(False, "Please sign in.")
     if not user.is_active:
@@ -80,15 +80,3 @@ def has_permission(action: str, user: Any, obj: Any = None) -> Permission:
         if verdict is not None and not verdict.allowed:
             return verdict
     return Permission(True, "")
-
-
-register(
-    "portal.home",
-    roles_allowed={roles.REVIEWER, roles.FINANCE, roles.ADMIN},
-    description="see the staff dashboard",
-)
-register(
-    "portal.health.view",
-    roles_allowed={roles.REVIEWER, roles.FINANCE, roles.ADMIN},
-    description="read the integration health",
-)

@@ -36,7 +36,7 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from grants.intake import FIELDS
+from grants.forms import FIELDS
 from grants.models import (
     ApiToken,
     Application,
@@ -56,7 +56,7 @@ from grants.payments.provider import session_object
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors import status_token
 from grants.tokens import api_token_create
-from ninox_backend.mirror import sync_mirror
+from ninox_backend.django.mirror import sync_mirror
 from portal import roles
 from tests.conftest import client_for
 from tests.grants.conftest import valid_body

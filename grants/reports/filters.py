@@ -1,62 +1,95 @@
-"""A report's filters, all from the URL: fiscal year, district, status, date range."""
+"""A report's filters, all from the URL: fiscal year, district, status, date range.
+
+Declared once as a FilterSet: it parses the query (a malformed value is left out and
+named in ``problems``) and ``scope`` applies the filters to each query a report makes,
+at the field that model names them by.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from typing import Any
 
+from django import forms
+from django.db.models import QuerySet
 from django.http import QueryDict
 
+from grants.filters import ApplicationFilterSet
 from grants.fiscal_year import FiscalYear
 from grants.models import Status
 from grants.rules import current_fiscal_year, rules_in_force
+from portal.lib.filters import DateFilter, YearFilter
 
-FILTER_NAMES = ("fy", "district", "status", "date_from", "date_to")
+
+class ReportFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "To: the end date must not be before the start date.")
+        return cleaned
 
 
-@dataclass
+class ReportFilterSet(ApplicationFilterSet):
+    """The filters every report takes. Field names are the application's; ``scope`` maps them."""
+
+    fy = YearFilter(field_name="fiscal_year", label="Fiscal year")
+    date_from = DateFilter(field_name="grant_date", lookup_expr="gte", label="From")
+    date_to = DateFilter(field_name="grant_date", lookup_expr="lte", label="To")
+
+    class Meta(ApplicationFilterSet.Meta):
+        form = ReportFilterForm
+
+
 class ReportFilters:
-    fy: FiscalYear
-    district: str = ""
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    """What the reports read: the FilterSet's values by name (a fiscal year always), its
+    ``problems``, and ``scope`` to apply it. (A FilterSet's own attributes are its filters.)"""
+
+    def __init__(self, filterset: ReportFilterSet) -> None:
+        self.filterset = filterset
+        self.parsed = filterset.values
+        self.problems = filterset.problems
 
     @classmethod
     def from_query(cls, query: QueryDict) -> ReportFilters:
-        """Parse the filters; a malformed value is left out and named in ``errors``."""
-        errors: dict[str, list[str]] = {}
-        start = rules_in_force().fiscal_year_start
-        fy = current_fiscal_year()
-        raw_fy = query.get("fy", "").strip()
-        if raw_fy:
-            if (
-                raw_fy.isascii()
-                and raw_fy.isdigit()
-                and len(raw_fy) == 4
-                and 2000 <= int(raw_fy) <= 2100
-            ):
-                fy = FiscalYear.from_key(int(raw_fy), start)
-            else:
-                errors["fy"] = ["Fiscal year: choose a year like 2026 (for FY 2026-27)."]
-        status = query.get("status", "").strip()
-        if status and status not in Status.values:
-            errors["status"] = [f"Status: {status[:30]!r} is not a status."]
-            status = ""
-        date_from = _date(query, "date_from", "From", errors)
-        date_to = _date(query, "date_to", "To", errors)
-        if date_from and date_to and date_to < date_from:
-            errors["date_to"] = ["To: the end date must not be before the start date."]
-            date_to = None
-        return cls(
-            fy=fy,
-            district=query.get("district", "").strip()[:100],
-            status=status,
-            date_from=date_from,
-            date_to=date_to,
-            errors=errors,
-        )
+        return cls(ReportFilterSet(query))
+
+    @cached_property
+    def fy(self) -> FiscalYear:
+        """The fiscal year asked for, else the current one."""
+        key = self.parsed["fy"]
+        if key is None:
+            return current_fiscal_year()
+        return FiscalYear.from_key(key, rules_in_force().fiscal_year_start)
+
+    @property
+    def district(self) -> str:
+        return str(self.parsed["district"])
+
+    @property
+    def status(self) -> str:
+        return str(self.parsed["status"])
+
+    @property
+    def date_from(self) -> date | None:
+        value: date | None = self.parsed["date_from"]
+        return value
+
+    @property
+    def date_to(self) -> date | None:
+        value: date | None = self.parsed["date_to"]
+        return value
+
+    def scope(self, rows: QuerySet[Any], prefix: str = "", **fields: str) -> QuerySet[Any]:
+        """``rows`` narrowed by every filter: at its declared field after ``prefix``, or at
+        ``fields[name]`` where this model names it otherwise ("" leaves that filter out)."""
+        for name, declared in self.filterset.filters.items():
+            field = fields.get(name, prefix + declared.field_name)
+            value = self.fy.key if name == "fy" else getattr(self, name)
+            if field and value not in ("", None):
+                rows = rows.filter(**{f"{field}__{declared.lookup_expr}": value})
+        return rows
 
     def as_query(self) -> QueryDict:
         """The filters as a query string (for export links and stored exports)."""
@@ -84,24 +117,3 @@ class ReportFilters:
                 f" to {self.date_to.isoformat() if self.date_to else '…'}"
             )
         return ", ".join(parts)
-
-    def in_range(self, day: date | None) -> bool:
-        """Whether ``day`` is inside the date range (no range: always; no day: only then)."""
-        if self.date_from is None and self.date_to is None:
-            return True
-        if day is None:
-            return False
-        if self.date_from and day < self.date_from:
-            return False
-        return not (self.date_to and day > self.date_to)
-
-
-def _date(query: QueryDict, name: str, label: str, errors: dict[str, list[str]]) -> date | None:
-    raw = query.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = [f"{label}: enter a date like 2026-05-01."]
-        return None

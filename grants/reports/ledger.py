@@ -20,36 +20,35 @@ from django.utils import timezone
 from grants.models import RESERVING, Application, Decision, NinoxGrant, Payment, Status
 from grants.money import ZERO
 from grants.reports.filters import ReportFilters
-from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, TEXT, Column
+from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, TEXT, Column, Row
 
 CHUNK = 2000  # rows fetched per database round trip while streaming
 
 COLUMNS = (
-    Column("Reference", TEXT, 16),
-    Column("Fiscal year", TEXT, 11),
-    Column("Lodge number", NUMBER, 8),
-    Column("Lodge", TEXT, 28),
-    Column("District", TEXT, 12),
-    Column("Charity", TEXT, 24),
-    Column("Purpose", TEXT, 30),
-    Column("Submitted", DATE, 11),
-    Column("Grant date", DATE, 11),
-    Column("Decision", TEXT, 12),
-    Column("Decided by", TEXT, 14),
-    Column("Requested", MONEY, 12, total=True),
-    Column("Approved", MONEY, 12, total=True),
-    Column("Lodge share", MONEY, 12, total=True),
-    Column("Foundation match", MONEY, 12, total=True),
-    Column("Status", TEXT, 12),
-    Column("Stripe session", TEXT, 24),
-    Column("Stripe payment intent", TEXT, 24),
-    Column("Paid at", DATETIME, 17),
-    Column("Amount paid", MONEY, 12, total=True),
-    Column("Ninox record", NUMBER, 9),
-    Column("Write-back", TEXT, 16),
-    Column("Source", TEXT, 8),
+    Column("reference", "Reference", TEXT, 16),
+    Column("fiscal_year", "Fiscal year", TEXT, 11),
+    Column("lodge_number", "Lodge number", NUMBER, 8),
+    Column("lodge", "Lodge", TEXT, 28),
+    Column("district", "District", TEXT, 12),
+    Column("charity", "Charity", TEXT, 24),
+    Column("purpose", "Purpose", TEXT, 30),
+    Column("submitted", "Submitted", DATE, 11),
+    Column("grant_date", "Grant date", DATE, 11),
+    Column("decision", "Decision", TEXT, 12),
+    Column("decided_by", "Decided by", TEXT, 14),
+    Column("requested", "Requested", MONEY, 12, total=True),
+    Column("approved", "Approved", MONEY, 12, total=True),
+    Column("lodge_share", "Lodge share", MONEY, 12, total=True),
+    Column("foundation_match", "Foundation match", MONEY, 12, total=True),
+    Column("status", "Status", TEXT, 12),
+    Column("stripe_session", "Stripe session", TEXT, 24),
+    Column("stripe_payment_intent", "Stripe payment intent", TEXT, 24),
+    Column("paid_at", "Paid at", DATETIME, 17),
+    Column("amount_paid", "Amount paid", MONEY, 12, total=True),
+    Column("ninox_record", "Ninox record", NUMBER, 9),
+    Column("write_back", "Write-back", TEXT, 16),
+    Column("source", "Source", TEXT, 8),
 )
-INDEX = {column.name: i for i, column in enumerate(COLUMNS)}
 
 NINOX_STATUS = {"Approved": "approved", "Paid": "paid", "Cancelled": "cancelled"}
 
@@ -93,57 +92,35 @@ class Ledger:
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         paid = paid.order_by("-paid_at", "-id")
         in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
-        rows = (
-            Application.objects.filter(fiscal_year=f.fy.key)
-            .select_related("lodge")
-            .annotate(
-                decision_outcome=Subquery(latest.values("outcome")[:1]),
-                decision_by=Subquery(latest.values("decided_by_name")[:1]),
-                stripe_session=Subquery(paid.values("stripe_session_id")[:1]),
-                stripe_intent=Subquery(paid.values("stripe_payment_intent_id")[:1]),
-                stripe_amount=Subquery(paid.values("amount")[:1]),
-                stripe_paid_at=Subquery(paid.values("paid_at")[:1]),
-                ninox_match=Subquery(in_ninox.values("ninox_id")[:1]),
-                row_date=Coalesce(
-                    "grant_date", TruncDate("submitted_at"), output_field=DateField()
-                ),
-            )
+        rows = Application.objects.select_related("lodge").annotate(
+            decision_outcome=Subquery(latest.values("outcome")[:1]),
+            decision_by=Subquery(latest.values("decided_by_name")[:1]),
+            stripe_session=Subquery(paid.values("stripe_session_id")[:1]),
+            stripe_intent=Subquery(paid.values("stripe_payment_intent_id")[:1]),
+            stripe_amount=Subquery(paid.values("amount")[:1]),
+            stripe_paid_at=Subquery(paid.values("paid_at")[:1]),
+            ninox_match=Subquery(in_ninox.values("ninox_id")[:1]),
+            row_date=Coalesce("grant_date", TruncDate("submitted_at"), output_field=DateField()),
         )
-        if f.district:
-            rows = rows.filter(lodge__district=f.district)
-        if f.status:
-            rows = rows.filter(status=f.status)
-        if f.date_from:
-            rows = rows.filter(row_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(row_date__lte=f.date_to)
+        rows = f.scope(rows, date_from="row_date", date_to="row_date")
         return rows.order_by("reference")
 
     def ninox_only(self) -> QuerySet[NinoxGrant]:
         """Grants in Ninox that no portal application stands for (entered by hand)."""
         f = self.filters
         portal = Application.objects.values("reference")
-        rows = (
-            NinoxGrant.objects.filter(fiscal_year=f.fy.key)
-            .exclude(reference__in=portal)
-            .select_related("lodge")
-        )
-        if f.district:
-            rows = rows.filter(lodge__district=f.district)
+        rows = NinoxGrant.objects.exclude(reference__in=portal).select_related("lodge")
+        rows = f.scope(rows, status="")  # Ninox names its statuses otherwise:
         if f.status:
             ninox_names = [name for name, code in NINOX_STATUS.items() if code == f.status]
             rows = rows.filter(status__in=ninox_names) if ninox_names else rows.none()
-        if f.date_from:
-            rows = rows.filter(grant_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(grant_date__lte=f.date_to)
         return rows.order_by("grant_date", "ninox_id")
 
     def count(self) -> int:
         return self.applications().count() + self.ninox_only().count()
 
     # --- rows --------------------------------------------------------------------
-    def rows(self) -> Iterator[tuple[Any, ...]]:
+    def rows(self) -> Iterator[Row]:
         for application in self.applications().iterator(chunk_size=CHUNK):
             yield self.application_row(application)
         for grant in self.ninox_only().iterator(chunk_size=CHUNK):
@@ -201,65 +178,65 @@ class Ledger:
                 paid_on=(_local_date(paid_at) or grant_date) if is_paid else None,
             )
 
-    def application_row(self, a: Any) -> tuple[Any, ...]:
+    def application_row(self, a: Any) -> Row:
         lodge = a.lodge
         approved = a.amount_requested if a.status in RESERVING else ZERO
         ninox_id = a.ninox_record_id or a.ninox_match
-        return (
-            a.reference,
-            self.fy_label,
-            a.lodge_number,
-            lodge.name if lodge else "",
-            lodge.district if lodge else "",
-            a.charity_name,
-            a.purpose,
-            _local_date(a.submitted_at),
-            a.grant_date,
-            Decision.Outcome(a.decision_outcome).label if a.decision_outcome else "",
-            a.decision_by or "",
-            a.amount_requested,
-            approved,
-            a.amount_raised,
-            approved,
-            Status(a.status).label,
-            a.stripe_session or "",
-            a.stripe_intent or "",
-            _local_naive(a.stripe_paid_at or a.paid_at),
-            a.stripe_amount if a.stripe_amount is not None else ZERO,
-            ninox_id,
-            _write_back_state(a, ninox_id),
-            "portal",
-        )
+        return {
+            "reference": a.reference,
+            "fiscal_year": self.fy_label,
+            "lodge_number": a.lodge_number,
+            "lodge": lodge.name if lodge else "",
+            "district": lodge.district if lodge else "",
+            "charity": a.charity_name,
+            "purpose": a.purpose,
+            "submitted": _local_date(a.submitted_at),
+            "grant_date": a.grant_date,
+            "decision": Decision.Outcome(a.decision_outcome).label if a.decision_outcome else "",
+            "decided_by": a.decision_by or "",
+            "requested": a.amount_requested,
+            "approved": approved,
+            "lodge_share": a.amount_raised,
+            "foundation_match": approved,
+            "status": Status(a.status).label,
+            "stripe_session": a.stripe_session or "",
+            "stripe_payment_intent": a.stripe_intent or "",
+            "paid_at": _local_naive(a.stripe_paid_at or a.paid_at),
+            "amount_paid": a.stripe_amount if a.stripe_amount is not None else ZERO,
+            "ninox_record": ninox_id,
+            "write_back": _write_back_state(a, ninox_id),
+            "source": "portal",
+        }
 
-    def ninox_row(self, g: NinoxGrant) -> tuple[Any, ...]:
+    def ninox_row(self, g: NinoxGrant) -> Row:
         lodge = g.lodge
         counts = g.status != NinoxGrant.CANCELLED
         approved = g.amount if counts else ZERO
-        return (
-            g.reference,
-            self.fy_label,
-            lodge.number if lodge else None,
-            lodge.name if lodge else "",
-            lodge.district if lodge else "",
-            g.charity,
-            g.purpose,
-            None,
-            g.grant_date,
-            "",
-            "",
-            ZERO,
-            approved,
-            ZERO,
-            approved,
-            g.status,
-            "",
-            "",
-            _local_naive(g.paid_at),
-            ZERO,
-            g.ninox_id,
-            "entered in Ninox",
-            "ninox",
-        )
+        return {
+            "reference": g.reference,
+            "fiscal_year": self.fy_label,
+            "lodge_number": lodge.number if lodge else None,
+            "lodge": lodge.name if lodge else "",
+            "district": lodge.district if lodge else "",
+            "charity": g.charity,
+            "purpose": g.purpose,
+            "submitted": None,
+            "grant_date": g.grant_date,
+            "decision": "",
+            "decided_by": "",
+            "requested": ZERO,
+            "approved": approved,
+            "lodge_share": ZERO,
+            "foundation_match": approved,
+            "status": g.status,
+            "stripe_session": "",
+            "stripe_payment_intent": "",
+            "paid_at": _local_naive(g.paid_at),
+            "amount_paid": ZERO,
+            "ninox_record": g.ninox_id,
+            "write_back": "entered in Ninox",
+            "source": "ninox",
+        }
 
 
 def _write_back_state(application: Any, ninox_id: int | None) -> str:

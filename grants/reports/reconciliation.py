@@ -18,22 +18,23 @@ from django.utils import timezone
 from grants.models import Application, NinoxGrant, Payment, Status
 from grants.money import format_money
 from grants.reports.filters import ReportFilters
-from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column
+from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column, Row
+from portal.lib.filters import day_bounds, in_days
 
 COLUMNS = (
-    Column("Mismatch", TEXT, 30),
-    Column("Reference", TEXT, 16),
-    Column("Lodge number", NUMBER, 8),
-    Column("Stripe session", TEXT, 24),
-    Column("Stripe paid at", DATETIME, 17),
-    Column("Stripe amount", MONEY, 12),
-    Column("Portal status", TEXT, 12),
-    Column("Lodge share", MONEY, 12),
-    Column("Portal match", MONEY, 12),
-    Column("Ninox record", NUMBER, 9),
-    Column("Ninox status", TEXT, 11),
-    Column("Ninox amount", MONEY, 12),
-    Column("What differs", TEXT, 60),
+    Column("mismatch", "Mismatch", TEXT, 30),
+    Column("reference", "Reference", TEXT, 16),
+    Column("lodge_number", "Lodge number", NUMBER, 8),
+    Column("stripe_session", "Stripe session", TEXT, 24),
+    Column("stripe_paid_at", "Stripe paid at", DATETIME, 17),
+    Column("stripe_amount", "Stripe amount", MONEY, 12),
+    Column("portal_status", "Portal status", TEXT, 12),
+    Column("lodge_share", "Lodge share", MONEY, 12),
+    Column("portal_match", "Portal match", MONEY, 12),
+    Column("ninox_record", "Ninox record", NUMBER, 9),
+    Column("ninox_status", "Ninox status", TEXT, 11),
+    Column("ninox_amount", "Ninox amount", MONEY, 12),
+    Column("what_differs", "What differs", TEXT, 60),
 )
 
 # Mismatch kinds: the code (tests, filters) and the label in the first column.
@@ -79,20 +80,8 @@ class Reconciliation:
 
     # --- queries ---------------------------------------------------------------
     def _scope_applications(self, rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
-        f = self.filters
-        rows = rows.filter(**{f"{prefix}fiscal_year": f.fy.key})
-        if f.district:
-            rows = rows.filter(**{f"{prefix}lodge__district": f.district})
-        if f.status:
-            rows = rows.filter(**{f"{prefix}status": f.status})
-        return rows
-
-    def _day_bounds(self) -> tuple[datetime | None, datetime | None]:
-        f = self.filters
-        zone = timezone.get_current_timezone()
-        start = datetime.combine(f.date_from, time.min, zone) if f.date_from else None
-        end = datetime.combine(f.date_to + timedelta(days=1), time.min, zone) if f.date_to else None
-        return start, end
+        # Dates are each query's own (a payment's day, an application's grant date).
+        return self.filters.scope(rows, prefix, date_from="", date_to="")
 
     def payments(self) -> QuerySet[Payment]:
         """Paid Stripe payments for applications in scope, with the Ninox grant's figures."""
@@ -102,11 +91,7 @@ class Reconciliation:
             Payment.objects.filter(status=Payment.Status.PAID, application__isnull=False),
             "application__",
         )
-        start, end = self._day_bounds()
-        if start:
-            rows = rows.filter(paid_at__gte=start)
-        if end:
-            rows = rows.filter(paid_at__lt=end)
+        rows = in_days(rows, "paid_at", self.filters.date_from, self.filters.date_to)
         return (
             rows.select_related("application")
             .annotate(
@@ -122,7 +107,7 @@ class Reconciliation:
         rows = Payment.objects.filter(status=Payment.Status.PAID, application__isnull=True)
         fy = self.filters.fy
         zone = timezone.get_current_timezone()
-        start, end = self._day_bounds()
+        start, end = day_bounds(self.filters.date_from, self.filters.date_to)
         start = max(start or datetime.min.replace(tzinfo=zone), _midnight(fy.start))
         end = min(end or datetime.max.replace(tzinfo=zone), _midnight(fy.end + timedelta(days=1)))
         if self.filters.district or self.filters.status:
@@ -132,8 +117,7 @@ class Reconciliation:
     def paid_without_payment(self) -> QuerySet[Application]:
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
-        rows = self._scope_applications(Application.objects.filter(status=Status.PAID))
-        rows = self._date_scope(rows)
+        rows = self.filters.scope(Application.objects.filter(status=Status.PAID))
         return (
             rows.filter(~Exists(paid))
             .annotate(
@@ -144,14 +128,6 @@ class Reconciliation:
             .order_by("reference")
         )
 
-    def _date_scope(self, rows: QuerySet[Application]) -> QuerySet[Application]:
-        f = self.filters
-        if f.date_from:
-            rows = rows.filter(grant_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(grant_date__lte=f.date_to)
-        return rows
-
     def ninox_grants(self) -> QuerySet[NinoxGrant]:
         """Ninox grants carrying a reference, with the portal's application and payment."""
         f = self.filters
@@ -159,25 +135,17 @@ class Reconciliation:
         paid = Payment.objects.filter(
             application__reference=OuterRef("reference"), status=Payment.Status.PAID
         )
-        rows = NinoxGrant.objects.filter(fiscal_year=f.fy.key).exclude(reference="")
+        rows = NinoxGrant.objects.exclude(reference="")
         first = Application.objects.aggregate(first=Min("submitted_at"))["first"]
         if first is None:
             return rows.none()  # no application yet: every grant in Ninox is history
-        rows = rows.filter(grant_date__gte=timezone.localtime(first).date())
-        if f.district:
-            rows = rows.filter(lodge__district=f.district)
-        if f.date_from:
-            rows = rows.filter(grant_date__gte=f.date_from)
-        if f.date_to:
-            rows = rows.filter(grant_date__lte=f.date_to)
-        rows = rows.annotate(
+        rows = rows.filter(grant_date__gte=timezone.localtime(first).date()).annotate(
             app_status=Subquery(app.values("status")[:1]),
             app_match=Subquery(app.values("amount_requested")[:1]),
             app_share=Subquery(app.values("amount_raised")[:1]),
             has_payment=Exists(paid),
         )
-        if f.status:
-            rows = rows.filter(app_status=f.status)
+        rows = f.scope(rows, status="app_status")  # the status is the portal's
         return rows.select_related("lodge").order_by("reference", "ninox_id")
 
     def count(self) -> int:
@@ -185,7 +153,7 @@ class Reconciliation:
         return sum(1 for _ in self.rows())
 
     # --- rows --------------------------------------------------------------------
-    def rows(self) -> Iterator[tuple[Any, ...]]:
+    def rows(self) -> Iterator[Row]:
         for p in self.payments().iterator(chunk_size=2000):
             yield from self._payment_rows(p)
         for p in self.orphan_payments().iterator(chunk_size=2000):
@@ -206,7 +174,7 @@ class Reconciliation:
         for g in self.ninox_grants().iterator(chunk_size=2000):
             yield from self._ninox_rows(g)
 
-    def _payment_rows(self, p: Any) -> Iterator[tuple[Any, ...]]:
+    def _payment_rows(self, p: Any) -> Iterator[Row]:
         a = p.application
         ninox = (p.ninox_id, p.ninox_status, p.ninox_amount)
         if p.amount != a.amount_raised:
@@ -234,7 +202,7 @@ class Reconciliation:
                 detail="Stripe says paid; Ninox has no grant with this reference.",
             )
 
-    def _ninox_rows(self, g: Any) -> Iterator[tuple[Any, ...]]:
+    def _ninox_rows(self, g: Any) -> Iterator[Row]:
         ninox = (g.ninox_id, g.status, g.amount)
         lodge_number = g.lodge.number if g.lodge else None
         if g.app_status is None:
@@ -288,7 +256,7 @@ class Reconciliation:
         lodge_number: int | None = None,
         portal: tuple[Any, Any, Any] | None = None,
         ninox: tuple[Any, Any, Any] = (None, "", None),
-    ) -> tuple[Any, ...]:
+    ) -> Row:
         if application is not None:
             reference = application.reference
             lodge_number = application.lodge_number
@@ -299,21 +267,21 @@ class Reconciliation:
             if payment and payment.paid_at
             else None
         )
-        return (
-            kind,
-            reference,
-            lodge_number,
-            payment.stripe_session_id if payment else "",
-            paid_at,
-            payment.amount if payment else None,
-            Status(status).label if status else "",
-            share,
-            match,
-            ninox[0],
-            ninox[1] or "",
-            ninox[2],
-            detail,
-        )
+        return {
+            "mismatch": kind,
+            "reference": reference,
+            "lodge_number": lodge_number,
+            "stripe_session": payment.stripe_session_id if payment else "",
+            "stripe_paid_at": paid_at,
+            "stripe_amount": payment.amount if payment else None,
+            "portal_status": Status(status).label if status else "",
+            "lodge_share": share,
+            "portal_match": match,
+            "ninox_record": ninox[0],
+            "ninox_status": ninox[1] or "",
+            "ninox_amount": ninox[2],
+            "what_differs": detail,
+        }
 
 
 def _midnight(day: Any) -> datetime:

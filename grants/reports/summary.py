@@ -18,21 +18,21 @@ from grants.lodge_budgets import lodges_with_budget
 from grants.money import ZERO
 from grants.reports.filters import ReportFilters
 from grants.reports.ledger import Ledger, LedgerRow
-from grants.reports.table import MONEY, NUMBER, TEXT, Column
+from grants.reports.table import MONEY, NUMBER, TEXT, Column, Row
 from grants.rules import rules_in_force
 
 NO_DISTRICT = "(no district)"
 
 COLUMNS = (
-    Column("Lodge number", NUMBER, 8),
-    Column("Lodge", TEXT, 30),
-    Column("District", TEXT, 14),
-    Column("Cap", MONEY, 12, total=True),
-    Column("Approved", MONEY, 12, total=True),
-    Column("Paid", MONEY, 12, total=True),
-    Column("Pending", MONEY, 12, total=True),
-    Column("Remaining", MONEY, 12, total=True),
-    Column("Grants", NUMBER, 8, total=True),
+    Column("lodge_number", "Lodge number", NUMBER, 8),
+    Column("lodge", "Lodge", TEXT, 30),
+    Column("district", "District", TEXT, 14),
+    Column("cap", "Cap", MONEY, 12, total=True),
+    Column("approved", "Approved", MONEY, 12, total=True),
+    Column("paid", "Paid", MONEY, 12, total=True),
+    Column("pending", "Pending", MONEY, 12, total=True),
+    Column("remaining", "Remaining", MONEY, 12, total=True),
+    Column("grants", "Grants", NUMBER, 8, total=True),
 )
 
 
@@ -112,31 +112,46 @@ class Summary:
     def count(self) -> int:
         return self.lodges().count() + (1 if None in self.totals.by_lodge else 0)
 
-    def rows(self) -> Iterator[tuple[Any, ...]]:
+    def rows(self) -> Iterator[Row]:
         by_lodge = self.totals.by_lodge
         for lodge in self.lodges().iterator(chunk_size=2000):
-            figures = by_lodge.get(lodge.id, Tally())
-            yield (
-                lodge.number,
-                lodge.name,
-                lodge.district,
-                self.cap,
-                figures.approved,
-                figures.paid,
-                figures.pending,
-                lodge.remaining,
-                figures.grants,
+            yield _row(
+                by_lodge.get(lodge.id, Tally()),
+                lodge_number=lodge.number,
+                lodge=lodge.name,
+                district=lodge.district,
+                cap=self.cap,
+                remaining=lodge.remaining,
             )
         orphan = by_lodge.get(None)
         if orphan is not None:
-            yield (
-                None,
-                "(grants with no lodge in the mirror)",
-                "",
-                ZERO,
-                orphan.approved,
-                orphan.paid,
-                orphan.pending,
-                ZERO,
-                orphan.grants,
+            yield _row(
+                orphan,
+                lodge_number=None,
+                lodge="(grants with no lodge in the mirror)",
+                district="",
+                cap=ZERO,
+                remaining=ZERO,
             )
+
+
+def _row(
+    figures: Tally,
+    *,
+    lodge_number: int | None,
+    lodge: str,
+    district: str,
+    cap: Decimal,
+    remaining: Decimal,
+) -> Row:
+    return {
+        "lodge_number": lodge_number,
+        "lodge": lodge,
+        "district": district,
+        "cap": cap,
+        "approved": figures.approved,
+        "paid": figures.paid,
+        "pending": figures.pending,
+        "remaining": remaining,
+        "grants": figures.grants,
+    }

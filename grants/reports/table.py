@@ -1,21 +1,62 @@
-"""What every report is: named, typed columns and a stream of rows (tuples in column order)."""
+"""What every report is: columns declared once, and a stream of rows keyed by column key.
+
+A column says its key (the row's dict key), its header, its kind and its XLSX width; the
+page preview and the CSV and XLSX writers all read a row as ``row[column.key]``, so a
+column cannot shift against its values.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
+
+from grants.money import format_money
 
 # Column kinds: how a value is written to CSV and XLSX and shown on the page.
 TEXT, MONEY, DATE, DATETIME, NUMBER = "text", "money", "date", "datetime", "number"
 
+Row = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Column:
-    name: str
+    key: str
+    header: str
     kind: str = TEXT
     width: int = 14  # characters, for the XLSX column
     total: bool = False  # summed in the XLSX totals row
+
+    @property
+    def numeric(self) -> bool:
+        """Right-aligned on the page."""
+        return self.kind in (MONEY, NUMBER)
+
+    def page_text(self, value: Any) -> str:
+        """The value as the page's table shows it."""
+        if value is None or value == "":
+            return ""
+        if self.kind == MONEY:
+            return format_money(value)
+        if self.kind == DATE and isinstance(value, date):
+            return value.isoformat()
+        if self.kind == DATETIME and isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return str(value)
+
+    def csv_value(self, value: Any) -> Any:
+        """The value as the CSV has it (text still goes through ``csv_safe``)."""
+        if value is None:
+            return ""
+        if self.kind == MONEY and isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if self.kind == DATETIME and isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
 
 
 class Report(Protocol):
@@ -27,6 +68,6 @@ class Report(Protocol):
         """How many rows ``rows()`` yields (a cheap count query)."""
         ...
 
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """Every row, streamed: memory stays flat whatever the number of rows."""
+    def rows(self) -> Iterator[Row]:
+        """Every row, keyed by column key, streamed: memory stays flat whatever the size."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from grants.reports.exports import report_export_build, report_exports_purge
+from grants.reports.export_jobs import report_export_build, report_exports_purge
 
 
 @shared_task(time_limit=3600, soft_time_limit=3540)

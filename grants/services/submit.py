@@ -9,7 +9,7 @@ from django.utils import timezone
 from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
-from grants.intake import IntakeErrors, validate_application
+from grants.forms import ApplicationErrors, application_form
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
 from grants.references import next_reference
@@ -31,29 +31,34 @@ def application_submit(
     """Validate, refresh the mirror, then decide under the (lodge, fiscal year) lock.
 
     ``api_token`` is the token an API submission came with; it is stored and audited.
-    Raises ``PortalError`` with field errors for invalid input or an unknown lodge;
-    nothing is stored then. Every received application is decided at once.
+    ``data`` is checked by `ApplicationForm` (``lenient=True``, the web form) or
+    `ApplicationJsonForm` (the API). Raises ``PortalError`` with field errors for invalid
+    input or an unknown lodge, its ``extra["form"]`` the bound form holding them (for a page
+    to show again); nothing is stored then. Every received application is decided at once.
     """
     now = timezone.now()
     rules = rules_in_force(now)
+    form = application_form(
+        data,
+        lenient=lenient,
+        cap=rules.annual_cap,
+        match_ratio=rules.match_ratio,
+        today=timezone.localdate(now),
+    )
     try:
-        cleaned = validate_application(
-            data,
-            lenient=lenient,
-            cap=rules.annual_cap,
-            match_ratio=rules.match_ratio,
-            today=timezone.localdate(now),
-        )
-    except IntakeErrors as exc:
-        raise PortalError("The application has errors; nothing was saved.", exc.errors) from None
+        cleaned = form.application()
+    except ApplicationErrors as exc:
+        raise PortalError(
+            "The application has errors; nothing was saved.", exc.errors, form=form
+        ) from None
 
     # The one Ninox call, made before any lock is taken.
     freshness = mirror_refresh(lodge_number=cleaned.lodge_number)
     lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
     if lodge is None and freshness.fresh:
+        form.add_error("lodge_number", f"Lodge number: no lodge has number {cleaned.lodge_number}.")
         raise PortalError(
-            "The application has errors; nothing was saved.",
-            {"lodge_number": [f"Lodge number: no lodge has number {cleaned.lodge_number}."]},
+            "The application has errors; nothing was saved.", form.error_lists(), form=form
         )
     fy = fiscal_year_of(now, rules)
 

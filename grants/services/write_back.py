@@ -25,9 +25,9 @@ from django.utils import timezone
 from grants.models import Application, OutboxMessage, Payment, Status
 from grants.ninox_mirror import GrantHandler
 from grants.outbox import PermanentError, outbox_enqueue
-from ninox_backend.connection import database, mapping
+from ninox_backend.django.connection import database, mapping
+from ninox_backend.django.profile_store import load_profile
 from ninox_backend.exceptions import NinoxError
-from ninox_backend.profile_store import load_profile
 from ninox_backend.types import Record
 from portal.audit import audit_record
 

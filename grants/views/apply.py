@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from grants.intake import FIELDS, LABELS
+from grants.forms import ApplicationForm
 from grants.money import format_money
 from grants.rules import rules_in_force
 from grants.selectors import (
@@ -25,56 +22,9 @@ from grants.selectors import (
 from grants.services.submit import application_submit
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
-from portal.lib.http import client_ip
+from portal.lib.http import client_ip, form_error_status
 
 HONEYPOT = "website"
-
-
-class ApplyForm(forms.Form):
-    """Renders the fields; the rules are in ``grants.intake`` (shared with the API).
-
-    Fields are not ``required`` here so Django adds no messages of its own: every
-    refusal comes from the intake rules, worded the same as the API's.
-    """
-
-    use_required_attribute = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False
-
-    lodge_number = forms.CharField(
-        label=LABELS["lodge_number"],
-        max_length=10,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        help_text="Your lodge's number, for example 123.",
-    )
-    contact_name = forms.CharField(label=LABELS["contact_name"], max_length=200)
-    contact_email = forms.CharField(
-        label=LABELS["contact_email"],
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    charity_name = forms.CharField(label=LABELS["charity_name"], max_length=200)
-    purpose = forms.CharField(
-        label=LABELS["purpose"], max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
-    )
-    amount_raised = forms.CharField(
-        label=LABELS["amount_raised"],
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text="What your lodge raised and will pay in, for example 1,250.00.",
-    )
-    amount_requested = forms.CharField(
-        label=LABELS["amount_requested"],
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text="The match you ask the foundation for: at most the amount raised.",
-    )
-    event_date = forms.CharField(
-        label=LABELS["event_date"], max_length=10, widget=forms.DateInput(attrs={"type": "date"})
-    )
 
 
 def _public_context(**extra: object) -> dict[str, object]:
@@ -114,31 +64,38 @@ def _count(request: HttpRequest, outcome: str) -> None:
     ratelimit.record(_limit_key(request, outcome), window_seconds=3600)
 
 
+def _as_typed(request: HttpRequest, errors: dict[str, list[str]]) -> ApplicationForm:
+    """The form shown back as typed, with ``errors`` added to its own."""
+    form = ApplicationForm(request.POST)
+    for field, messages in errors.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+    return form
+
+
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
-    form = ApplyForm(request.POST if request.method == "POST" else None)
+    form = ApplicationForm()
     status = 200
     if request.method == "POST":
-        limited = _rate_limited(request)
-        if request.POST.get(HONEYPOT):
-            _count(request, "refused")
-            form.add_error(None, "The form could not be sent. Please try again.")
-            status = 400
-        elif limited:
-            form.add_error(None, limited)
-            status = 429
+        honeypot = bool(request.POST.get(HONEYPOT))
+        refusal = "The form could not be sent. Please try again." if honeypot else None
+        refusal = refusal or _rate_limited(request)
+        if refusal:
+            form = _as_typed(request, {"non_field_errors": [refusal]})
+            if honeypot:
+                _count(request, "refused")
+            status = 400 if honeypot else 429
         else:
-            data = {name: request.POST.get(name, "") for name in FIELDS}
             try:
-                application = application_submit(data=data, lenient=True, source="web")
+                application = application_submit(data=request.POST, lenient=True, source="web")
             except PortalError as exc:
                 _count(request, "refused")
-                form.is_valid()  # binds cleaned data so the page shows what was typed
-                for field, messages in exc.errors.items():
-                    for message in messages:
-                        form.add_error(field if field in form.fields else None, message)
-                status = 422
+                form = exc.extra.get("form") or _as_typed(
+                    request, exc.errors or {"": [exc.message]}
+                )
+                status = form_error_status(request, plain_post=422)
             else:
                 _count(request, "accepted")
                 return redirect("grants:status", token=status_token(application))

@@ -14,17 +14,10 @@ from grants.models import ApiToken
 from grants.rules import rules_in_force
 from grants.services.rules import EDITABLE, grant_rules_change, rules_history
 from grants.tokens import api_token_create, api_token_revoke
-from portal import roles
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
-from portal.manage import manage_tabs, register_manage_page
-from portal.permissions import register
-
-register("grants.manage.rules", roles_allowed={roles.ADMIN}, description="change the grant rules")
-register("grants.manage.tokens", roles_allowed={roles.ADMIN}, description="manage API tokens")
-register_manage_page("Grant rules", "grants_manage:rules", order=30)
-register_manage_page("API tokens", "grants_manage:tokens", order=40)
+from portal.manage import manage_tabs
 
 
 class RulesForm(forms.Form):
@@ -60,10 +53,6 @@ class RulesForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100, help_text="Who uses it, e.g. “Website”.")
-
-
-def _bad_input(request: HtmxHttpRequest) -> int:
-    return 422 if request.htmx else 200
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -103,7 +92,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/rules.html",
         context,
-        status=_bad_input(request) if form.errors else 200,
+        status=form_error_status(request, bool(form.errors)),
     )
 
 
@@ -130,7 +119,7 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/tokens.html",
         context,
-        status=_bad_input(request) if form.errors else 200,
+        status=form_error_status(request, bool(form.errors)),
     )
 
 

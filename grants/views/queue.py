@@ -13,7 +13,7 @@ from django_htmx.http import trigger_client_event
 from grants.access import get_application_for_user
 from grants.dashboard import status_counts
 from grants.models import Lodge, Status
-from grants.queue import DECISION_KINDS, QueueFilters, queue_page
+from grants.queue import DECISION_KINDS, queue_page
 from grants.rules import current_fiscal_year
 from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
 from portal.lib.errors import PortalError
@@ -25,14 +25,14 @@ REFERENCE = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{5,6}")
 
 
 def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
-    filters = QueueFilters.from_query(request.GET)
+    filters, page = queue_page(request.GET)
     current = current_fiscal_year()
     return {
         "counts": status_counts(current.key),
         "fy": current,
         "title": "Review queue",
-        "filters": filters,
-        "page": queue_page(filters),
+        "filters": filters.values,
+        "page": page,
         "statuses": Status.choices,
         "kinds": DECISION_KINDS.items(),
         "districts": Lodge.objects.exclude(district="")

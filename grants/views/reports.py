@@ -15,21 +15,14 @@ from django.views.decorators.http import require_safe
 
 from grants.dashboard import fiscal_year_choices
 from grants.models import Lodge, ReportExport, Status
-from grants.money import format_money
-from grants.reports import permissions  # noqa: F401 - registers the Reports navigation entry
+from grants.reports.catalog import FORMATS, build_report
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
-from grants.reports.export import CONTENT_TYPES, csv_lines, file_name, write_xlsx
-from grants.reports.exports import (
-    FORMATS,
-    REPORT_INLINE_MAX_ROWS,
-    build_report,
-    export_path,
-    report_export_start,
-)
+from grants.reports.export_jobs import REPORT_INLINE_MAX_ROWS, export_path, report_export_start
 from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
-from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, Report
-from portal.lib.http import HtmxHttpRequest
+from grants.reports.table import Report
+from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
 PREVIEW_ROWS = 200
@@ -40,22 +33,13 @@ PAGES = (
 )
 
 
-def _cell(value: Any, kind: str) -> dict[str, Any]:
-    if value is None or value == "":
-        return {"text": "", "num": kind in (MONEY, NUMBER)}
-    if kind == MONEY:
-        return {"text": format_money(value), "num": True}
-    if kind == DATE:
-        return {"text": value.isoformat(), "num": False}
-    if kind == DATETIME:
-        return {"text": value.strftime("%Y-%m-%d %H:%M"), "num": False}
-    return {"text": str(value), "num": kind == NUMBER}
-
-
 def _preview(report: Report) -> list[list[dict[str, Any]]]:
-    kinds = [column.kind for column in report.columns]
+    """The first rows as the page shows them: each cell's text and whether it is a number."""
     return [
-        [_cell(value, kind) for value, kind in zip(row, kinds, strict=True)]
+        [
+            {"text": column.page_text(row[column.key]), "num": column.numeric}
+            for column in report.columns
+        ]
         for row in islice(report.rows(), PREVIEW_ROWS)
     ]
 
@@ -91,6 +75,7 @@ def _download(report: Report, fmt: str, filters: ReportFilters) -> HttpResponse:
 
 def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     filters = ReportFilters.from_query(request.GET)
+    errors = filters.problems
     fmt = request.GET.get("format", "")
     report = build_report(slug, filters)
     template = f"grants/reports/{slug}.html"
@@ -99,7 +84,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "slug": slug,
         "pages": PAGES,
         "filters": filters,
-        "errors": filters.errors,
+        "errors": errors,
         "fy_choices": fiscal_year_choices(filters.fy),
         "statuses": Status.choices,
         "districts": _districts(),
@@ -107,8 +92,8 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "inline_max": REPORT_INLINE_MAX_ROWS,
     }
     if fmt and fmt not in FORMATS:
-        filters.errors["format"] = ["Format: choose csv or xlsx."]
-    if not filters.errors and fmt in FORMATS:
+        errors["format"] = ["Format: choose csv or xlsx."]
+    if not errors and fmt in FORMATS:
         total = report.count()
         if total > REPORT_INLINE_MAX_ROWS:
             export = report_export_start(
@@ -117,12 +102,12 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return redirect("reports:export", uuid=export.uuid)
         return _download(report, fmt, filters)
     partial = request.htmx and request.htmx.target == "results"
-    if filters.errors:
+    if errors:
         return render(
             request,
             template + ("#results" if partial else ""),
             context,
-            status=422 if request.htmx else 200,
+            status=form_error_status(request),
         )
     context.update(
         {

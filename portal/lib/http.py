@@ -37,3 +37,15 @@ class HtmxHttpRequest(HttpRequest):
     """A request that passed django-htmx's middleware (for type checking views)."""
 
     htmx: HtmxDetails
+
+
+def form_error_status(request: HttpRequest, invalid: bool = True, *, plain_post: int = 200) -> int:
+    """The status of a page shown again with its errors: 200 when ``invalid`` is false.
+
+    htmx gets 422, which base.html's ``responseHandling`` swaps (htmx 2 swaps no other
+    4xx). A request without htmx gets ``plain_post``: 200 on the staff pages, 422 where a
+    page has always answered a refused post with it (the apply form, the second factor).
+    """
+    if not invalid:
+        return 200
+    return 422 if getattr(request, "htmx", False) else plain_post

@@ -32,11 +32,24 @@ def _refuse_constant(name: str) -> Any:
 
 def json_depth(value: Any) -> int:
     """How deeply arrays and objects nest in ``value`` (0 for a scalar); no recursion."""
-    deepest = 0
+    return _walk(value)[0]
+
+
+def _walk(value: Any) -> tuple[int, bool]:
+    """(depth, every string is valid Unicode) of ``value``, without recursion.
+
+    JSON's ``\\ud800`` escapes decode to lone surrogates, which no database or email
+    can store: found by the hostile-input sweep as a 500 from SQLite.
+    """
+    deepest, valid = 0, True
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            valid = valid and _is_unicode(item)
+            continue
         if isinstance(item, dict):
+            valid = valid and all(_is_unicode(key) for key in item)
             children: Any = item.values()
         elif isinstance(item, list):
             children = item
@@ -44,7 +57,15 @@ def json_depth(value: Any) -> int:
             continue
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in children)
-    return deepest
+    return deepest, valid
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_loads(
@@ -73,8 +94,11 @@ def json_loads(
         raise JsonBodyError(too_deep) from None
     except ValueError as exc:  # json.JSONDecodeError is one
         raise JsonBodyError(f"The body is not valid JSON: {exc}.") from None
-    if json_depth(value) > max_depth:
+    depth, valid = _walk(value)
+    if depth > max_depth:
         raise JsonBodyError(too_deep)
+    if not valid:
+        raise JsonBodyError("The body has text that is not valid Unicode (a lone surrogate).")
     return value
 
 

@@ -1,7 +1,8 @@
 """The portal's own administration pages under ``/manage/``: staff users and the audit log.
 
-Apps add their pages to the tabs with ``register_manage_page`` (grants adds rules and
-tokens), so ``portal`` knows no grant.
+Apps add their pages to the tabs with ``register_manage_page`` in ``AppConfig.ready()``
+(portal adds users and the audit log; grants adds rules and tokens), so ``portal`` knows
+no grant.
 """
 
 from __future__ import annotations
@@ -25,7 +26,3 @@ def manage_tabs(current: str) -> list[dict[str, Any]]:
         {"label": label, "url": reverse(url_name), "current": url_name == current}
         for _order, label, url_name in _PAGES
     ]
-
-
-register_manage_page("Users", "manage:users", order=10)
-register_manage_page("Audit log", "manage:audit", order=90)

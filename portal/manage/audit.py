@@ -5,68 +5,45 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from portal.lib.filters import DateFilter, TextFilter, UrlFilterSet, in_days
 from portal.lib.spreadsheet import csv_safe
 from portal.models import AuditEvent
 
 PER_PAGE = 100
 
 
-@dataclass
-class AuditFilters:
-    actor: str = ""
-    action: str = ""
-    obj: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
+class AuditFilterSet(UrlFilterSet):
+    actor = TextFilter(
+        max_chars=150, field_name="actor_name", lookup_expr="icontains", label="Actor"
+    )
+    action = TextFilter(max_chars=80, field_name="action", lookup_expr="startswith", label="Action")
+    object = TextFilter(max_chars=200, method="about", label="Object")
+    date_from = DateFilter(method="in_range", label="From")
+    date_to = DateFilter(method="in_range", label="To")
 
-    @classmethod
-    def from_query(cls, query: QueryDict) -> AuditFilters:
-        errors: dict[str, list[str]] = {}
-        dates: dict[str, date | None] = {}
-        for name, label in (("date_from", "From"), ("date_to", "To")):
-            raw = query.get(name, "").strip()
-            dates[name] = None
-            if raw:
-                try:
-                    dates[name] = date.fromisoformat(raw)
-                except ValueError:
-                    errors[name] = [f"{label}: enter a date like 2026-05-01."]
-        return cls(
-            actor=query.get("actor", "").strip()[:150],
-            action=query.get("action", "").strip()[:80],
-            obj=query.get("object", "").strip()[:200],
-            date_from=dates["date_from"],
-            date_to=dates["date_to"],
-            errors=errors,
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+    def about(self, rows: QuerySet[AuditEvent], name: str, obj: str) -> QuerySet[AuditEvent]:
+        return rows.filter(
+            Q(object_id__icontains=obj) | Q(object_label__icontains=obj) | Q(object_type=obj)
         )
 
-    def queryset(self) -> QuerySet[AuditEvent]:
-        rows = AuditEvent.objects.all()
-        if self.actor:
-            rows = rows.filter(actor_name__icontains=self.actor)
-        if self.action:
-            rows = rows.filter(action__startswith=self.action)
-        if self.obj:
-            rows = rows.filter(
-                Q(object_id__icontains=self.obj)
-                | Q(object_label__icontains=self.obj)
-                | Q(object_type=self.obj)
-            )
-        zone = timezone.get_current_timezone()
-        if self.date_from:
-            rows = rows.filter(at__gte=datetime.combine(self.date_from, time.min, zone))
-        if self.date_to:
-            end = datetime.combine(self.date_to + timedelta(days=1), time.min, zone)
-            rows = rows.filter(at__lt=end)
-        return rows.order_by("-at", "-id")
+    def in_range(self, rows: QuerySet[AuditEvent], name: str, day: date) -> QuerySet[AuditEvent]:
+        if name == "date_from":
+            return in_days(rows, "at", day, None)
+        return in_days(rows, "at", None, day)
+
+
+def audit_filters(query: QueryDict) -> AuditFilterSet:
+    return AuditFilterSet(query, queryset=AuditEvent.objects.order_by("-at", "-id"))
 
 
 def action_names() -> list[str]:

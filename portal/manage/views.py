@@ -14,13 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal import roles
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
-from portal.manage import (
-    manage_tabs,
-    permissions,  # noqa: F401 - registers the actions and the nav entry
-)
-from portal.manage.audit import PER_PAGE, AuditFilters, action_names, audit_csv_lines
+from portal.manage import manage_tabs
+from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
 from portal.services.users import (
     user_deactivate,
     user_invite,
@@ -46,11 +43,6 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         label="Roles", choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
-
-
-def _bad_input(request: HtmxHttpRequest) -> int:
-    # htmx is configured to swap 422 replies (base.html); a plain form post gets 200.
-    return 422 if request.htmx else 200
 
 
 def _apply_errors(form: forms.Form, exc: PortalError) -> None:
@@ -99,7 +91,7 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
                 request, f"Invited {user.username}: an email with a link went to {user.email}."
             )
             return redirect("manage:user", username=user.username)
-    status = _bad_input(request) if form.errors else 200
+    status = form_error_status(request, bool(form.errors))
     return render(
         request,
         "portal/manage/invite.html",
@@ -124,7 +116,7 @@ def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
             return redirect("manage:user", username=person.username)
     from django_otp import devices_for_user
 
-    status = _bad_input(request) if form.errors else 200
+    status = form_error_status(request, bool(form.errors))
     return render(
         request,
         "portal/manage/user.html",
@@ -169,9 +161,10 @@ def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
 @require_safe
 @require("portal.manage.audit")
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
-    filters = AuditFilters.from_query(request.GET)
-    rows = filters.queryset()
-    if request.GET.get("format") == "csv" and not filters.errors:
+    filters = audit_filters(request.GET)
+    rows = filters.qs
+    errors = filters.problems
+    if request.GET.get("format") == "csv" and not errors:
         response = StreamingHttpResponse(
             audit_csv_lines(rows), content_type="text/csv; charset=utf-8"
         )
@@ -192,11 +185,11 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
         {
             "title": "Audit log",
             "tabs": manage_tabs("manage:audit"),
-            "filters": filters,
-            "errors": filters.errors,
+            "filters": filters.values,
+            "errors": errors,
             "page": page,
             "actions": action_names(),
             "query": query.urlencode(),
         },
-        status=_bad_input(request) if filters.errors else 200,
+        status=form_error_status(request, bool(errors)),
     )

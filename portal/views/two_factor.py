@@ -20,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.audit import audit_record
-from portal.lib.http import client_ip
+from portal.lib.http import client_ip, form_error_status
 from portal.tasks import two_factor_device_added_email_task
 
 BACKUP_CODE_COUNT = 10
@@ -54,7 +54,6 @@ def _safe_next(request: HttpRequest) -> str:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = TokenForm(request.POST or None)
-    status = 200
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
@@ -65,13 +64,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             "token", "That code is not valid. Check your app's clock, or use a backup code."
         )
         audit_record(actor=user, action="auth.2fa_failed", obj=user, ip=client_ip(request))
-    if form.errors:
-        status = 422
     return render(
         request,
         "portal/two_factor_verify.html",
         {"form": form, "title": "Two-factor verification", "next": _safe_next(request)},
-        status=status,
+        status=form_error_status(request, bool(form.errors), plain_post=422),
     )
 
 
@@ -156,7 +153,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "enrolled": False,
             "adding": enrolled,
         },
-        status=422 if form.errors else 200,
+        status=form_error_status(request, bool(form.errors), plain_post=422),
     )
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_apply_form_shows_every_field_with_a_label(mirrored: Any) -> None:
     body = Client().get("/apply/").content.decode()
-    from grants.intake import LABELS
+    from grants.forms import LABELS
 
     for label in (
         "Lodge number",

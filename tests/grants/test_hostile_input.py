@@ -10,7 +10,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grants.intake import FIELDS
+from grants.forms import FIELDS
 from grants.models import Application, Lodge
 from grants.tokens import api_token_create
 from tests.grants.conftest import valid_body

@@ -11,8 +11,8 @@ import pytest
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine
 from grants.ninox_mirror import ACTIVE_EMPTY, GrantHandler, LodgeHandler
 from grants.quarantine import quarantine_doubts
-from ninox_backend.mirror import sync_mirror
-from ninox_backend.models import SyncState as SyncStateRow
+from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.django.models import SyncState as SyncStateRow
 from ninox_backend.types import Record
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from grants.models import Application, Lodge, Status
 from grants.rules import current_fiscal_year
-from ninox_backend.connection import build_client, use_client
+from ninox_backend.django.connection import build_client, use_client
+from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.emulator import Emulator
-from ninox_backend.mirror import sync_mirror
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

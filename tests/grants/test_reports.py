@@ -13,12 +13,15 @@ from typing import Any
 import openpyxl
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grants.models import Application, Lodge, NinoxGrant, Payment, ReportExport, Status
 from grants.reports import reconciliation as rec
-from grants.reports.exports import export_path, report_exports_purge
+from grants.reports.catalog import REPORTS
+from grants.reports.export_jobs import export_path, report_exports_purge
+from grants.reports.filters import ReportFilters
 from grants.rules import current_fiscal_year
 from tests.conftest import client_for
 
@@ -296,6 +299,17 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
     assert "Stripe took $450.00; the lodge share is $500.00." in page
 
 
+@pytest.mark.parametrize("slug", sorted(REPORTS))
+def test_every_row_of_a_report_has_exactly_its_columns_keys(planted: Planted, slug: str) -> None:
+    report = REPORTS[slug](ReportFilters.from_query(QueryDict(f"fy={planted.fy}")))
+    keys = [column.key for column in report.columns]
+    assert len(set(keys)) == len(keys)
+    rows = list(report.rows())
+    assert rows
+    for row in rows:
+        assert list(row) == keys
+
+
 def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
     planted: Planted, finance: Any
 ) -> None:
@@ -389,3 +403,13 @@ def test_a_waiting_export_shows_its_progress_and_polls(
     assert 'hx-trigger="every 2s"' in page
     assert "0 of " in page
     assert "<progress" in page
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/ledger/", "/reports/reconciliation/"])
+def test_the_last_date_there_is_as_the_end_of_the_range_is_not_a_500(
+    planted: Planted, finance: Any, url: str
+) -> None:
+    # The day after 9999-12-31 cannot be made: the range stays open at its end.
+    response = client_for(finance).get(url, {"date_to": "9999-12-31"})
+    assert response.status_code == 200
+    assert "Please correct the filters" not in response.content.decode()

@@ -29,8 +29,8 @@ from grants.models import (
 )
 from grants.payments.provider import session_object
 from grants.rules import current_fiscal_year
-from ninox_backend.connection import database
-from ninox_backend.mirror import sync_mirror
+from ninox_backend.django.connection import database
+from ninox_backend.django.mirror import sync_mirror
 from portal.models import AuditEvent
 
 SECRET = "whsec_test_" + "a" * 24

@@ -8,22 +8,28 @@ On each, whatever the portal does:
 - no lodge is ever approved above its cap, even for a grant entered by hand in Ninox;
 - no Ninox record changes that the portal did not create or was not asked to change;
 - every paid grant is in Ninox exactly once, or, where the variant leaves no way to
-  confirm whether it is there, not at all and shown to finance.
+  confirm whether it is there, not at all and shown to finance;
+- and so after ``ninox_doctor`` has stored what the account showed, and a missed update
+  is repaired by the daily reconciliation.
 """
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.mirror import sync_mirror
+from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.django.models import SyncState as SyncStateRow
+from ninox_backend.django.profile_store import load_profile
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import valid_body
 from tests.grants.test_webhook import SECRET, event_body, paid_session, post
@@ -121,7 +127,7 @@ def test_no_lodge_is_approved_over_its_cap_after_a_grant_entered_by_hand(faulty:
     assert "$3,900.00" in application.decisions.get().explanation  # type: ignore[attr-defined]
 
 
-def test_a_paid_grant_is_in_ninox_once_and_nothing_else_changed(faulty: Any, pay: Any) -> None:
+def assert_paid_once_and_nothing_else_changed(faulty: Any, pay: Any) -> None:
     lodge = fresh_lodge()
     application = apply(lodge, "250.00")
     assert application.status == Status.APPROVED
@@ -150,6 +156,31 @@ def test_a_paid_grant_is_in_ninox_once_and_nothing_else_changed(faulty: Any, pay
         assert any(
             application.reference in m.body and "finance" in ",".join(m.to) for m in mail.outbox
         )
+
+
+def test_a_paid_grant_is_in_ninox_once_and_nothing_else_changed(faulty: Any, pay: Any) -> None:
+    assert_paid_once_and_nothing_else_changed(faulty, pay)
+
+
+def test_after_the_doctor_the_paid_grant_is_still_in_ninox_once(faulty: Any, pay: Any) -> None:
+    call_command("ninox_doctor", stdout=io.StringIO(), stderr=io.StringIO())
+    assert load_profile().stored  # the write-back now uses what the doctor saw
+    assert_paid_once_and_nothing_else_changed(faulty, pay)
+
+
+def test_the_daily_reconciliation_repairs_an_update_the_mirror_missed(faulty: Any) -> None:
+    grant = NinoxGrant.objects.exclude(ninox_sequence=None).order_by("ninox_id").first()
+    assert grant is not None
+    assert grant.ninox_sequence is not None
+    NinoxGrant.objects.filter(id=grant.id).update(
+        amount=grant.amount + 1, ninox_sequence=grant.ninox_sequence - 1
+    )
+    row = SyncStateRow.objects.get()
+    row.data = {**row.data, "reconciled": {}}  # the daily reconciliation is due
+    row.save()
+    sync_mirror(tables=("grants",))
+    repaired = NinoxGrant.objects.get(id=grant.id)
+    assert (repaired.amount, repaired.ninox_sequence) == (grant.amount, grant.ninox_sequence)
 
 
 def test_paying_twice_still_leaves_one_row(faulty: Any, pay: Any) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from grants.models import Lodge, NinoxGrant
-from ninox_backend import mirror
-from ninox_backend.connection import database
-from ninox_backend.mirror import DatabaseSyncStateStore, state_key, sync_mirror, sync_status
-from ninox_backend.models import SyncState as SyncStateRow
+from ninox_backend.django import mirror
+from ninox_backend.django.connection import database
+from ninox_backend.django.mirror import DatabaseSyncStateStore, state_key, sync_mirror, sync_status
+from ninox_backend.django.models import SyncState as SyncStateRow
+from ninox_backend.django.profile_store import save_profile
 from ninox_backend.profile import CapabilityProfile
-from ninox_backend.profile_store import save_profile
 from ninox_backend.sync import SyncState
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 WRITE_AN_EXPORT = (
-    "from grants.reports.exports import exports_dir; "
+    "from grants.reports.export_jobs import exports_dir; "
     "(exports_dir() / 'ledger.csv').write_text('reference\\n')"
 )
 

@@ -47,8 +47,14 @@ def fail_with_token(token: str) -> Any:
 
 
 def token_parts(token: str) -> list[str]:
-    """The token and its secret part alone (what a partial leak would show)."""
-    return [token, token.rsplit("_", 1)[1]]
+    """The token and its secret part alone (what a partial leak would show).
+
+    The secret is everything after ``gp_<prefix>_``: it may itself contain ``_``, and
+    splitting on the last one once left a fragment short enough to occur in any report.
+    """
+    secret = token.split("_", 2)[2]
+    assert len(secret) >= 40
+    return [token, secret]
 
 
 @override_settings(ADMINS=[("Ops", "ops@example.org")])

@@ -134,3 +134,11 @@ def test_a_login_username_cannot_poison_the_audit_csv_with_a_formula(
     assert [(r["Actor"], r["Object id"], r["Object"]) for r in rows] == [
         ("anonymous", "'" + stored, "'" + stored)
     ]
+
+
+def test_the_last_date_there_is_as_the_end_of_the_range_finds_every_event(
+    events: None, admin_user: Any
+) -> None:
+    page = client_for(admin_user).get("/manage/audit/", {"date_to": "9999-12-31"})
+    assert page.status_code == 200
+    assert f"{AuditEvent.objects.count()} events" in page.content.decode()

@@ -57,3 +57,13 @@ def test_it_refuses_a_body_over_the_size_limit() -> None:
 def test_it_reads_nan_only_when_asked_to() -> None:
     value = json_loads(b'{"a": NaN}', allow_constants=True)
     assert value["a"] != value["a"]  # NaN
+
+
+@pytest.mark.parametrize("body", ['{"id": "evt_\\ud800"}', '{"\\udfff": 1}', '["ok", ["\\ud83d"]]'])
+def test_a_lone_surrogate_escape_is_refused_with_a_message(body: str) -> None:
+    with pytest.raises(JsonBodyError, match="not valid Unicode"):
+        json_loads(body)
+
+
+def test_a_surrogate_pair_escape_is_ordinary_text() -> None:
+    assert json_loads('{"name": "\\ud83d\\ude00"}') == {"name": "\U0001f600"}

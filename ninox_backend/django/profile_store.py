@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import DatabaseError
 
-from .profile import CONSERVATIVE, CapabilityProfile
+from ..profile import CONSERVATIVE, CapabilityProfile
 
 
 def profile_key() -> str:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
+from ..sync import Handler, SyncEngine, SyncProgress, SyncResult, SyncState
 from . import connection
 from .models import SyncState as SyncStateRow
 from .profile_store import load_profile
-from .sync import Handler, SyncEngine, SyncProgress, SyncResult, SyncState
 
 logger = logging.getLogger("ninox_backend")
 

@@ -1,4 +1,4 @@
-"""Intake validation: one set of rules for the apply form and the website API."""
+"""The application form: one set of rules for the apply page and the website API."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grants.intake import (
+from grants.forms import (
     AMOUNT_MIN,
     AMOUNT_RAISED_MAX,
     FIELDS,
     LABELS,
     NAME_MAX_LENGTH,
     PURPOSE_MAX_LENGTH,
+    ApplicationErrors,
     ApplicationInput,
-    IntakeErrors,
-    validate_application,
+    application_form,
 )
 
 CAP = Decimal("4000.00")
@@ -51,13 +51,12 @@ def validate(
     match_ratio: Decimal = Decimal("1"),
     today: date = TODAY,
 ) -> ApplicationInput:
-    return validate_application(
-        data, lenient=lenient, cap=cap, match_ratio=match_ratio, today=today
-    )
+    form = application_form(data, lenient=lenient, cap=cap, match_ratio=match_ratio, today=today)
+    return form.application()
 
 
 def errors_of(data: Any, **kwargs: Any) -> dict[str, list[str]]:
-    with pytest.raises(IntakeErrors) as caught:
+    with pytest.raises(ApplicationErrors) as caught:
         validate(data, **kwargs)
     return caught.value.errors
 
@@ -123,7 +122,7 @@ def test_every_error_is_reported_at_once() -> None:
         "event_date": "2026-02-30",
         "colour": "blue",
     }
-    with pytest.raises(IntakeErrors) as caught:
+    with pytest.raises(ApplicationErrors) as caught:
         validate(everything_wrong)
     assert list(caught.value.errors) == [*FIELDS, "colour"]
     assert caught.value.message == "The application has 9 problems; please correct them."
@@ -131,7 +130,7 @@ def test_every_error_is_reported_at_once() -> None:
 
 
 def test_one_error_is_summed_up_in_the_singular() -> None:
-    with pytest.raises(IntakeErrors, match="has a problem"):
+    with pytest.raises(ApplicationErrors, match="has a problem"):
         validate(body(purpose=""))
 
 
@@ -188,6 +187,10 @@ def test_the_api_names_each_unknown_field() -> None:
         "colour": ["'colour' is not a known field."],
         "reference": ["'reference' is not a known field."],
     }
+
+
+def test_a_key_named_like_djangos_non_field_errors_is_an_unknown_field_too() -> None:
+    assert errors_of(body(__all__="x")) == {"__all__": ["'__all__' is not a known field."]}
 
 
 def test_the_form_ignores_fields_it_does_not_know() -> None:
@@ -620,7 +623,7 @@ def test_an_event_date_not_written_yyyy_mm_dd_is_refused(value: str) -> None:
     )
 
 
-# --- anything at all: IntakeErrors or a valid application, nothing else ----------------------
+# --- anything at all: ApplicationErrors or a valid application, nothing else ----------------------
 
 HOSTILE_TEXT = [
     "",
@@ -743,10 +746,10 @@ def _clean_text(value: str, limit: int, *, multiline: bool) -> bool:
 
 def _outcome(
     data: object, *, lenient: bool, cap: Decimal, ratio: Decimal, today: date
-) -> ApplicationInput | IntakeErrors:
+) -> ApplicationInput | ApplicationErrors:
     try:
         return validate(data, lenient=lenient, cap=cap, match_ratio=ratio, today=today)
-    except IntakeErrors as refused:
+    except ApplicationErrors as refused:
         return refused
 
 
@@ -762,7 +765,7 @@ def test_any_input_gives_a_valid_application_or_intake_errors(
     data: dict[str, object], lenient: bool, cap: Decimal, ratio: Decimal, today: date
 ) -> None:
     outcome = _outcome(data, lenient=lenient, cap=cap, ratio=ratio, today=today)
-    if isinstance(outcome, IntakeErrors):
+    if isinstance(outcome, ApplicationErrors):
         assert outcome.errors
         for field, messages in outcome.errors.items():
             assert messages

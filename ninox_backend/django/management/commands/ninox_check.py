@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ninox_backend import connection
+from ninox_backend.django import connection
 from ninox_backend.exceptions import NinoxError
 
 

@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from .exceptions import NinoxError
+from ..exceptions import NinoxError
 from .mirror import sync_mirror
 from .quota import quota_state
 

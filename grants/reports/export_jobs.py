@@ -1,4 +1,6 @@
-"""Exports: small ones answer the request at once, large ones are built by a task.
+"""Background export jobs: a large report is built to a file by a task, not in the request.
+
+Small exports answer the request at once (the view streams them with ``writers``).
 
 A background export is kept in ``PORTAL_DATA_DIR/exports`` for ``EXPORT_KEEP`` and may
 be fetched only by the user who asked for it.
@@ -16,33 +18,20 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from grants.models import ReportExport
-from grants.reports.export import file_name, write_csv, write_xlsx
+from grants.reports.catalog import FORMATS, REPORTS, build_report
 from grants.reports.filters import ReportFilters
-from grants.reports.ledger import Ledger
-from grants.reports.reconciliation import Reconciliation
-from grants.reports.summary import Summary
-from grants.reports.table import Report
+from grants.reports.writers import file_name, write_csv, write_xlsx
 from portal.audit import audit_record
 
 # Up to this many rows an export is built while the user waits; beyond it, by a task.
 REPORT_INLINE_MAX_ROWS = 5000
 EXPORT_KEEP = timedelta(hours=24)
-FORMATS = ("csv", "xlsx")
-REPORTS: dict[str, type[Summary] | type[Ledger] | type[Reconciliation]] = {
-    "summary": Summary,
-    "ledger": Ledger,
-    "reconciliation": Reconciliation,
-}
 
 
 def exports_dir() -> Path:
     path = Path(settings.PORTAL_DATA_DIR) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def build_report(slug: str, filters: ReportFilters) -> Report:
-    return REPORTS[slug](filters)
 
 
 def export_path(export: ReportExport) -> Path:

@@ -1,6 +1,7 @@
-"""Writing a report as CSV (streamed, UTF-8 with a BOM) or XLSX (openpyxl, write-only).
+"""The report writers: CSV (streamed, UTF-8 with a BOM) and XLSX (openpyxl, write-only).
 
-Both write row by row from ``report.rows()``: memory stays flat whatever the size.
+Both write row by row from ``report.rows()``, each value read by its column's key:
+memory stays flat whatever the size.
 CSV amounts are plain decimals (``1250.00``) so spreadsheets read them as numbers.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -40,24 +40,17 @@ class _Echo:
 
 
 def _csv_value(value: Any, column: Column) -> Any:
-    if value is None:
-        return ""
-    if column.kind == MONEY and isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if column.kind == DATETIME and isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return csv_safe(value)  # only text can be formula-like; amounts were written above
+    # Only text can be formula-like; amounts and dates come back from csv_value as text.
+    return csv_safe(value) if isinstance(value, str) else column.csv_value(value)
 
 
 def csv_lines(report: Report, *, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text, one line at a time, starting with the BOM and the header."""
     writer = csv.writer(_Echo())
     columns = report.columns
-    yield BOM + writer.writerow([csv_safe(column.name) for column in columns])
+    yield BOM + writer.writerow([csv_safe(column.header) for column in columns])
     for count, row in enumerate(report.rows(), start=1):
-        yield writer.writerow([_csv_value(v, c) for v, c in zip(row, columns, strict=True)])
+        yield writer.writerow([_csv_value(row[c.key], c) for c in columns])
         if progress and count % 1000 == 0:
             progress(count)
 
@@ -98,25 +91,25 @@ def write_xlsx(
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(
-            column.width, len(column.name) + 2
+            column.width, len(column.header) + 2
         )
-    sheet.append([_cell(sheet, column.name, column, bold=True) for column in columns])
-    totals: list[Decimal | int] = [0 for _ in columns]
-    styled = [column.kind in (MONEY, DATE, DATETIME) for column in columns]
+    sheet.append([_cell(sheet, column.header, column, bold=True) for column in columns])
+    totals: dict[str, Decimal | int] = {column.key: 0 for column in columns if column.total}
+    styled = {column.key for column in columns if column.kind in (MONEY, DATE, DATETIME)}
     count = 0
     for count, row in enumerate(report.rows(), start=1):
         # Amounts and dates need a styled cell; text an explicit string cell (never a formula).
         sheet.append(
             [
-                _cell(sheet, value, column)
-                if styled[i] and value is not None
-                else xlsx_safe(sheet, value)
-                for i, (value, column) in enumerate(zip(row, columns, strict=True))
+                _cell(sheet, row[column.key], column)
+                if column.key in styled and row[column.key] is not None
+                else xlsx_safe(sheet, row[column.key])
+                for column in columns
             ]
         )
-        for index, column in enumerate(columns):
-            if column.total and row[index] is not None:
-                totals[index] += row[index]
+        for key in totals:
+            if row[key] is not None:
+                totals[key] += row[key]
         if progress and count % 1000 == 0:
             progress(count)
     sheet.append(_totals_row(sheet, columns, totals))
@@ -127,13 +120,15 @@ def write_xlsx(
     return count
 
 
-def _totals_row(sheet: Any, columns: Iterable[Column], totals: list[Decimal | int]) -> list[Any]:
+def _totals_row(
+    sheet: Any, columns: Iterable[Column], totals: dict[str, Decimal | int]
+) -> list[Any]:
     cells = []
     for index, column in enumerate(columns):
         if index == 0:
             cells.append(_cell(sheet, "Total", column, bold=True))
         elif column.total:
-            value = totals[index]
+            value = totals[column.key]
             if column.kind == MONEY:
                 value = Decimal(value).quantize(Decimal("0.01"))
             cells.append(_cell(sheet, value, column, bold=True))

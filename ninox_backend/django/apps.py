@@ -7,7 +7,7 @@ from django.apps import AppConfig
 
 
 class NinoxBackendConfig(AppConfig):
-    name = "ninox_backend"
+    name = "ninox_backend.django"
     label = "ninox"
     verbose_name = "Ninox"
     default_auto_field = "django.db.models.BigAutoField"

@@ -18,11 +18,11 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from .client import NinoxClient
-from .database import Database
-from .limiter import FileLockLimiter
-from .mapping import SchemaMapping
-from .request import CallInfo
+from ..client import NinoxClient
+from ..database import Database
+from ..limiter import FileLockLimiter
+from ..mapping import SchemaMapping
+from ..request import CallInfo
 
 logger = logging.getLogger("ninox_backend")
 
@@ -62,7 +62,7 @@ def build_client(
     a crashed holder frees its slot after ``NINOX_LIMITER_LEASE_SECONDS``), else file
     locks in the data dir (shared by the processes of this machine).
     """
-    from .limiter import Limiter, RedisLimiter
+    from ..limiter import Limiter, RedisLimiter
 
     limit = settings.NINOX_PARALLEL_CALLS
     limiter: Limiter
