@@ -13,8 +13,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Sum
 
 from grants.models import RESERVING, Application, NinoxGrant
-
-ZERO = Decimal("0.00")
+from grants.money import ZERO
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 # Up to twelve integer digits: large enough that range rules, not the parser, refuse big amounts.
 _STRICT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")

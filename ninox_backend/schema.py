@@ -74,12 +74,6 @@ class Schema:
         except NinoxNotFound:
             return None
 
-    def same_version(self, other: Schema | None) -> bool:
-        """True when both have the same version and seq (so nothing changed)."""
-        if other is None:
-            return False
-        return (self.version, self.seq) == (other.version, other.seq)
-
     @classmethod
     def from_json(cls, data: Any, fetched_at: dt.datetime | None = None) -> Schema:
         """Parse the database endpoint's reply (or a bare ``tables`` list)."""

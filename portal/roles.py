@@ -34,11 +34,5 @@ def user_roles(user: Any) -> frozenset[str]:
     return cached
 
 
-def has_role(user: Any, *roles: str) -> bool:
-    """True when the user holds any of ``roles``; Admin holds every role."""
-    held = user_roles(user)
-    return ADMIN in held or any(role in held for role in roles)
-
-
 def requires_2fa(user: Any) -> bool:
     return bool(user_roles(user) & ROLES_REQUIRING_2FA)

@@ -3,11 +3,15 @@
 from grants.models.api import ApiToken, IdempotentReply
 from grants.models.applications import (
     RESERVING,
+    TRANSITIONS,
     Application,
     Decision,
+    IllegalTransition,
     LodgeBudget,
     ReferenceCounter,
     Status,
+    Transition,
+    transition_between,
 )
 from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
@@ -18,6 +22,7 @@ from grants.models.rules import GrantRules
 
 __all__ = [
     "RESERVING",
+    "TRANSITIONS",
     "ApiToken",
     "Application",
     "Decision",
@@ -25,6 +30,7 @@ __all__ = [
     "EmailLog",
     "GrantRules",
     "IdempotentReply",
+    "IllegalTransition",
     "Lodge",
     "LodgeBudget",
     "NinoxGrant",
@@ -34,6 +40,8 @@ __all__ = [
     "ReferenceCounter",
     "ReportExport",
     "Status",
+    "Transition",
     "WebhookEvent",
     "money_field",
+    "transition_between",
 ]

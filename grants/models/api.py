@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
@@ -47,6 +45,3 @@ class IdempotentReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
-
-    def as_response_body(self) -> Any:
-        return self.body

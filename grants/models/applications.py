@@ -1,8 +1,11 @@
-"""Applications, their decisions, the per-(lodge, fiscal year) budget lock, references."""
+"""Applications, their status transitions and decisions, the budget lock row, references."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +13,8 @@ from django.db.models import Q
 
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge
+from portal.lib.errors import PortalError
+from portal.permissions import has_permission
 
 
 class Status(models.TextChoices):
@@ -24,6 +29,60 @@ class Status(models.TextChoices):
 
 # Approvals that hold part of a lodge's budget until Ninox has them.
 RESERVING = (Status.APPROVED, Status.PAID)
+
+DECIDE = "grants.application.decide"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed status change.
+
+    ``permission`` is the action a person needs to make it (``None``: no person may);
+    ``automatic`` says the portal itself may make it (the intake decision, Stripe's
+    webhook, the expiry sweep); ``releases`` says the match stops counting against the
+    lodge's budget.
+    """
+
+    source: Status
+    target: Status
+    permission: str | None
+    automatic: bool
+    releases: bool
+
+
+# Every status change an application can make, declared once; anything else is refused.
+TRANSITIONS: tuple[Transition, ...] = (
+    # The intake decides every application at once; a person may decide one not yet decided.
+    Transition(Status.SUBMITTED, Status.APPROVED, DECIDE, automatic=True, releases=False),
+    Transition(Status.SUBMITTED, Status.REJECTED, DECIDE, automatic=True, releases=False),
+    Transition(Status.SUBMITTED, Status.NEEDS_REVIEW, None, automatic=True, releases=False),
+    Transition(Status.NEEDS_REVIEW, Status.APPROVED, DECIDE, automatic=False, releases=False),
+    Transition(Status.NEEDS_REVIEW, Status.REJECTED, DECIDE, automatic=False, releases=False),
+    # Overrides of an earlier decision.
+    Transition(Status.APPROVED, Status.REJECTED, DECIDE, automatic=False, releases=True),
+    Transition(Status.REJECTED, Status.APPROVED, DECIDE, automatic=False, releases=False),
+    Transition(Status.APPROVED, Status.CANCELLED, DECIDE, automatic=False, releases=True),
+    # Stripe's webhook: the lodge paid its share; the match stays spent.
+    Transition(Status.APPROVED, Status.PAID, None, automatic=True, releases=False),
+    # The expiry sweep: the link ran out unpaid.
+    Transition(Status.APPROVED, Status.EXPIRED, None, automatic=True, releases=True),
+)
+_TRANSITIONS = {(t.source, t.target): t for t in TRANSITIONS}
+
+
+class IllegalTransition(PortalError):
+    """A status change that ``TRANSITIONS`` does not allow (or not to this actor)."""
+
+
+def transition_between(source: str, target: str) -> Transition:
+    """The declared transition from ``source`` to ``target``; `IllegalTransition` if none."""
+    found = _TRANSITIONS.get((Status(source), Status(target)))
+    if found is None:
+        raise IllegalTransition(
+            f"An application cannot go from {Status(source).label.lower()} "
+            f"to {Status(target).label.lower()}."
+        )
+    return found
 
 
 class Application(models.Model):
@@ -83,6 +142,34 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def move_to(self, target: str, *, actor: Any) -> Transition:
+        """Set ``status`` to ``target`` if ``TRANSITIONS`` allows it to ``actor``; the caller saves.
+
+        ``actor`` is a signed-in user (who needs the transition's permission) or a name
+        for the portal itself (``"auto-decision"``, ``"stripe webhook"``...), which may
+        make only the automatic transitions. Raises `IllegalTransition` otherwise.
+        """
+        transition = transition_between(self.status, target)
+        if getattr(actor, "is_authenticated", False):
+            if transition.permission is None:
+                raise IllegalTransition(
+                    f"Only the portal itself moves an application to {transition.target.label.lower()}."
+                )
+            verdict = has_permission(transition.permission, actor, self)
+            if not verdict.allowed:
+                raise IllegalTransition(verdict.reason)
+        elif not transition.automatic:
+            raise IllegalTransition(
+                f"Only a person may move an application from {transition.source.label.lower()} "
+                f"to {transition.target.label.lower()}."
+            )
+        self.status = transition.target
+        return transition
+
+    def payment_link_expired(self, now: datetime) -> bool:
+        """True when the payment link has an end and ``now`` is at or past it."""
+        return self.payment_expires_at is not None and self.payment_expires_at <= now
 
     @property
     def gift(self) -> Decimal:

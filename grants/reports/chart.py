@@ -14,12 +14,11 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from grants.fiscal_year import FiscalYear
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.reports.summary import Totals
 
 APPROVED_FILL = "#417690"  # the admin's header blue
 PAID_FILL = "#79aec8"
-ZERO = Decimal("0.00")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -18,10 +18,10 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from grants.models import RESERVING, Application, Decision, NinoxGrant, Payment, Status
+from grants.money import ZERO
 from grants.reports.filters import ReportFilters
 from grants.reports.table import DATE, DATETIME, MONEY, NUMBER, TEXT, Column, Row
 
-ZERO = Decimal("0.00")
 CHUNK = 2000  # rows fetched per database round trip while streaming
 
 COLUMNS = (

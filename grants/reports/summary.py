@@ -15,12 +15,12 @@ from typing import Any
 from django.db.models import Q
 
 from grants.lodge_budgets import lodges_with_budget
+from grants.money import ZERO
 from grants.reports.filters import ReportFilters
 from grants.reports.ledger import Ledger, LedgerRow
 from grants.reports.table import MONEY, NUMBER, TEXT, Column, Row
 from grants.rules import rules_in_force
 
-ZERO = Decimal("0.00")
 NO_DISTRICT = "(no district)"
 
 COLUMNS = (

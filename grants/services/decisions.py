@@ -53,7 +53,7 @@ def decision_record(
         explanation=explanation,
     )
     before = {"status": application.status}
-    application.status = Status(outcome)
+    application.move_to(outcome, actor=actor)
     application.decided_at = now
     # Why it waits for a person; cleared once a person decided.
     application.review_reason = reason[:200] if outcome == Status.NEEDS_REVIEW else ""

@@ -13,15 +13,6 @@ from grants.models import OutboxMessage
 from portal.audit import audit_record
 
 
-def _send(outbox_id: int) -> None:
-    # The outbox's own retry if it has one; else its dispatch (the sweeper covers a lost send).
-    retry = getattr(outbox, "retry", None)
-    if callable(retry):
-        retry(outbox_id)
-    else:
-        outbox.dispatch(outbox_id)
-
-
 @transaction.atomic
 def outbox_retry(*, outbox_ids: Iterable[int] | None = None, actor: Any) -> int:
     """Put failed rows back to pending, due now, with a fresh round of attempts.
@@ -49,7 +40,7 @@ def outbox_retry(*, outbox_ids: Iterable[int] | None = None, actor: Any) -> int:
             after={"ids": ids, "status": "pending"},
         )
         for outbox_id in ids:
-            transaction.on_commit(lambda outbox_id=outbox_id: _send(outbox_id))  # type: ignore[misc]
+            transaction.on_commit(lambda outbox_id=outbox_id: outbox.dispatch(outbox_id))  # type: ignore[misc]
     return changed
 
 

@@ -24,6 +24,7 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
 WEBHOOK = "stripe webhook"
+EXPIRY = "payment expiry"
 Kind = OutboxMessage.Kind
 PStatus = Payment.Status
 
@@ -53,7 +54,7 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
     now = timezone.now()
     if application.status != Status.APPROVED or not application.payment_token:
         raise PortalError("This application is not waiting for a payment.")
-    if application.payment_expires_at and application.payment_expires_at <= now:
+    if application.payment_link_expired(now):
         raise PortalError("This payment link has expired.")
     open_payment = (
         Payment.objects.filter(
@@ -218,7 +219,7 @@ def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
         return "flagged for finance: " + payment.flag_reason
     assert application is not None
     payment.save()
-    application.status = Status.PAID
+    application.move_to(Status.PAID, actor=WEBHOOK)
     application.paid_at = payment.paid_at
     application.save(update_fields=["status", "paid_at", "updated_at"])
     audit_record(
@@ -290,14 +291,12 @@ def application_expire(*, application_id: int, now: datetime | None = None) -> b
     told. Returns ``False`` when it was paid, cancelled or extended meanwhile."""
     now = now or timezone.now()
     application = Application.objects.select_for_update().get(id=application_id)
-    if application.status != Status.APPROVED or not application.payment_expires_at:
+    if application.status != Status.APPROVED or not application.payment_link_expired(now):
         return False
-    if application.payment_expires_at > now:
-        return False
-    application.status = Status.EXPIRED
+    application.move_to(Status.EXPIRED, actor=EXPIRY)
     application.save(update_fields=["status", "updated_at"])
     audit_record(
-        actor="payment expiry",
+        actor=EXPIRY,
         action="application.expired",
         obj=application,
         before={"status": Status.APPROVED},
@@ -329,7 +328,7 @@ def payment_link_resend(*, application: Application, actor: Any) -> OutboxMessag
     application = Application.objects.select_for_update().get(id=application.id)
     if application.status != Status.APPROVED or not application.payment_token:
         raise PortalError("Only an approved application that waits for payment has a link to send.")
-    if application.payment_expires_at and application.payment_expires_at <= timezone.now():
+    if application.payment_link_expired(timezone.now()):
         raise PortalError("The payment link has expired.")
     sent_before = OutboxMessage.objects.filter(
         application=application, kind=Kind.EMAIL_PAYMENT_LINK

@@ -7,7 +7,6 @@ Approving over the remaining budget needs the Admin role, and the refusal says s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -16,17 +15,23 @@ from django.utils import timezone
 from grants.budget import Budget, lodge_budget
 from grants.decision import budget_sentence
 from grants.fiscal_year import FiscalYear
-from grants.models import Application, Decision, Lodge, LodgeBudget, Status
-from grants.money import format_money
+from grants.models import TRANSITIONS, Application, Decision, Lodge, Status
+from grants.models.applications import DECIDE
+from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror import mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
-ZERO = Decimal("0.00")
-DECIDABLE = {Status.SUBMITTED, Status.NEEDS_REVIEW, Status.APPROVED, Status.REJECTED}
+# Where a staff decision (approve or reject) may start from, as TRANSITIONS declares.
+DECIDABLE = {
+    t.source
+    for t in TRANSITIONS
+    if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
+}
 REASON_MAX = 1000
 
 
@@ -92,15 +97,12 @@ def application_decide(
     else:
         fy = FiscalYear.from_key(application.fiscal_year, rules.fiscal_year_start)
     fy_key = fy.key
-    if lodge is not None:
-        LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fy_key)
 
-    with transaction.atomic():
+    with budget_lock(lodge, fy_key):
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != application.status:
             raise PortalError(f"{application.reference} changed meanwhile; reload the page.")
         if lodge is not None:
-            LodgeBudget.objects.select_for_update().get(lodge=lodge, fiscal_year=fy_key)
             budget = lodge_budget(lodge.id, fy_key, rules.annual_cap, exclude_id=locked.id)
         else:
             budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
@@ -146,13 +148,13 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
     _require("grants.application.decide", actor, application)
     reason = _clean_reason(reason)
     with transaction.atomic():
-        updated = Application.objects.filter(pk=application.pk, status=Status.APPROVED).update(
-            status=Status.CANCELLED, updated_at=timezone.now()
-        )
-        if not updated:
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != Status.APPROVED:
             raise PortalError(
                 f"Only an approved, unpaid application can be cancelled; {application.reference} is not."
             )
+        locked.move_to(Status.CANCELLED, actor=actor)
+        locked.save(update_fields=["status", "updated_at"])
         audit_record(
             actor=actor,
             action="application.cancelled",

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.decision import NEEDS_REVIEW, Verdict, decide
 from grants.forms import ApplicationErrors, application_form
-from grants.models import ApiToken, Application, Lodge, LodgeBudget, Status
+from grants.models import ApiToken, Application, Lodge, Status
+from grants.money import ZERO
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror import NINOX_UNREACHABLE, mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
-
-ZERO = Decimal("0.00")
 
 
 def application_submit(
@@ -63,15 +61,10 @@ def application_submit(
             "The application has errors; nothing was saved.", form.error_lists(), form=form
         )
     fy = fiscal_year_of(now, rules)
-    if lodge is not None:
-        LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fy.key)
 
-    with transaction.atomic():
+    with budget_lock(lodge, fy.key) as budget_row:
         if lodge is not None:
-            # The lock: one decision at a time per lodge and fiscal year.
-            budget_row = LodgeBudget.objects.select_for_update().get(
-                lodge=lodge, fiscal_year=fy.key
-            )
+            assert budget_row is not None
             budget = lodge_budget(lodge.id, fy.key, rules.annual_cap)
             verdict = decide(
                 lodge_number=lodge.number,

@@ -73,9 +73,7 @@ def _closed_state(application: Application) -> str | None:
     if application.status == Status.PAID:
         return "paid"
     if application.status == Status.EXPIRED or (
-        application.status == Status.APPROVED
-        and application.payment_expires_at
-        and application.payment_expires_at <= timezone.now()
+        application.status == Status.APPROVED and application.payment_link_expired(timezone.now())
     ):
         return "expired"
     if application.status != Status.APPROVED:

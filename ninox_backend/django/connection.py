@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from django.conf import settings
@@ -111,17 +111,6 @@ def use_client(replacement: NinoxClient) -> Iterator[NinoxClient]:
         yield replacement
     finally:
         _override = previous
-
-
-def calls_since(start: timedelta) -> int:
-    """HTTP requests sent to Ninox in the last ``start`` (each attempt counts)."""
-    from django.db.models import Sum
-
-    from .models import NinoxCall
-
-    since = timezone.now() - start
-    total = NinoxCall.objects.filter(at__gte=since).aggregate(n=Sum("attempts"))["n"]
-    return int(total or 0)
 
 
 def last_successful_call() -> datetime | None:

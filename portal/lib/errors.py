@@ -15,6 +15,3 @@ class PortalError(Exception):
         self.message = message
         self.errors = errors or {}
         self.extra = extra
-
-    def as_json(self) -> dict[str, Any]:
-        return {"message": self.message, "errors": self.errors}

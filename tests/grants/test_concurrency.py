@@ -221,3 +221,53 @@ def test_twenty_http_requests_never_approve_more_than_the_cap_on_sqlite(
     statuses = [r["status"] for r in results]
     assert statuses.count("approved") == 8, statuses
     assert statuses.count("rejected") == 12
+
+
+@pytest.mark.db_engine
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("repetition", range(3))
+def test_twenty_reviewers_approving_at_once_never_approve_more_than_the_cap_on_postgresql(
+    repetition: int, fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("runs in CI's PostgreSQL pass (DATABASE_URL=postgres://…)")
+    from django.contrib.auth.models import Group
+
+    from grants.models import Status
+    from grants.services.review import application_decide
+    from portal import roles
+    from portal.lib.errors import PortalError
+    from tests.grants.test_webhook import approved_application
+
+    # A transactional test's flush drops the migrations' groups: give the reviewer the role again.
+    reviewer.groups.add(Group.objects.get_or_create(name=roles.REVIEWER)[0])
+    waiting = [
+        approved_application(
+            fresh_lodge,
+            i,
+            status=Status.NEEDS_REVIEW,
+            amount_raised=Decimal(AMOUNT),
+            amount_requested=Decimal(AMOUNT),
+            payment_token=None,
+            payment_expires_at=None,
+        )
+        for i in range(APPLICANTS)
+    ]
+
+    def approve(i: int) -> str:
+        try:
+            application_decide(
+                application=waiting[i], actor=reviewer, outcome="approved", reason="Checked"
+            )
+        except PortalError as exc:
+            return exc.message
+        return "approved"
+
+    results = run_together(APPLICANTS, approve)
+    assert results.count("approved") == 8, results
+    assert all(
+        r == "approved" or r.startswith("Approving over the remaining budget needs the Admin role")
+        for r in results
+    ), results
+    approved = Application.objects.filter(lodge=fresh_lodge, status="approved")
+    assert sum((a.amount_requested for a in approved), Decimal("0")) == Decimal("4000.00")
