@@ -12,7 +12,7 @@ from grants.models import Lodge, Status
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent
-from tests.grants.test_webhook import approved_application
+from tests.factories import ApplicationFactory
 
 CAP = Decimal("4000.00")
 
@@ -20,7 +20,9 @@ CAP = Decimal("4000.00")
 def test_it_cancels_an_approved_application_and_releases_its_match(
     fresh_lodge: Lodge, reviewer: Any
 ) -> None:
-    application = approved_application(fresh_lodge, 51)
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00051"
+    )
     before = lodge_budget(fresh_lodge.id, application.fiscal_year, CAP)
 
     application_cancel(
@@ -39,7 +41,9 @@ def test_it_cancels_an_approved_application_and_releases_its_match(
 def test_it_refuses_to_cancel_an_application_that_is_not_approved(
     fresh_lodge: Lodge, reviewer: Any, status: Status
 ) -> None:
-    application = approved_application(fresh_lodge, 52, status=status)
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00052", status=status
+    )
 
     with pytest.raises(PortalError, match="Only an approved, unpaid application can be cancelled"):
         application_cancel(application=application, actor=reviewer, reason="Called off")
@@ -50,7 +54,9 @@ def test_it_refuses_to_cancel_an_application_that_is_not_approved(
 
 
 def test_it_refuses_a_user_without_the_decide_permission(fresh_lodge: Lodge, finance: Any) -> None:
-    application = approved_application(fresh_lodge, 53)
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00053"
+    )
 
     with pytest.raises(PortalError, match="Reviewer"):
         application_cancel(application=application, actor=finance, reason="Called off")

@@ -233,23 +233,20 @@ def test_twenty_reviewers_approving_at_once_never_approve_more_than_the_cap_on_p
         pytest.skip("runs in CI's PostgreSQL pass (DATABASE_URL=postgres://…)")
     from django.contrib.auth.models import Group
 
-    from grants.models import Status
     from grants.services.review import application_decide
     from portal import roles
     from portal.lib.errors import PortalError
-    from tests.grants.test_webhook import approved_application
+    from tests.factories import ApplicationFactory
 
     # A transactional test's flush drops the migrations' groups: give the reviewer the role again.
     reviewer.groups.add(Group.objects.get_or_create(name=roles.REVIEWER)[0])
     waiting = [
-        approved_application(
-            fresh_lodge,
-            i,
-            status=Status.NEEDS_REVIEW,
+        ApplicationFactory.create(
+            lodge=fresh_lodge,
+            reference=f"MG-2099-{i:05d}",
+            needs_review=True,
             amount_raised=Decimal(AMOUNT),
             amount_requested=Decimal(AMOUNT),
-            payment_token=None,
-            payment_expires_at=None,
         )
         for i in range(APPLICANTS)
     ]
