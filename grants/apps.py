@@ -13,7 +13,7 @@ class GrantsConfig(AppConfig):
     def ready(self) -> None:
         from grants import integration_health as health
         from grants.dashboard import dashboard_figures
-        from grants.ninox_mirror import GrantHandler, LodgeHandler
+        from grants.sync_handlers import GrantHandler, LodgeHandler
         from ninox_backend.django.mirror import register_handler
         from portal import roles
         from portal.dashboard import Panel, register_panel

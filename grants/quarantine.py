@@ -1,6 +1,6 @@
 """Ninox records whose budget fields could not be read: kept aside, shown, never counted as $0.
 
-The sync handlers (``grants/ninox_mirror.py``) type-check the fields a lodge's budget
+The sync handlers (``grants/sync_handlers.py``) type-check the fields a lodge's budget
 rests on. A value of the wrong shape (a link that arrived as a caption, a date still a
 number, an amount that is not a number) opens a :class:`NinoxQuarantine` row with the
 raw value; the next clean read of that record resolves it. While a row is open,

@@ -31,11 +31,16 @@ def status_url(application: Application) -> str:
     return settings.PORTAL_BASE_URL + reverse("grants:status", args=[status_token(application)])
 
 
+def pay_link(application: Application) -> str:
+    """The absolute address of the application's payment page (the one way it is built)."""
+    return settings.PORTAL_BASE_URL + reverse("grants:pay", args=[application.payment_token])
+
+
 def payment_url(application: Application) -> str | None:
     """The lodge's payment link, while the application waits for payment."""
     if application.status != Status.APPROVED or not application.payment_token:
         return None
-    return f"{settings.PORTAL_BASE_URL}/pay/{application.payment_token}/"
+    return pay_link(application)
 
 
 def latest_decision(application: Application) -> Decision | None:

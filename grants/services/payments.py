@@ -13,13 +13,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 
 from grants.models import Application, OutboxMessage, Payment, Status, WebhookEvent
 from grants.money import format_money, from_cents, to_cents
 from grants.outbox import outbox_enqueue
 from grants.payments.provider import CURRENCY, PaymentProvider, payment_provider
+from grants.selectors import pay_link
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
@@ -36,12 +36,6 @@ HANDLED_EVENTS = PAID_EVENTS | {
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
 }
-
-
-def pay_url(application: Application) -> str:
-    from django.conf import settings
-
-    return settings.PORTAL_BASE_URL + reverse("grants:pay", args=[application.payment_token])
 
 
 def checkout_start(*, application: Application, provider: PaymentProvider | None = None) -> Payment:
@@ -71,7 +65,7 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
     last = (
         Payment.objects.filter(application=application).aggregate(last=Max("attempt"))["last"] or 0
     )
-    url = pay_url(application)
+    url = pay_link(application)
     session = provider.create_checkout_session(
         application=application,
         attempt=last + 1,

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grants.budget import Budget, lodge_budget
-from grants.decision import budget_sentence
+from grants.budget_rule import budget_sentence
 from grants.fiscal_year import FiscalYear
 from grants.models import TRANSITIONS, Application, Decision, Lodge, Status
 from grants.models.applications import DECIDE
@@ -21,7 +21,7 @@ from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
-from grants.services.mirror import mirror_refresh
+from grants.services.mirror_refresh import mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission

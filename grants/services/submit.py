@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
-from grants.decision import NEEDS_REVIEW, Verdict, decide
+from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
 from grants.forms import ApplicationErrors, application_form
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
@@ -16,7 +16,7 @@ from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
-from grants.services.mirror import NINOX_UNREACHABLE, mirror_refresh
+from grants.services.mirror_refresh import NINOX_UNREACHABLE, mirror_refresh
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 

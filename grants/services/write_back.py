@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from grants.models import Application, OutboxMessage, Payment, Status
-from grants.ninox_mirror import GrantHandler
 from grants.outbox import PermanentError, outbox_enqueue
+from grants.sync_handlers import GrantHandler
 from ninox_backend.django.connection import database, mapping
 from ninox_backend.django.profile_store import load_profile
 from ninox_backend.exceptions import NinoxError

@@ -12,11 +12,11 @@ from django.db import DatabaseError
 from django.test import Client
 
 from grants.models import Application, Lodge, Status
-from grants.ninox_mirror import GrantHandler
 from grants.rules import current_fiscal_year
-from grants.services import mirror as mirror_service
-from grants.services.mirror import mirror_refresh
+from grants.services import mirror_refresh as mirror_service
+from grants.services.mirror_refresh import mirror_refresh
 from grants.services.submit import application_submit
+from grants.sync_handlers import GrantHandler
 from grants.tokens import api_token_create
 from tests.grants.conftest import valid_body
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine, Status
-from grants.ninox_mirror import GrantHandler
 from grants.quarantine import quarantine_doubts
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
+from grants.sync_handlers import GrantHandler
 from ninox_backend.types import Record, dumps
 from tests.conftest import client_for
 from tests.grants.conftest import valid_body

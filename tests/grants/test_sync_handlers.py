@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine
-from grants.ninox_mirror import ACTIVE_EMPTY, GrantHandler, LodgeHandler
 from grants.quarantine import quarantine_doubts
+from grants.sync_handlers import ACTIVE_EMPTY, GrantHandler, LodgeHandler
 from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.django.models import SyncState as SyncStateRow
 from ninox_backend.types import Record
