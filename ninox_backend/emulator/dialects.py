@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 
+from .schema import FIELD_TYPES
+
 DOCS = "docs"
 LEGACY = "legacy"
 DIALECTS = (DOCS, LEGACY)
@@ -59,25 +61,7 @@ def resolve_dialect(name: str | None) -> str:
 
 #: ``GET …/tables`` in ``docs``: seed 002's type table. A type it does not name
 #: (reference, file, image, formula) is left out: the field has no ``type`` key.
-SEED_002_TYPES = frozenset(
-    (
-        "text",
-        "number",
-        "date",
-        "datetime",
-        "time",
-        "timeinterval",
-        "appointment",
-        "boolean",
-        "choice",
-        "multi",
-        "location",
-        "email",
-        "phone",
-        "url",
-        "html",
-    )
-)
+SEED_002_TYPES = frozenset(FIELD_TYPES) - {"reference", "file", "image", "formula"}
 
 #: The database schema's ``base`` in ``docs``: the names of recorded Ninox schemas.
 SCHEMA_BASE_NAMES = {
