@@ -1,16 +1,18 @@
 """Budgets for many lodges at once, in one query (the lodge list, the dashboard, reports).
 
 The same arithmetic as ``grants.budget`` for one lodge, as SQL subqueries:
-used = Ninox grants in the FY not Cancelled + portal approvals Ninox does not have yet.
+used = Ninox grants in the FY not Cancelled + portal approvals Ninox does not have yet
+(each counting what a known refund left of it).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from grants.budget import with_refunds_counted
 from grants.models import RESERVING, Application, Lodge, NinoxGrant
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
@@ -27,7 +29,7 @@ def used_in_ninox_expression(fiscal_year: int) -> Coalesce:
     grants = NinoxGrant.objects.filter(lodge_id=OuterRef("pk"), fiscal_year=fiscal_year).exclude(
         status=NinoxGrant.CANCELLED
     )
-    return _sum_subquery(grants, "amount")
+    return _sum_subquery(with_refunds_counted(grants), "counted")
 
 
 def pending_in_portal_expression(fiscal_year: int) -> Coalesce:
@@ -36,7 +38,7 @@ def pending_in_portal_expression(fiscal_year: int) -> Coalesce:
     pending = Application.objects.filter(
         lodge_id=OuterRef("pk"), fiscal_year=fiscal_year, status__in=RESERVING
     ).filter(~Exists(in_ninox))
-    return _sum_subquery(pending, "amount_requested")
+    return _sum_subquery(pending.annotate(kept=F("amount_requested") - F("match_released")), "kept")
 
 
 def lodges_with_budget(fiscal_year: int, cap: Decimal) -> QuerySet[Lodge]:
