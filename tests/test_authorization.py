@@ -65,6 +65,9 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
         {"reference": "MG-1999-00001", "email_id": 1},
     ),
     "grants:resend_link": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
+    # Cancel (Reviewer, Admin) and refund (Finance, Admin): a page each, then a POST.
+    "grants:cancel": ((302, 403, 404, 403, 404), {"reference": "MG-1999-00001"}),
+    "grants:refund": (FINANCE_NOT_FOUND, {"reference": "MG-1999-00001"}),
     "grants:lodges": (STAFF_ONLY, {}),
     "grants:lodge": (STAFF_NOT_FOUND, {"number": 99999}),
     # Finance reports.

@@ -18,10 +18,10 @@ from grants.fiscal_year import FiscalYear
 from grants.models import TRANSITIONS, Application, Decision, Lodge, OutboxMessage, Status
 from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
+from grants.outbox import outbox_enqueue
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
-from grants.outbox import outbox_enqueue
 from grants.services.mirror_refresh import mirror_refresh
 from grants.services.payments import checkout_sessions_expire
 from portal.audit import audit_record
