@@ -62,8 +62,9 @@ class PaymentProvider(Protocol):
         """Create (or, for a repeated attempt, get back) a session for the lodge's share."""
         ...
 
-    def expire_checkout_session(self, *, session_id: str) -> None:
-        """Close an open session so it can no longer be paid. Raises ``ProviderError``."""
+    def expire_checkout_session(self, *, session_id: str) -> bool:
+        """Close an open session so it can no longer be paid; ``False`` when it was no longer
+        open (paid or closed: its own event tells which). Raises ``ProviderError``."""
         ...
 
     def refund(
@@ -132,15 +133,17 @@ class StripeProvider:
             currency=str(session.get("currency") or CURRENCY),
         )
 
-    def expire_checkout_session(self, *, session_id: str) -> None:
+    def expire_checkout_session(self, *, session_id: str) -> bool:
         try:
             self.client.v1.checkout.sessions.expire(session_id)
         except stripe.InvalidRequestError as exc:
             # Already paid, expired or closed: nothing left to stop (a late payment is flagged).
-            if "status" not in str(exc).lower():
-                raise ProviderError(_stripe_message(exc)) from exc
+            if "status" in str(exc).lower():
+                return False
+            raise ProviderError(_stripe_message(exc)) from exc
         except stripe.StripeError as exc:
             raise ProviderError(_stripe_message(exc)) from exc
+        return True
 
     def refund(
         self, *, payment: Payment, amount_cents: int, key: str, metadata: dict[str, str]
@@ -189,8 +192,9 @@ class DevProvider:
             currency=CURRENCY,
         )
 
-    def expire_checkout_session(self, *, session_id: str) -> None:
+    def expire_checkout_session(self, *, session_id: str) -> bool:
         """Nothing to close: the dev checkout is the portal's own page, which checks the status."""
+        return True
 
     def refund(
         self, *, payment: Payment, amount_cents: int, key: str, metadata: dict[str, str]

@@ -351,7 +351,8 @@ def checkout_sessions_expire(
         application=application, status=PStatus.OPEN, provider=provider.name
     ):
         try:
-            provider.expire_checkout_session(session_id=payment.stripe_session_id)
+            if not provider.expire_checkout_session(session_id=payment.stripe_session_id):
+                continue  # no longer open at Stripe: its own event says whether it was paid
         except ProviderError as exc:
             logger.warning(
                 "could not expire session %s of %s: %s",
