@@ -34,7 +34,7 @@ REFUND = "grants.payment.refund"
 
 
 def _errors(exc: PortalError) -> dict[str, list[str]]:
-    return dict(exc.errors) if exc.errors else {"__all__": [exc.message]}
+    return dict(exc.errors) if exc.errors else {"page": [exc.message]}
 
 
 def _context(application: Application, **extra: Any) -> dict[str, Any]:
