@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.models import ApiToken, Application, IdempotentReply
 from grants.openapi import OPENAPI
-from grants.selectors import application_summary
+from grants.selectors.applications import application_summary
 from grants.services.submit import application_submit
 from grants.tokens import authenticate
 from portal.lib import ratelimit

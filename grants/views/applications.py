@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
 from grants.models import Application, EmailLog
-from grants.selectors import fiscal_year_label
+from grants.selectors.applications import fiscal_year_label
 from grants.services.emails import email_resend
 from grants.services.payments import payment_link_resend
 from grants.timeline import application_timeline, kind_label

@@ -1,4 +1,4 @@
-"""Reads for pages and the API (no writes here)."""
+"""An application's reads for pages, emails and the API: its links, status token and summary."""
 
 from __future__ import annotations
 
