@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from grants.fiscal_year import FiscalYear
-from grants.lodge_budgets import lodges_with_budget
 from grants.models import Application, Decision, Lodge, Status
 from grants.rules import current_fiscal_year, rules_in_force
+from grants.selectors.budgets import lodges_with_budget
 from ninox_backend.django.mirror import sync_status
 
 NEAR_CAP_SHARE = Decimal("0.75")
