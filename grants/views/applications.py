@@ -13,9 +13,9 @@ from django_htmx.http import trigger_client_event
 from grants.access import get_application_for_user
 from grants.models import Application, EmailLog
 from grants.selectors.applications import fiscal_year_label
+from grants.selectors.timeline import application_timeline, kind_label
 from grants.services.emails import email_resend
 from grants.services.payments import payment_link_resend
-from grants.timeline import application_timeline, kind_label
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require

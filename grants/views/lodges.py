@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from grants.access import get_lodge_for_user
-from grants.dashboard import chosen_fiscal_year, fiscal_year_choices
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, NinoxGrant
 from grants.quarantine import open_quarantines
 from grants.rules import rules_in_force
 from grants.selectors.budgets import lodges_with_budget
+from grants.selectors.dashboard import chosen_fiscal_year, fiscal_year_choices
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 

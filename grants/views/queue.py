@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.dashboard import status_counts
 from grants.models import Lodge, Status
-from grants.queue import DECISION_KINDS, queue_page
 from grants.rules import current_fiscal_year
+from grants.selectors.dashboard import status_counts
+from grants.selectors.queue import DECISION_KINDS, queue_page
 from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from grants.dashboard import fiscal_year_choices
 from grants.models import Lodge, ReportExport, Status
 from grants.reports.catalog import FORMATS, build_report
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
@@ -22,6 +21,7 @@ from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
 from grants.reports.table import Report
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
+from grants.selectors.dashboard import fiscal_year_choices
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
