@@ -30,7 +30,7 @@ from grants.money import CENT, ZERO, format_money, from_cents, parse_amount, to_
 from grants.outbox import outbox_enqueue
 from grants.payments.provider import PaymentProvider, ProviderError, payment_provider
 from grants.rules import rules_in_force
-from grants.selectors import fiscal_year_label
+from grants.selectors.applications import fiscal_year_label
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission

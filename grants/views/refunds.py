@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from grants.access import get_application_for_user
 from grants.models import Application, Status
 from grants.money import format_money
-from grants.selectors import fiscal_year_label
+from grants.selectors.applications import fiscal_year_label
 from grants.services.refunds import (
     refund_amount,
     refund_figures,

@@ -39,7 +39,7 @@ def valid_body(lodge_number: int, **overrides: Any) -> dict[str, Any]:
 
 
 def used_this_year(lodge: Lodge) -> Decimal:
-    from grants.budget import lodge_budget
+    from grants.selectors.budgets import lodge_budget
 
     return lodge_budget(lodge.id, current_fiscal_year().key, Decimal("4000.00")).used
 

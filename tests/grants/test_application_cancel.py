@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from grants.budget import lodge_budget
 from grants.models import Lodge, OutboxMessage, Payment, Status
 from grants.payments.provider import StripeProvider
+from grants.selectors.budgets import lodge_budget
 from grants.services.payments import checkout_sessions_expire, checkout_start
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError

@@ -17,7 +17,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from grants.budget import lodge_budget
+from grants.selectors.budgets import lodge_budget
 from grants.models import Application, Lodge, OutboxMessage, Payment, Refund, Status
 from grants.outbox import outbox_deliver
 from grants.payments.provider import StripeProvider
