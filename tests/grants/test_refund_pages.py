@@ -40,7 +40,7 @@ def page(user: Any, application: Application) -> str:
 def test_finance_sees_the_refund_action_on_a_paid_grant_and_a_reviewer_does_not(
     paid: Application, finance: Any, reviewer: Any
 ) -> None:
-    assert "Refund the lodge&#x27;s share…" in page(finance, paid)
+    assert "Refund the lodge's share…" in page(finance, paid)
     assert "Refund the lodge" not in page(reviewer, paid)
 
 
