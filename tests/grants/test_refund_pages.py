@@ -24,7 +24,10 @@ def dev_stripe(settings: Any) -> None:
 @pytest.fixture
 def paid(fresh_lodge: Lodge) -> Application:
     return ApplicationFactory.create(
-        paid=True, lodge=fresh_lodge, reference="MG-2099-00401", payment__stripe_session_id="cs_test_p1"
+        paid=True,
+        lodge=fresh_lodge,
+        reference="MG-2099-00401",
+        payment__stripe_session_id="cs_test_p1",
     )
 
 
@@ -63,7 +66,9 @@ def test_a_refund_is_confirmed_with_its_figures_before_stripe_is_asked(
     assert review.status_code == 200
     assert "Please confirm" in text
     # Share $250.00, match $200.00: min(200, 150) stays, $50.00 returns.
-    assert "Stripe will refund <strong>$100.00</strong> of the lodge's share" in text.replace("&#x27;", "'")
+    assert "Stripe will refund <strong>$100.00</strong> of the lodge's share" in text.replace(
+        "&#x27;", "'"
+    )
     assert "The match that stays is <strong>$150.00</strong>, so $50.00 returns" in text
     assert not Refund.objects.exists()
 
@@ -79,7 +84,9 @@ def test_a_refund_is_confirmed_with_its_figures_before_stripe_is_asked(
     assert "partly refunded" in after  # the timeline, in plain words
 
 
-def test_a_full_refund_from_the_page_leaves_the_grant_refunded(paid: Application, finance: Any) -> None:
+def test_a_full_refund_from_the_page_leaves_the_grant_refunded(
+    paid: Application, finance: Any
+) -> None:
     client = client_for(finance)
     url = f"/applications/{paid.reference}/refund/"
     review = client.post(url, {"amount": "", "reason": "Event called off"})
