@@ -17,11 +17,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from grants.selectors.budgets import lodge_budget
 from grants.models import Application, Lodge, OutboxMessage, Payment, Refund, Status
 from grants.outbox import outbox_deliver
 from grants.payments.provider import StripeProvider
 from grants.rules import rules_in_force
+from grants.selectors.budgets import lodge_budget
 from grants.services.refunds import match_kept_after, refund_request
 from grants.services.write_back import grant_write_back
 from ninox_backend.django.connection import database
