@@ -65,16 +65,15 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
 def with_refunds_counted(grants: QuerySet[NinoxGrant]) -> QuerySet[NinoxGrant]:
     """Ninox rows annotated with ``counted``: the amount, or less when a refund released part."""
     refunded = Application.objects.filter(reference=OuterRef("reference"), match_released__gt=0)
-    money = DecimalField(max_digits=12, decimal_places=2)
     kept = Subquery(
         refunded.annotate(kept=F("amount_requested") - F("match_released")).values("kept")[:1],
-        output_field=money,
+        output_field=DecimalField(max_digits=12, decimal_places=2),
     )
     return grants.annotate(kept=kept).annotate(
         counted=Case(
             When(kept__isnull=False, amount__gt=F("kept"), then=F("kept")),
             default=F("amount"),
-            output_field=money,
+            output_field=DecimalField(max_digits=12, decimal_places=2),
         )
     )
 

@@ -85,11 +85,12 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
     if kind in (Kind.EMAIL_REFUND_LODGE, Kind.EMAIL_REFUND_VENDOR, Kind.EMAIL_REFUND_FINANCE):
         context["payment"] = Payment.objects.get(id=int(payload["payment_id"]))
         context["refunds"] = list(context["payment"].refunds.order_by("created_at", "id"))
-        return {
+        recipients: dict[str, list[str]] = {
             Kind.EMAIL_REFUND_LODGE: [application.contact_email],
             Kind.EMAIL_REFUND_VENDOR: [rules.vendor_email],
             Kind.EMAIL_REFUND_FINANCE: [rules.finance_email],
-        }[kind], context
+        }
+        return recipients[kind], context
     if kind == Kind.EMAIL_CANCELLED:
         context["message"] = str(payload.get("message", ""))
         return [application.contact_email], context
