@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from grants.models import Application, EmailLog, OutboxMessage, Payment
+from grants.models import Application, EmailLog, OutboxMessage, Payment, Refund
+from grants.money import format_money
 from portal.models import AuditEvent
 
 
@@ -58,6 +59,18 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
                 payment.provider,
                 f"payment {payment.get_status_display().lower()}",
                 f"${payment.amount} {payment.currency.upper()}, session {payment.stripe_session_id}{flag}",
+            )
+        )
+    for refund in Refund.objects.filter(payment__application=application):
+        entries.append(
+            TimelineEntry(
+                refund.created_at,
+                "stripe" if refund.requested_by_name == "stripe" else refund.requested_by_name,
+                f"refund {refund.get_status_display().lower()}",
+                f"{format_money(refund.amount)} of the lodge's share"
+                + (" (made in Stripe)" if refund.requested_by_name == "stripe" else "")
+                + (f", {refund.stripe_refund_id}" if refund.stripe_refund_id else "")
+                + (f": {refund.error}" if refund.error else ""),
             )
         )
     return sorted(entries, key=lambda entry: entry.at)

@@ -173,3 +173,34 @@ def test_finance_cannot_cancel(approved: Application, finance: Any) -> None:
     assert response.status_code == 403
     approved.refresh_from_db()
     assert approved.status == Status.APPROVED
+
+
+def test_the_timeline_and_the_lodge_page_say_what_a_stripe_side_refund_did(
+    paid: Application, finance: Any
+) -> None:
+    import time
+
+    from grants.models import Payment
+    from tests.grants.stripe_events import charge_refunded, event_body, post, refund
+
+    payment = Payment.objects.get(application=paid)
+    now = int(time.time())
+    post(
+        event_body(
+            "refund.created", refund(payment, "re_test_t", "50.00", "succeeded", created=now)
+        )
+    )
+    post(event_body("charge.refunded", charge_refunded(payment, "50.00"), created=now))
+
+    text = " ".join(page(finance, paid).split()).replace("&#x27;", "'")
+    assert (
+        "refund succeeded</strong> by stripe: $50.00 of the lodge's share (made in Stripe), re_test_t"
+        in text
+    )
+    assert (
+        "partly refunded</strong> by stripe webhook: Stripe refunded $50.00 of the lodge's "
+        "$250.00 share; the match that stays is $200.00, and $0.00 returns to"
+    ) in text
+    assert paid.lodge is not None
+    lodge_page = client_for(finance).get(f"/lodges/{paid.lodge.number}/").content.decode()
+    assert "Paid: $50.00 of the share refunded, $200.00 of the match stays" in lodge_page
