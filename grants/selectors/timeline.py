@@ -64,7 +64,7 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
     for refund in Refund.objects.filter(payment__application=application):
         entries.append(
             TimelineEntry(
-                refund.created_at,
+                refund.updated_at,  # when it reached the status shown
                 "stripe" if refund.requested_by_name == "stripe" else refund.requested_by_name,
                 f"refund {refund.get_status_display().lower()}",
                 f"{format_money(refund.amount)} of the lodge's share"

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from grants.access import get_application_for_user
-from grants.models import Application, Status
+from grants.models import Application, Refund, Status
 from grants.money import format_money
 from grants.selectors.applications import fiscal_year_label
 from grants.services.refunds import (
@@ -99,11 +99,15 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
                     application=application, actor=request.user, reason=reason, amount=amount
                 )
                 application.refresh_from_db()
+                done = (
+                    f"Stripe refunded {format_money(made.amount)} of the lodge's share."
+                    if made.status == Refund.Status.SUCCEEDED
+                    else f"Stripe is refunding {format_money(made.amount)} of the lodge's share "
+                    f"({made.get_status_display().lower()}: nothing is released until it succeeds)."
+                )
                 messages.success(
                     request,
-                    f"Stripe is refunding {format_money(made.amount)} of the lodge's share "
-                    f"({made.get_status_display().lower()}). The match that stays is "
-                    f"{format_money(application.match_kept)}.",
+                    f"{done} The match that stays is {format_money(application.match_kept)}.",
                 )
                 return redirect("grants:application", reference=application.reference)
             if not " ".join(reason.split()):

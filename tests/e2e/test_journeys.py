@@ -248,3 +248,74 @@ def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
     expect(row).to_contain_text("Finance")
     expect(row).to_contain_text("deactivated")
     shot(page, "users-after")
+
+
+def test_finance_refunds_part_of_a_paid_grant_and_ninox_the_budget_and_the_emails_follow(
+    portal: Portal, page: Any, new_page: Any, shot: Any
+) -> None:
+    lodge = portal.take_lodge("none")
+    reference = apply_for(
+        page, lodge, raised=Decimal("500.00"), requested=Decimal("400.00"), charity="Youth Choir"
+    )
+    page.get_by_role("link", name="Pay $500.00 now").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    press_pay(page)
+    assert poll(lambda: portal.ninox_grants(reference), f"a Ninox grant for {reference}") == [
+        Decimal("400.00")
+    ]
+
+    finance = new_page()
+    sign_in(finance, "finance")
+
+    def shows_paid() -> bool:
+        finance.goto(f"/applications/{reference}/")
+        return "Paid" in finance.locator("#status-cell").inner_text()
+
+    poll(shows_paid, "the application page saying paid")
+    shot(finance, "paid-with-refund-action")
+    finance.get_by_role("link", name="Refund the lodge's share…").click()
+    expect(
+        finance.get_by_role("heading", name=f"Refund the lodge's share of {reference}")
+    ).to_be_visible()
+    finance.get_by_label("Amount of the share to refund").fill("200.00")
+    finance.get_by_label("Reason").fill("The concert sold fewer tickets than planned.")
+    shot(finance, "refund-form")
+    finance.get_by_role("button", name="Review the refund").click()
+    # Share $500.00, $200.00 back: the match that stays is min(400, 300) = $300.00.
+    summary = finance.locator("#refund-summary")
+    expect(summary).to_contain_text("Stripe will refund $200.00 of the lodge's share")
+    expect(summary).to_contain_text("The match that stays is $300.00, so $100.00 returns")
+    shot(finance, "refund-confirmation")
+    finance.get_by_role("button", name="Refund $200.00 through Stripe").click()
+    finance.wait_for_url(re.compile(rf"/applications/{reference}/$"))
+    expect(finance.get_by_text("Stripe refunded $200.00 of the lodge's share.")).to_be_visible()
+    expect(finance.get_by_role("row", name=re.compile("Refunded to the lodge"))).to_contain_text(
+        "$200.00 of its $500.00 share"
+    )
+    expect(finance.get_by_role("row", name=re.compile("Match that stays"))).to_contain_text(
+        "$300.00 ($100.00 returned to the lodge's budget)"
+    )
+    expect(finance.locator(".timeline")).to_contain_text("partly refunded")
+    shot(finance, "partly-refunded")
+
+    assert poll(
+        lambda: portal.ninox_grants(reference) == [Decimal("300.00")],
+        "the Ninox grant's Amount reduced to the match that stays",
+    )
+
+    def refund_emails() -> list[tuple[str, str, str]]:
+        sent = [e for e in portal.emails_for(reference) if e[2] == "sent"]
+        kinds = {kind for kind, _to, _status in sent}
+        wanted = {"email_refund_lodge", "email_refund_vendor", "email_refund_finance"}
+        return sent if wanted <= kinds else []
+
+    sent = {kind: to for kind, to, _ in poll(refund_emails, "the three refund emails")}
+    assert sent["email_refund_lodge"] == "secretary@example.org"
+    assert "vendor@example.org" in sent["email_refund_vendor"]
+    assert "finance@example.org" in sent["email_refund_finance"]
+
+    finance.goto(f"/lodges/{lodge.number}/")
+    expect(
+        finance.get_by_text("$200.00 of the share refunded, $300.00 of the match stays")
+    ).to_be_visible()
+    shot(finance, "lodge-page")
