@@ -110,16 +110,16 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
                     f"{done} The match that stays is {format_money(application.match_kept)}.",
                 )
                 return redirect("grants:application", reference=application.reference)
+            # Every field's error at once: the reason, then the amount.
             if not " ".join(reason.split()):
-                raise PortalError(
-                    "A reason is required.", {"reason": ["Reason: say why, in a few words."]}
-                )
+                errors["reason"] = ["Reason: say why, in a few words."]
             value = refund_amount(application=application, payment=payment, amount=amount)
-            figures = refund_figures(application, application.refunded_share + value)
-            amount = str(value)
-            step = "confirm"
+            if not errors:
+                figures = refund_figures(application, application.refunded_share + value)
+                amount = str(value)
+                step = "confirm"
         except PortalError as exc:
-            errors = _errors(exc)
+            errors.update(_errors(exc))
     return render(
         request,
         "grants/refund.html",
