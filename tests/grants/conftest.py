@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from grants.forms import ApplicationInput, application_form
 from grants.models import Lodge, NinoxGrant
 from grants.rules import current_fiscal_year
 from ninox_backend.django.mirror import sync_mirror
@@ -36,6 +37,11 @@ def valid_body(lodge_number: int, **overrides: Any) -> dict[str, Any]:
     }
     body.update({k: str(v) for k, v in overrides.items()})
     return body
+
+
+def as_cleaned(body: dict[str, Any], *, lenient: bool = True) -> ApplicationInput:
+    """``body`` as the apply form (or, ``lenient=False``, the API's form) accepts it."""
+    return application_form(body, lenient=lenient).application()
 
 
 def used_this_year(lodge: Lodge) -> Decimal:
