@@ -78,12 +78,18 @@ def with_refunds_counted(grants: QuerySet[NinoxGrant]) -> QuerySet[NinoxGrant]:
     )
 
 
-def used_in_ninox_expression(fiscal_year: int) -> Coalesce:
-    """Ninox grants of the lodge (``OuterRef("pk")``) in the FY, not Cancelled; a grant the
-    portal knows was partly or wholly refunded counts at most its match that stays."""
+def used_in_ninox_expression(fiscal_year: int, *, count_refunds: bool = False) -> Coalesce:
+    """Ninox grants of the lodge (``OuterRef("pk")``) in the FY, not Cancelled.
+
+    ``count_refunds`` (the budget): a grant the portal knows was partly or wholly refunded
+    counts at most its match that stays, before its own write-back reaches Ninox. Without it
+    (the drift check), the mirror's rows as Ninox holds them.
+    """
     grants = NinoxGrant.objects.filter(lodge_id=OuterRef("pk"), fiscal_year=fiscal_year).exclude(
         status=NinoxGrant.CANCELLED
     )
+    if not count_refunds:
+        return _sum_subquery(grants, "amount")
     return _sum_subquery(with_refunds_counted(grants), "counted")
 
 
@@ -110,7 +116,7 @@ def lodges_with_budget(
     """Lodges annotated with ``used_ninox``, ``pending_portal``, ``used``, ``remaining``."""
     return (
         Lodge.objects.annotate(
-            used_ninox=used_in_ninox_expression(fiscal_year),
+            used_ninox=used_in_ninox_expression(fiscal_year, count_refunds=True),
             pending_portal=pending_in_portal_expression(fiscal_year, exclude_id=exclude_id),
         )
         .annotate(
