@@ -204,3 +204,23 @@ def test_the_timeline_and_the_lodge_page_say_what_a_stripe_side_refund_did(
     assert paid.lodge is not None
     lodge_page = client_for(finance).get(f"/lodges/{paid.lodge.number}/").content.decode()
     assert "Paid: $50.00 of the share refunded, $200.00 of the match stays" in lodge_page
+
+
+def test_the_lodges_status_page_says_a_refund_plainly(paid: Application, finance: Any) -> None:
+    from django.test import Client
+
+    from grants.selectors.applications import status_url
+    from grants.services.refunds import refund_request
+
+    refund_request(application=paid, actor=finance, reason="Part", amount="100.00")
+    paid.refresh_from_db()
+    partly = " ".join(Client().get(status_url(paid)).content.decode().split())
+    assert (
+        "The foundation refunded $100.00 of your lodge&#x27;s share. The match follows the "
+        "share: $150.00 of it stays granted, and $50.00 is back in your lodge&#x27;s budget"
+    ) in partly.replace("lodge's", "lodge&#x27;s")
+
+    refund_request(application=paid, actor=finance, reason="The rest")
+    paid.refresh_from_db()
+    full = Client().get(status_url(paid)).content.decode()
+    assert "Refunded: your lodge's share was paid back" in full
