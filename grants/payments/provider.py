@@ -45,7 +45,15 @@ class RefundResult:
 
 
 class ProviderError(Exception):
-    """Stripe (or the stand-in) refused or could not be reached; the message is safe to show."""
+    """Stripe (or the stand-in) refused or could not be reached; the message is safe to show.
+
+    ``unsure``: no answer came back (a network error, Stripe's 5xx), so Stripe may have done
+    it; only a refusal (``unsure`` false) means it surely did not happen.
+    """
+
+    def __init__(self, message: str, *, unsure: bool = False) -> None:
+        super().__init__(message)
+        self.unsure = unsure
 
 
 def idempotency_key(application: Application, attempt: int) -> str:
@@ -161,7 +169,15 @@ class StripeProvider:
                 params=params, options={"idempotency_key": key}
             ).to_dict()
         except stripe.StripeError as exc:
-            raise ProviderError(_stripe_message(exc)) from exc
+            refused = isinstance(
+                exc,
+                stripe.InvalidRequestError
+                | stripe.CardError
+                | stripe.AuthenticationError
+                | stripe.PermissionError
+                | stripe.RateLimitError,
+            )
+            raise ProviderError(_stripe_message(exc), unsure=not refused) from exc
         charge = refund.get("charge")
         return RefundResult(refund=refund, charge=charge if isinstance(charge, dict) else None)
 

@@ -198,6 +198,21 @@ def refund_request(
             metadata={"application_reference": locked.reference, "portal_refund": str(row.id)},
         )
     except ProviderError as exc:
+        if exc.unsure:
+            # Stripe may have made it: the row stays "being requested" (holding back a second
+            # click) until Stripe's own events, which carry its id in the metadata, settle it.
+            Refund.objects.filter(id=row.id).update(error=str(exc)[:300])
+            audit_record(
+                actor=actor,
+                action="application.refund_unconfirmed",
+                obj=locked,
+                message=f"Stripe did not answer the refund of {format_money(value)}: {exc}",
+            )
+            raise PortalError(
+                f"Stripe did not answer, so the refund of {format_money(value)} may or may not "
+                "have been made. The portal follows Stripe's events; check Stripe's dashboard "
+                "before asking again."
+            ) from exc
         with transaction.atomic():
             Refund.objects.filter(id=row.id).update(status=RStatus.FAILED, error=str(exc)[:300])
             audit_record(

@@ -470,3 +470,36 @@ def test_the_stripe_provider_refunds_by_payment_intent_with_an_idempotency_key(
     paid.refresh_from_db()
     assert paid.refunded_share == Decimal("100.00")
     assert payment_of(paid).stripe_charge_id == "ch_fake"
+
+
+def test_stripe_not_answering_leaves_the_request_open_until_its_events_settle_it(
+    paid: Application, finance: Any
+) -> None:
+    fake = FakeStripe(fail_with=500)
+    provider = StripeProvider("sk_test_fake", http_client=fake, max_network_retries=0)
+
+    with pytest.raises(PortalError, match="may or may not have been made"):
+        refund_request(application=paid, actor=finance, reason="Why", provider=provider)
+    [row] = Refund.objects.all()
+    assert row.status == Refund.Status.REQUESTING
+    # A second click is refused rather than refunding twice.
+    with pytest.raises(PortalError, match="being requested already"):
+        refund_request(application=paid, actor=finance, reason="Why", provider=provider)
+
+    # Stripe had made it: its events name the portal's request in the metadata.
+    payment = payment_of(paid)
+    now = int(time.time())
+    made = refund(
+        payment,
+        "re_test_late",
+        "250.00",
+        "succeeded",
+        created=now,
+        metadata={"portal_refund": str(row.id)},
+    )
+    send("refund.created", made, created=now)
+    assert send("charge.refunded", charge_refunded(payment, "250.00"), created=now) == "refunded"
+    row.refresh_from_db()
+    assert row.stripe_refund_id == "re_test_late"
+    assert row.status == Refund.Status.SUCCEEDED
+    assert Refund.objects.count() == 1
