@@ -98,7 +98,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             request,
             template + ("#results" if partial else ""),
             context,
-            status=form_error_status(request),
+            status=form_error_status(),
         )
     context.update(
         {
