@@ -187,6 +187,24 @@ def test_dates(nx: Emulator) -> None:
     assert run(nx, "date(2026, 5, 1) + 30") == "2026-05-31"
 
 
+def test_a_call_that_would_fail_fails_only_when_it_runs(nx: Emulator) -> None:
+    # Calls on literals are worked out once per program; a failing one is left to fail.
+    assert run(nx, "if false then date(2026, 13, 1) else 1 end") == 1
+    with pytest.raises(BadRequest, match=r"month must be in 1\.\.12"):
+        run(nx, "if true then date(2026, 13, 1) else 1 end")
+
+
+def test_today_is_read_on_every_run_of_the_same_program() -> None:
+    now = [datetime(2026, 8, 1, 12, 0, tzinfo=UTC)]
+    emu = Emulator(token="k", clock=lambda: now[0], dialect="legacy")
+    emu.add_team("t")
+    emu.add_database("t", "d")
+    assert run(emu, "text(today())") == "2026-08-01"
+    now[0] = datetime(2026, 8, 3, 12, 0, tzinfo=UTC)
+    assert run(emu, "text(today())") == "2026-08-03"
+    emu.close()
+
+
 def test_number_and_text_convert(nx: Emulator) -> None:
     assert run(nx, 'number("12.50") + 1') == Decimal("13.5")
     assert run(nx, "text(12.50)") == "12.5"
@@ -305,6 +323,31 @@ def test_selections_narrowed_through_references_match_full_scans(
     nx: Emulator, narrowed: str, scanned: str
 ) -> None:
     assert run(nx, narrowed) == run(nx, scanned)
+
+
+@pytest.mark.parametrize(
+    ("by_id", "scanned", "expected"),
+    [
+        (
+            "select Grants where Id = 3 or Id = 1 or 3 = Id",
+            "Id + 0 = 3 or Id + 0 = 1",
+            ["B1", "B3"],
+        ),
+        ("select Grants where Id = 99 or Id = -1 or Id = 2.5", "Id + 0 = 99", []),
+        ('select Grants where Id = "2"', 'Id + 0 = "2"', []),
+        ("select Grants where id = 5", "id + 0 = 5", ["B5"]),
+    ],
+)
+def test_a_selection_of_ids_answered_from_the_id_index_matches_a_full_scan(
+    nx: Emulator, by_id: str, scanned: str, expected: list[str]
+) -> None:
+    assert run(nx, by_id) == expected
+    assert run(nx, f"select Grants where {scanned}") == expected
+
+
+def test_a_variable_named_id_is_not_the_records_id(nx: Emulator) -> None:
+    assert run(nx, "let Id := 2; count(select Grants where Id = 2)") == 5
+    assert run(nx, "let Id := 2; count(select Grants where Id = 3)") == 0
 
 
 def test_exec_reads_its_own_writes(nx: Emulator) -> None:
