@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..schema import Field, Table
 from ..store import Row, TableRows
 from ..values import FieldValueError, to_python, to_storage
-from . import folding, functions, planner
+from . import compiled, folding, functions, planner
 from .errors import NxError
 from .nodes import (
     Assign,
@@ -233,7 +233,11 @@ class Evaluator:
         rows = planner.narrow(self, table, node.where, env)
         if rows is None:
             rows = self.data.rows(table).rows
-        return self._keep([Rec(table, row) for row in rows], node.where, env)
+        records = [Rec(table, row) for row in rows]
+        test = compiled.where_test(self, table, node.where, env)
+        if test is not None:
+            return [rec for rec in records if test(rec)]
+        return self._keep(records, node.where, env)
 
     def _keep(self, records: list[Any], cond: Node, env: Env) -> list[Any]:
         child = Env(env, env.this, None)
