@@ -110,7 +110,8 @@ def test_a_refresh_started_before_the_arrival_is_never_used(store: FlightStore) 
     landing = flight.wait(late, refresh)
     assert led[0].result == {"run": 1}
     assert landing.result == {"run": 2}, "reused a refresh that started before it arrived"
-    assert landing.led and refresh.runs == 2
+    assert landing.led
+    assert refresh.runs == 2
 
 
 def test_callers_that_arrived_before_a_refresh_started_share_its_result(
@@ -121,7 +122,8 @@ def test_callers_that_arrived_before_a_refresh_started_share_its_result(
     refresh = Refresh()
     first = flight.wait(early[0], refresh)
     others = [flight.wait(ticket, refresh) for ticket in early[1:]]
-    assert first.led and refresh.runs == 1
+    assert first.led
+    assert refresh.runs == 1
     assert [(o.result, o.generation, o.led) for o in others] == [({"run": 1}, 1, False)] * 2
 
 
@@ -153,7 +155,8 @@ def test_a_refresh_that_raises_is_not_shared(store: FlightStore) -> None:
         flight.wait(ticket, broken)
     refresh = Refresh()
     landing = flight.wait(ticket, refresh)
-    assert landing.led and landing.result == {"run": 1}
+    assert landing.led
+    assert landing.result == {"run": 1}
 
 
 def test_a_waiter_gives_up_when_the_refresh_stays_busy(store: FlightStore) -> None:
@@ -206,7 +209,8 @@ def test_another_process_s_refresh_is_shared_only_with_those_that_arrived_before
     try:
         deadline = time.monotonic() + WAIT
         while not started.exists():  # until the other process's refresh is running
-            assert process.poll() is None and time.monotonic() < deadline, "no leader"
+            assert process.poll() is None, "the leading process ended early"
+            assert time.monotonic() < deadline, "the leading process never started its refresh"
             time.sleep(0.01)
         late = flight.arrive()
         release.write_text("go")
@@ -217,10 +221,13 @@ def test_another_process_s_refresh_is_shared_only_with_those_that_arrived_before
     assert out.strip() == "other process"
     assert flight.wait(early, Refresh()).result == {"run": "other process"}
     landing = flight.wait(late, Refresh())
-    assert landing.led and landing.result == {"run": 1}
+    assert landing.led
+    assert landing.result == {"run": 1}
 
 
 def test_flight_names_are_safe_as_file_names_and_differ_per_database() -> None:
     name = flight_name("team/../x", "db one", "grants")
-    assert name.startswith("refresh-") and "/" not in name and " " not in name
+    assert name.startswith("refresh-")
+    assert "/" not in name
+    assert " " not in name
     assert name != flight_name("team/../x", "db two", "grants")
