@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 import uuid
@@ -133,36 +132,52 @@ def _in_process(name: str, deadline: float) -> Iterator[None]:
         lock.release()
 
 
+STATE_SIZE = 4096  # bytes; a state is a few hundred
+
+
 class FileFlightStore:
-    """A ``flock`` on ``<name>.lock`` and the state in ``<name>.json`` (replaced atomically)."""
+    """A ``flock`` on ``<name>.lock`` runs the refresh; the state is JSON in ``<name>.state``.
+
+    The state file is read under a shared ``flock`` and overwritten in place under an
+    exclusive one, padded with spaces to its size, so a reader never sees half a write.
+    (A rename or a truncate per write costs milliseconds on a busy journalled disk.)
+    """
 
     def __init__(self, directory: str | os.PathLike[str], name: str, poll: float = 0.005) -> None:
         self.directory = Path(directory)
         self.name = name
         self.poll = poll
         self.lock_path = self.directory / f"{name}.lock"
-        self.state_path = self.directory / f"{name}.json"
+        self.state_path = self.directory / f"{name}.state"
 
     def read(self) -> FlightState:
         try:
-            data = json.loads(self.state_path.read_text())
-        except (FileNotFoundError, ValueError):
+            fd = os.open(self.state_path, os.O_RDONLY)
+        except FileNotFoundError:
             return FlightState()
-        return FlightState(int(data["started"]), int(data["finished"]), data.get("result"))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            text = os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)  # closing drops the lock
+        try:
+            data = json.loads(text)
+            return FlightState(int(data["started"]), int(data["finished"]), data.get("result"))
+        except (ValueError, KeyError, TypeError):
+            return FlightState()  # empty or foreign: the next refresh simply runs
 
     def write(self, state: FlightState) -> None:
         text = json.dumps(
             {"started": state.started, "finished": state.finished, "result": state.result}
-        )
-        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{self.name}-")
+        ).encode()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.replace(temporary, self.state_path)  # readers see the old state or the new
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = max(STATE_SIZE, os.fstat(fd).st_size, len(text))
+            os.pwrite(fd, text.ljust(size), 0)  # JSON ignores the trailing spaces
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def run_lock(self, timeout: float) -> Iterator[None]:
