@@ -174,9 +174,9 @@ def write_xlsx_openpyxl(report: Any, target: Path) -> int:
                 reused.value = value
                 reused.data_type = "s"
                 values.append(reused)
-            elif value is not None and styled[index] is not None:
-                styled[index].value = value
-                values.append(styled[index])
+            elif value is not None and (styled_cell := styled[index]) is not None:
+                styled_cell.value = value
+                values.append(styled_cell)
             else:
                 values.append(value)
         sheet.append(values)

@@ -7,6 +7,7 @@ Redis store (with a real ``redis-server``; skipped without one).
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import threading
@@ -133,7 +134,7 @@ def test_callers_arriving_during_a_refresh_all_share_the_next_one(store: FlightS
     leader, _ = in_thread(lambda: flight.wait(flight.arrive(), refresh))
     assert refresh.started.wait(WAIT)
     tickets = [flight.arrive() for _ in range(10)]
-    waiters = [in_thread(lambda t=ticket: flight.wait(t, refresh)) for ticket in tickets]
+    waiters = [in_thread(functools.partial(flight.wait, ticket, refresh)) for ticket in tickets]
     refresh.release.set()
     leader.join(WAIT)
     for thread, _ in waiters:
