@@ -12,6 +12,7 @@ from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
 from grants.forms import ApplicationErrors, application_form
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
+from grants.plain_words import for_lodge
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.services.budget_lock import budget_lock
@@ -89,7 +90,10 @@ def application_submit(
                 if unreachable
                 else f"The lodge number could not be checked: {freshness.problem}",
                 f"Lodge {cleaned.lodge_number} could not be checked because "
-                + ("Ninox could not be reached" if unreachable else freshness.problem)
+                + for_lodge(
+                    "" if unreachable else freshness.problem,
+                    instead="our records could not be reached just now",
+                )
                 + ". A person will review the application.",
             )
         application = Application.objects.create(
