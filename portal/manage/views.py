@@ -17,6 +17,7 @@ from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
+from portal.audit_text import audit_lines
 from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
 from portal.services.users import (
     user_deactivate,
@@ -188,6 +189,7 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
             "filters": filters.values,
             "errors": errors,
             "page": page,
+            "lines": audit_lines(page.object_list),
             "actions": action_names(),
             "query": query.urlencode(),
         },
