@@ -27,6 +27,7 @@ def main() -> None:
     from django.conf import settings
     from django.utils import timezone
 
+    from grants.forms import ApplicationJsonForm
     from grants.models import Lodge
     from grants.services.submit import application_submit
     from ninox_backend.django.connection import build_client, use_client
@@ -57,7 +58,9 @@ def main() -> None:
                 "event_date": timezone.localdate().isoformat(),
             }
             started = time.perf_counter()
-            application = application_submit(data=body, lenient=False, source="api")
+            application = application_submit(
+                cleaned=ApplicationJsonForm(body).application(), source="api"
+            )
             timings.append(time.perf_counter() - started)
             status = str(application.status)
             outcomes[status] = outcomes.get(status, 0) + 1

@@ -11,9 +11,9 @@ class GrantsConfig(AppConfig):
     verbose_name = "Grants"
 
     def ready(self) -> None:
-        from grants import integration_health as health
         from grants.audit_phrases import register_grant_phrases
-        from grants.dashboard import dashboard_figures
+        from grants.selectors import health
+        from grants.selectors.dashboard import dashboard_figures
         from grants.sync_handlers import GrantHandler, LodgeHandler
         from ninox_backend.django.mirror import register_handler
         from portal import roles

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from grants.budget import Budget
 from grants.fiscal_year import FiscalYear
 from grants.money import format_money
 from grants.plain_words import (
@@ -15,6 +14,7 @@ from grants.plain_words import (
     LODGE_INACTIVE,
     for_lodge,
 )
+from grants.selectors.budgets import Budget
 
 APPROVED, REJECTED, NEEDS_REVIEW = "approved", "rejected", "needs_review"
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grants.models import Application, Payment, Status
 from grants.payments.provider import DevProvider, payment_provider, session_object
 from grants.payments.webhook import WebhookRejected, webhook_receive
-from grants.selectors import fiscal_year_label, status_url
+from grants.selectors.applications import fiscal_year_label, status_url
 from grants.services.payments import checkout_start
 from grants.views.apply import _public_context
 from portal.lib.errors import PortalError

@@ -17,7 +17,7 @@ from django.utils.dateformat import format as date_format
 
 from grants.models import OutboxMessage
 from grants.outbox import outbox_deliver
-from grants.selectors import status_url
+from grants.selectors.applications import status_url
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
