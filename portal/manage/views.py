@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
+from portal.audit_text import audit_lines
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
-from portal.audit_text import audit_lines
 from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
 from portal.services.users import (
     user_deactivate,

@@ -14,17 +14,17 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from grants.selectors.budgets import Budget
 from grants.budget_rule import NEEDS_REVIEW, decide
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.outbox import outbox_deliver, outbox_enqueue
 from grants.rules import current_fiscal_year
 from grants.selectors.applications import application_summary, status_url
+from grants.selectors.budgets import Budget
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from ninox_backend.types import Record
 from tests.factories import ApplicationFactory
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def unused_lodges(count: int) -> list[Lodge]:
 
 def submit(lodge: Lodge, amount: str) -> Application:
     body = valid_body(lodge.number, amount_raised=amount, amount_requested=amount)
-    return application_submit(data=body, lenient=True, source="web")
+    return application_submit(cleaned=as_cleaned(body), source="web")
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from grants.models import Lodge, OutboxMessage
 from grants.outbox import outbox_deliver
 from grants.payments.provider import DevProvider
-from grants.services.payments import checkout_start, payment_record_from_webhook
 from grants.selectors.timeline import application_timeline
+from grants.services.payments import checkout_start, payment_record_from_webhook
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
 from tests.grants.stripe_events import paid_session
