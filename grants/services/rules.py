@@ -250,7 +250,9 @@ def grant_rules_change(
         return None
     reason = reason.strip()
     if not reason:
-        raise PortalError("Say why the rules change.", {"reason": ["Why: say why the rules change."]})
+        raise PortalError(
+            "Say why the rules change.", {"reason": ["Why: say why the rules change."]}
+        )
     if not changed & set(PROGRAMME):
         # Settings only: the version carries today's programme rules for this year.
         today = rules_in_force()
@@ -277,9 +279,7 @@ def grant_rules_change(
         object_id=str(rules.version),
         before={name: _plain(before[name]) for name in sorted(changed)},
         after={name: _plain(after[name]) for name in sorted(changed)},
-        message=(
-            f"Programme rules from {target.label}. " if changed & set(PROGRAMME) else ""
-        )
+        message=(f"Programme rules from {target.label}. " if changed & set(PROGRAMME) else "")
         + f"Why: {reason}"[:500],
     )
     return rules
