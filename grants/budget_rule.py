@@ -27,6 +27,11 @@ class Verdict:
 
 
 def budget_sentence(lodge_number: int, budget: Budget, fy: FiscalYear) -> str:
+    if budget.used > budget.cap:  # a cap lowered below what the lodge had already received
+        return (
+            f"Lodge {lodge_number} has used {format_money(budget.used)} for {fy.label} "
+            f"({fy.span}), over the cap of {format_money(budget.cap)}"
+        )
     return (
         f"Lodge {lodge_number} has used {format_money(budget.used)} of its "
         f"{format_money(budget.cap)} for {fy.label} ({fy.span})"

@@ -47,4 +47,9 @@ class GrantRules(models.Model):
 
     @property
     def fiscal_year_start(self) -> tuple[int, int]:
-        return (self.fiscal_year_start_month, self.fiscal_year_start_day)
+        """The ``(month, day)`` start; on rules from ``grants.rules``, a ``FiscalStarts`` that
+        also knows when an admin's new start takes effect (at the next boundary)."""
+        return getattr(self, "fiscal_starts", None) or (
+            self.fiscal_year_start_month,
+            self.fiscal_year_start_day,
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from grants.fiscal_year import FiscalYear, check_start, long_date
-from grants.models import GrantRules, Lodge
+from grants.fiscal_year import FiscalStarts, FiscalYear, check_start, fiscal_year, long_date
+from grants.models import Application, GrantRules, Lodge, NinoxGrant
 from grants.money import format_money
-from grants.rules import current_fiscal_year, rules_for_fiscal_year, rules_in_force
+from grants.rules import (
+    current_fiscal_year,
+    fiscal_starts,
+    rules_for_fiscal_year,
+    rules_in_force,
+    rules_versions,
+)
 from grants.selectors.budgets import lodges_with_budget
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
@@ -86,6 +93,67 @@ def _target(fiscal_year_from: int | None) -> FiscalYear:
 
 
 @dataclass(frozen=True)
+class StartChange:
+    """A new fiscal-year start: the one transition year, then the first year on the new day."""
+
+    transition: FiscalYear
+    first: FiscalYear
+
+    def sentence(self) -> str:
+        return (
+            f"The new fiscal-year start takes effect at the next boundary: "
+            f"{self.transition.label} runs {self.transition.span} ({self.transition.months} "
+            f"months) as the one transition year, and from {long_date(self.first.start)} each "
+            f"fiscal year runs {self.first.start:%B} {self.first.start.day} to "
+            f"{self.first.end:%B} {self.first.end.day}. Grants already made keep their years."
+        )
+
+
+def pending_start_change(starts: FiscalStarts | None = None) -> StartChange | None:
+    """The fiscal-year start that waits for its boundary, if an admin set one."""
+    starts = starts or rules_in_force().fiscal_year_start  # type: ignore[assignment]
+    if not isinstance(starts, FiscalStarts):
+        return None
+    this = current_fiscal_year().key
+    waiting = [key for key, _ in starts.changes if key > this]
+    if not waiting:
+        return None
+    first = FiscalYear.from_key(waiting[0], starts)
+    return StartChange(first.previous(), first)
+
+
+def _starts_with(changes: dict[str, Any]) -> FiscalStarts:
+    """The fiscal-year starts as they would be if ``changes`` were saved now."""
+    now = timezone.now()
+    rows = rules_versions(now)
+    newest = max(rows, key=lambda r: (r.effective_from, r.version))
+    proposed = GrantRules(
+        version=newest.version + 1,
+        effective_from=now,
+        fiscal_year_start_month=changes.get(
+            "fiscal_year_start_month", newest.fiscal_year_start_month
+        ),
+        fiscal_year_start_day=changes.get("fiscal_year_start_day", newest.fiscal_year_start_day),
+    )
+    return fiscal_starts([*rows, proposed], now)
+
+
+def fiscal_years_rebucket(starts: FiscalStarts, since: date) -> int:
+    """Put the mirror's grants and the portal's applications dated ``since`` or later in the
+    fiscal years ``starts`` gives them; returns how many moved."""
+    moved = 0
+    for grant in NinoxGrant.objects.filter(grant_date__gte=since):
+        key = fiscal_year(grant.grant_date, starts).key
+        if grant.fiscal_year != key:
+            moved += NinoxGrant.objects.filter(pk=grant.pk).update(fiscal_year=key)
+    for application in Application.objects.filter(grant_date__gte=since):
+        key = fiscal_year(application.grant_date, starts).key
+        if application.fiscal_year != key:
+            moved += Application.objects.filter(pk=application.pk).update(fiscal_year=key)
+    return moved
+
+
+@dataclass(frozen=True)
 class RuleChange:
     name: str
     label: str
@@ -115,6 +183,7 @@ class RulesPreview:
     sentences: list[str] = field(default_factory=list)
     affected: list[LodgeEffect] = field(default_factory=list)
     affected_count: int = 0
+    start_change: StartChange | None = None
 
     @property
     def programme_changes(self) -> list[RuleChange]:
@@ -218,13 +287,19 @@ def rules_change_preview(
             f"person instead of being approved automatically "
             f"(was {by_name['auto_approve_limit'].old})."
         )
-    if any(not c.programme for c in diff):
-        sentences.append(
-            "The settings "
-            + ", ".join(c.label.lower() for c in diff if not c.programme)
-            + " take effect at once."
-        )
-    return RulesPreview(target, diff, sentences, affected, count)
+    start_change = None
+    if {"fiscal_year_start_month", "fiscal_year_start_day"} & set(by_name):
+        start_change = pending_start_change(_starts_with(changes))
+        if start_change is not None:
+            sentences.append(start_change.sentence())
+        else:
+            sentences.append("The fiscal-year start goes back to the day years start on now.")
+    settings_now = [
+        c.label.lower() for c in diff if not c.programme and not c.name.startswith("fiscal_year")
+    ]
+    if settings_now:
+        sentences.append("The settings " + ", ".join(settings_now) + " take effect at once.")
+    return RulesPreview(target, diff, sentences, affected, count, start_change)
 
 
 @transaction.atomic
@@ -272,6 +347,10 @@ def grant_rules_change(
             )
     except IntegrityError:
         raise PortalError("Another admin changed the rules just now; please try again.") from None
+    if changed & {"fiscal_year_start_month", "fiscal_year_start_day"}:
+        starts = rules_in_force().fiscal_year_start
+        assert isinstance(starts, FiscalStarts)
+        fiscal_years_rebucket(starts, current_fiscal_year().next().start)
     audit_record(
         actor=actor,
         action="grant_rules.changed",

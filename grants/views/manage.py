@@ -20,6 +20,7 @@ from grants.services.rules import (
     PROGRAMME,
     fiscal_year_choices,
     grant_rules_change,
+    pending_start_change,
     rules_change_preview,
     rules_history,
 )
@@ -156,6 +157,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
         "this_year": this,
         "next_year": following,
         "next_rules": rules_for_fiscal_year(following.key),
+        "start_change": pending_start_change(),
         "history": rules_history(),
     }
     return render(

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from grants.fiscal_year import long_date
 from grants.models import Decision, GrantRules, Lodge
 from grants.rules import current_fiscal_year, rules_for_fiscal_year, rules_in_force
 from grants.services.rules import grant_rules_change
@@ -265,3 +266,70 @@ def test_a_bad_value_shows_the_form_again_naming_the_field(admin_user: Any) -> N
 
 def test_only_admins_change_rules(finance: Any) -> None:
     assert client_for(finance).post("/manage/rules/", form_values()).status_code == 403
+
+
+def two_months_later(month: int) -> int:
+    return (month + 1) % 12 + 1
+
+
+def test_a_new_fiscal_year_start_takes_effect_at_the_next_boundary_after_one_transition_year(
+    admin_user: Any,
+) -> None:
+    this = current_fiscal_year()
+    new_month = two_months_later(this.start.month)
+    first_new = this.start.replace(year=this.key + 2, month=new_month)
+    # A grant entered in Ninox for the months the transition year gains, and one this year.
+    day = first_new - timedelta(days=20)
+    later = NinoxGrantFactory.create(
+        grant_date=day, fiscal_year=fiscal_year_key_under_old_start(day, this)
+    )
+    assert later.fiscal_year == this.key + 2
+    now_grant = NinoxGrantFactory.create()
+    client = client_for(admin_user)
+    changes = {"fiscal_year_start_month": str(new_month)}
+
+    preview = text(client.post("/manage/rules/", form_values(**changes)))
+    span = f"{long_date(this.end + timedelta(days=1))} \N{EN DASH} {long_date(first_new - timedelta(days=1))}"
+    transition = f"runs {span} (14 months) as the one transition year"
+    assert transition in preview
+    assert GrantRules.objects.count() == 1
+    client.post("/manage/rules/", {**form_values(**changes), "confirm": "yes"})
+
+    assert current_fiscal_year() == this  # this year keeps its start and end
+    following = current_fiscal_year().next()
+    assert (following.start, following.end) == (
+        this.end + timedelta(days=1),
+        first_new - timedelta(days=1),
+    )
+    assert following.next().start == first_new
+    later.refresh_from_db()
+    now_grant.refresh_from_db()
+    assert later.fiscal_year == following.key  # re-bucketed into the transition year
+    assert now_grant.fiscal_year == this.key
+    page = text(client.get("/manage/rules/"))
+    assert transition in page
+
+
+def fiscal_year_key_under_old_start(day: Any, this: Any) -> int:
+    return day.year if (day.month, day.day) >= (this.start.month, this.start.day) else day.year - 1
+
+
+def test_a_lodge_over_a_lowered_cap_is_told_so_in_words_not_a_negative_figure(
+    fresh_lodge: Lodge, admin_user: Any
+) -> None:
+    NinoxGrantFactory.create(lodge=fresh_lodge, amount=Decimal("4000.00"))
+    grant_rules_change(
+        changes={"annual_cap": Decimal("3500.00")}, actor=admin_user, reason="Budget cut"
+    )
+    application = application_submit(
+        cleaned=as_cleaned(valid_body(fresh_lodge.number, amount_requested="10.00")),
+        source="web",
+    )
+    explanation = Decision.objects.get(application=application).explanation
+    fy = current_fiscal_year()
+    assert explanation.startswith(
+        f"Lodge {fresh_lodge.number} has used $4,000.00 for {fy.label} ({fy.span}), "
+        "over the cap of $3,500.00; $0.00 remains"
+    )
+    assert "-$" not in explanation
+    assert "of its $3,500.00" not in explanation
