@@ -122,7 +122,14 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
         expect(emails.get_by_role("row", name=re.compile(re.escape(address)))).to_contain_text(
             "Sent"
         )
-    shot(staff, "staff-application-paid")
+    timeline = staff.locator("#h-timeline + ol")
+    expect(timeline).to_contain_text(f"Lodge {lodge.number} paid $750.00 by card")
+    poll(lambda: f"Grant {reference} written to Ninox" in timeline.inner_text(), "the write-back")
+    expect(timeline).not_to_contain_text("outbox")
+    expect(timeline).not_to_contain_text("webhook")
+    for width in (1280, 375):
+        staff.set_viewport_size({"width": width, "height": 900})
+        shot(staff, f"staff-application-paid-{width}px")
 
 
 def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_a_reload(
@@ -269,3 +276,49 @@ def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
     expect(row).to_contain_text("Finance")
     expect(row).to_contain_text("deactivated")
     shot(page, "users-after")
+
+
+def test_an_admin_previews_a_cap_change_for_next_year_confirms_it_and_reads_it_in_the_audit_log(
+    portal: Portal, new_page: Any, shot: Any
+) -> None:
+    page = new_page(1280, 900)
+    sign_in(page, "admin")
+    page.goto("/manage/rules/")
+    expect(page.get_by_label("Fiscal year starts: month")).to_have_value("5")  # a month list
+    starts_in = page.get_by_label("Programme changes start in")
+    next_year = starts_in.locator("option").nth(1)
+    next_label = next_year.inner_text().split(",")[0]  # "FY 2027-28", from the clock
+    starts_in.select_option(index=1)
+    page.get_by_label("Annual cap").fill("4500.00")
+    page.get_by_label("Why").fill("The board raised next year's cap")
+    shot(page, "rules-form-1280px")
+    page.get_by_role("button", name="Preview the change").click()
+    preview = page.locator(".rules-preview")
+    expect(preview).to_contain_text(f"Annual cap: $4,000.00 → $4,500.00 (from {next_label})")
+    expect(preview).to_contain_text(f"from {next_label}, which starts")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"rules-preview-{width}px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Confirm and save").click()
+    expect(page.locator("#toasts")).to_contain_text("saved")
+    history = page.locator("#result_list tbody tr").first
+    expect(history).to_contain_text("Annual cap: $4,000.00 → $4,500.00")
+    expect(history).to_contain_text(f"Programme rules from {next_label}.")
+    expect(history).to_contain_text("The board raised next year's cap")
+    # This year's cap is untouched: the pages still say $4,000.00.
+    expect(page.locator("#h-in-force + div table tbody tr").first).to_contain_text(
+        re.compile(r"Annual cap\s+\$4,000\.00\s+\$4,500\.00")
+    )
+    shot(page, "rules-saved")
+
+    page.goto("/manage/audit/?action=grant_rules")
+    row = page.locator("#result_list tbody tr").first
+    expect(row.get_by_role("rowheader")).to_contain_text(
+        re.compile(r"changed the grant rules: the annual cap from \$4,000\.00 to \$4,500\.00")
+    )
+    row.locator("summary", has_text="Details").click()
+    expect(row.locator("details")).to_contain_text("grant_rules.changed")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"audit-log-{width}px")
