@@ -270,10 +270,15 @@ def rules_change_preview(
             for lodge in rows[:AFFECTED_SHOWN]
         ]
         over = rows.filter(remaining__lt=0).count()
+        used = (
+            f"{count} lodge(s) have used some of it already"
+            + (f", and {over} would be over the new cap." if over else ".")
+            if count
+            else "no lodge has used any of it yet."
+        )
         sentences.append(
             f"Each lodge's cap for {target.label} goes from {by_name['annual_cap'].old} to "
-            f"{by_name['annual_cap'].new}; {count} lodge(s) have used some of it already"
-            + (f", and {over} would be over the new cap." if over else ".")
+            f"{by_name['annual_cap'].new}; {used}"
         )
     if "match_ratio" in by_name:
         sentences.append(
