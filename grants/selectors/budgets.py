@@ -101,7 +101,7 @@ def lodge_budget(
     figures = (
         lodges_with_budget(fiscal_year, cap, exclude_id=exclude_id)
         .filter(pk=lodge_id)
-        .values("used_ninox", "pending_portal")
+        .values("used_ninox", "pending_portal")  # type: ignore[misc]  # annotations
         .first()
     )
     if figures is None:

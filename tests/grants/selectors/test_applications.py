@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from grants.models import EmailLog
+from grants.models import Application, EmailLog
 from grants.selectors.applications import api_application, application_email, application_emails
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def email(application: object, kind: str, minutes_ago: int) -> EmailLog:
+def email(application: Application, kind: str, minutes_ago: int) -> EmailLog:
     log = EmailLog.objects.create(
         application=application, kind=kind, to="jo@example.org", subject=kind, status="sent"
     )
