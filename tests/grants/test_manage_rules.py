@@ -290,7 +290,9 @@ def test_a_new_fiscal_year_start_takes_effect_at_the_next_boundary_after_one_tra
 
     preview = text(client.post("/manage/rules/", form_values(**changes)))
     span = f"{long_date(this.end + timedelta(days=1))} \N{EN DASH} {long_date(first_new - timedelta(days=1))}"
-    transition = f"runs {span} (14 months) as the one transition year"
+    starts, ends = this.end + timedelta(days=1), first_new - timedelta(days=1)
+    months = (ends.year - starts.year) * 12 + ends.month - starts.month + 1  # 14 from May
+    transition = f"runs {span} ({months} months) as the one transition year"
     assert transition in preview
     assert GrantRules.objects.count() == 1
     client.post("/manage/rules/", {**form_values(**changes), "confirm": "yes"})
