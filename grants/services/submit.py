@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
 from grants.forms import NOTHING_SAVED, ApplicationInput
@@ -12,6 +11,7 @@ from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import NINOX_UNREACHABLE, mirror_refresh

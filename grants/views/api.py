@@ -17,9 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.forms import NOTHING_SAVED, ApplicationJsonForm
-from grants.models import ApiToken, Application, IdempotentReply
+from grants.models import ApiToken, IdempotentReply
 from grants.openapi import OPENAPI
-from grants.selectors import application_summary
+from grants.selectors.applications import api_application, application_summary
 from grants.services.idempotency import (
     IdempotencyRefused,
     idempotency_claim,
@@ -133,8 +133,7 @@ def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):
         return token
-    # Only what came through the API: a web-form application is not the website's to read.
-    application = Application.objects.filter(reference=reference, source="api").first()
+    application = api_application(reference)
     if application is None:
         return _error(404, f"No application has reference {reference[:40]}.")
     return JsonResponse(application_summary(application))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from grants.forms import ApplicationForm
 from grants.money import format_money
 from grants.rules import rules_in_force
-from grants.selectors import (
+from grants.selectors.applications import (
     application_for_status_token,
     fiscal_year_label,
     latest_decision,

@@ -25,7 +25,7 @@ from grants.payments.provider import (
     session_object,
 )
 from grants.payments.webhook import WebhookRejected, webhook_receive
-from grants.selectors import fiscal_year_label, status_url
+from grants.selectors.applications import fiscal_year_label, status_url
 from grants.services.payments import checkout_start
 from grants.views.apply import _public_context
 from portal.lib.errors import PortalError

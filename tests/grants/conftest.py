@@ -45,7 +45,7 @@ def as_cleaned(body: dict[str, Any], *, lenient: bool = True) -> ApplicationInpu
 
 
 def used_this_year(lodge: Lodge) -> Decimal:
-    from grants.budget import lodge_budget
+    from grants.selectors.budgets import lodge_budget
 
     return lodge_budget(lodge.id, current_fiscal_year().key, Decimal("4000.00")).used
 

@@ -58,7 +58,7 @@ def test_ninox_totals_match_the_mirror_on_a_freshly_synced_demo(mirrored: Any) -
     fy = current_fiscal_year()
     lodges = list(Lodge.objects.order_by("number"))
     totals = ninox_totals([lodge.ninox_id for lodge in lodges], fy)
-    from grants.budget import used_in_ninox
+    from grants.selectors.budgets import used_in_ninox
 
     assert any(total > 0 for total in totals.values())
     for lodge in lodges:
