@@ -154,10 +154,10 @@ def lodge_emails(applications: list[Application]) -> list[Any]:
         payment = application.payments.filter(status="paid").first()
         if payment is not None:
             extra.append((OutboxMessage.Kind.EMAIL_REFUND_LODGE, {"payment_id": payment.id}))
-        for kind, payload in extra:
+        for other, payload in extra:
             message = outbox_enqueue(
-                kind=kind,
-                dedupe_key=f"sweep:{kind}:{application.reference}",
+                kind=other,
+                dedupe_key=f"sweep:{other}:{application.reference}",
                 application=application,
                 payload={"application_id": application.id, **payload},
             )
