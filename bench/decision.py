@@ -29,9 +29,9 @@ def main() -> None:
 
     from grants.models import Lodge
     from grants.services.submit import application_submit
-    from ninox_backend.django.connection import build_client, use_client
-    from ninox_backend.django.mirror import sync_mirror
     from ninox_backend.emulator import Emulator
+    from ninox_backend.ninox.connection import build_client, use_client
+    from ninox_backend.ninox.mirror import sync_mirror
 
     emulator = Emulator(token="bench-token")
     emulator.seed_demo(seed=3)

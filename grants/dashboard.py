@@ -14,7 +14,7 @@ from grants.fiscal_year import FiscalYear
 from grants.lodge_budgets import lodges_with_budget
 from grants.models import Application, Decision, Lodge, Status
 from grants.rules import current_fiscal_year, rules_in_force
-from ninox_backend.django.mirror import sync_status
+from ninox_backend.ninox.mirror import sync_status
 
 NEAR_CAP_SHARE = Decimal("0.75")
 

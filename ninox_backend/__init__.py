@@ -5,7 +5,7 @@
 >>> client.database("team", "db").table("Grants").all()
 
 The core imports neither Django nor the portal's apps; its Django half (models,
-migrations, commands, tasks, the process's connection) is ``ninox_backend.django``.
+migrations, commands, tasks, the process's connection) is ``ninox_backend.ninox``.
 """
 
 from . import nx

@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from grants.models import Lodge
-from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.mirror import sync_mirror
 
 logger = logging.getLogger("grants")
 

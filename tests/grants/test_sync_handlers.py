@@ -11,8 +11,8 @@ import pytest
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine
 from grants.quarantine import quarantine_doubts
 from grants.sync_handlers import ACTIVE_EMPTY, GrantHandler, LodgeHandler
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.models import SyncState as SyncStateRow
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.models import SyncState as SyncStateRow
 from ninox_backend.types import Record
 
 pytestmark = pytest.mark.django_db

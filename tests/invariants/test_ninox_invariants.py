@@ -27,9 +27,9 @@ from django.utils import timezone
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.models import SyncState as SyncStateRow
-from ninox_backend.django.profile_store import load_profile
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.models import SyncState as SyncStateRow
+from ninox_backend.ninox.profile_store import load_profile
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import valid_body
 from tests.grants.stripe_events import SECRET, event_body, paid_session, post

@@ -736,7 +736,7 @@ def test_the_base_url_is_shown_without_user_info_or_query() -> None:
 def test_the_command_prints_one_line_per_check_and_saves_the_profile(
     ninox: Any, ninox_dialect: str
 ) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     out = StringIO()
     call_command("ninox_doctor", stdout=out)
@@ -761,7 +761,7 @@ def test_the_command_prints_one_line_per_check_and_saves_the_profile(
 @pytest.mark.django_db
 @pytest.mark.parametrize("ninox_dialect", ["legacy"])
 def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     out = StringIO()
     call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
@@ -772,7 +772,7 @@ def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("ninox_dialect", ["legacy"])
 def test_a_feed_a_write_test_turned_on_stays_on_while_its_shape_holds(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
     out = StringIO()
@@ -787,7 +787,7 @@ def test_a_feed_a_write_test_turned_on_stays_on_while_its_shape_holds(ninox: Any
 @pytest.mark.django_db
 @pytest.mark.parametrize("ninox_dialect", ["docs"])
 def test_the_command_write_test_leaves_a_bare_feed_off(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     out = StringIO()
     call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
@@ -805,7 +805,7 @@ def test_the_command_fails_when_the_write_test_is_refused(ninox: Any) -> None:
 
 @pytest.mark.django_db
 def test_the_command_forgets_the_stored_profile(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     call_command("ninox_doctor", stdout=StringIO())
     assert load_profile().stored
@@ -819,7 +819,7 @@ def test_the_command_forgets_the_stored_profile(ninox: Any) -> None:
 
 @pytest.mark.django_db
 def test_the_command_stores_nothing_with_no_save(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
+    from ninox_backend.ninox.profile_store import load_profile
 
     out = StringIO()
     call_command("ninox_doctor", "--no-save", stdout=out)
@@ -831,7 +831,7 @@ def test_the_command_stores_nothing_with_no_save(ninox: Any) -> None:
 def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
     ninox: Any, settings: Any
 ) -> None:
-    from ninox_backend.django.connection import build_client, use_client
+    from ninox_backend.ninox.connection import build_client, use_client
 
     workspace = json_reply({"data": [], "page_info": {"has_more": False}})
     client = build_client(transport=httpx.MockTransport(lambda request: workspace), token="k-1")

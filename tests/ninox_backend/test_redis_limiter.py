@@ -168,7 +168,7 @@ def test_threads_of_one_process_never_overlap(redis_url: str) -> None:
 
 @pytest.mark.services
 def test_the_portal_uses_redis_when_redis_url_is_set(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
+    from ninox_backend.ninox.connection import build_client
 
     settings.REDIS_URL = "redis://:pw@127.0.0.1:6399/0"
     settings.NINOX_PARALLEL_CALLS = 2
@@ -180,7 +180,7 @@ def test_the_portal_uses_redis_when_redis_url_is_set(settings: Any) -> None:
 
 
 def test_the_portal_uses_file_locks_in_the_data_dir_without_redis(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
+    from ninox_backend.ninox.connection import build_client
 
     settings.REDIS_URL = None
     client = build_client(token="k")
@@ -191,7 +191,7 @@ def test_the_portal_uses_file_locks_in_the_data_dir_without_redis(settings: Any)
 
 
 def test_the_lease_defaults_to_a_minute(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
+    from ninox_backend.ninox.connection import build_client
 
     settings.REDIS_URL = "redis://127.0.0.1:6399/0"
     if hasattr(settings, "NINOX_LIMITER_LEASE_SECONDS"):

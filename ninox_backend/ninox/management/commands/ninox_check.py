@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ninox_backend.django import connection
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox import connection
 
 
 class Command(BaseCommand):
