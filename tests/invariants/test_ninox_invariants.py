@@ -172,6 +172,7 @@ def test_the_daily_reconciliation_repairs_an_update_the_mirror_missed(faulty: An
     grant = NinoxGrant.objects.exclude(ninox_sequence=None).order_by("ninox_id").first()
     assert grant is not None
     assert grant.ninox_sequence is not None
+    # As if an update had been missed: the mirror holds an older amount at an older sequence.
     NinoxGrant.objects.filter(id=grant.id).update(
         amount=grant.amount + 1, ninox_sequence=grant.ninox_sequence - 1
     )
