@@ -11,8 +11,8 @@ class GrantsConfig(AppConfig):
     verbose_name = "Grants"
 
     def ready(self) -> None:
-        from grants import integration_health as health
-        from grants.dashboard import dashboard_figures
+        from grants.selectors import health
+        from grants.selectors.dashboard import dashboard_figures
         from grants.sync_handlers import GrantHandler, LodgeHandler
         from ninox_backend.ninox.mirror import register_handler
         from portal import roles

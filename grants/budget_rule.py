@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from grants.budget import Budget
 from grants.fiscal_year import FiscalYear
 from grants.money import format_money
+from grants.selectors.budgets import Budget
 
 APPROVED, REJECTED, NEEDS_REVIEW = "approved", "rejected", "needs_review"
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.db.models import Q
 
-from grants.lodge_budgets import lodges_with_budget
 from grants.money import ZERO
 from grants.reports.filters import ReportFilters
 from grants.reports.ledger import Ledger, LedgerRow
 from grants.reports.table import MONEY, NUMBER, TEXT, Column, Row
 from grants.rules import rules_in_force
+from grants.selectors.budgets import lodges_with_budget
 
 NO_DISTRICT = "(no district)"
 

@@ -19,7 +19,12 @@ from django.utils import timezone
 from grants.models import Application, EmailLog, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
-from grants.selectors import fiscal_year_label, latest_decision, payment_url, status_url
+from grants.selectors.applications import (
+    fiscal_year_label,
+    latest_decision,
+    payment_url,
+    status_url,
+)
 from portal import roles
 from portal.audit import audit_record
 from portal.lib.email import build_email

@@ -19,7 +19,7 @@ from grants.models import Application, OutboxMessage, Payment, Status, WebhookEv
 from grants.money import format_money, from_cents, to_cents
 from grants.outbox import outbox_enqueue
 from grants.payments.provider import CURRENCY, PaymentProvider, payment_provider
-from grants.selectors import pay_link
+from grants.selectors.applications import pay_link
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 

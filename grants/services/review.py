@@ -12,13 +12,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from grants.budget import Budget, lodge_budget
 from grants.budget_rule import budget_sentence
 from grants.fiscal_year import FiscalYear
 from grants.models import TRANSITIONS, Application, Decision, Lodge, Status
 from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import mirror_refresh

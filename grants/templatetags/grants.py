@@ -18,6 +18,6 @@ def money(value: Decimal | None) -> str:
 
 @register.filter
 def kind_label(kind: str) -> str:
-    from grants.timeline import kind_label as label
+    from grants.selectors.timeline import kind_label as label
 
     return label(kind)

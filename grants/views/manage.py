@@ -10,8 +10,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from grants.models import ApiToken
 from grants.rules import rules_in_force
+from grants.selectors.api_tokens import api_token_by_prefix, api_tokens
 from grants.services.rules import EDITABLE, grant_rules_change, rules_history
 from grants.tokens import api_token_create, api_token_revoke
 from portal.lib.errors import PortalError
@@ -92,7 +92,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/rules.html",
         context,
-        status=form_error_status(request, bool(form.errors)),
+        status=form_error_status(bool(form.errors)),
     )
 
 
@@ -109,7 +109,7 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         "title": "API tokens",
         "tabs": manage_tabs("grants_manage:tokens"),
         "form": form,
-        "tokens": ApiToken.objects.order_by("revoked_at", "name", "id"),
+        "tokens": api_tokens(),
         "created": created,
         "plain": plain,  # shown once, in this reply only; only its hash is stored
     }
@@ -119,14 +119,14 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/tokens.html",
         context,
-        status=form_error_status(request, bool(form.errors)),
+        status=form_error_status(bool(form.errors)),
     )
 
 
 @require_POST
 @require("grants.manage.tokens")
 def token_revoke(request: HtmxHttpRequest, prefix: str) -> HttpResponse:
-    token = ApiToken.objects.filter(prefix=prefix).first()
+    token = api_token_by_prefix(prefix)
     if token is None:
         raise Http404("No such token.")
     api_token_revoke(token=token, actor=request.user)

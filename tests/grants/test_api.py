@@ -13,7 +13,7 @@ from grants.services.submit import application_submit
 from grants.tokens import api_token_create
 from portal.models import AuditEvent
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +152,7 @@ def test_a_body_nested_too_deep_gets_400_with_a_message(
 def test_an_application_from_the_web_form_answers_404_to_any_token(
     fresh_lodge: Lodge, token: str
 ) -> None:
-    web = application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="web")
+    web = application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="web")
     assert web.payment_token  # approved: it has a payment link worth hiding
     response = Client().get(
         f"/api/v1/applications/{web.reference}", headers={"Authorization": f"Bearer {token}"}

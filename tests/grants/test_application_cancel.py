@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from grants.budget import lodge_budget
 from grants.models import Lodge, Status
+from grants.selectors.budgets import lodge_budget
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent

@@ -7,14 +7,14 @@ import pytest
 from grants.models import Application, EmailLog, Lodge, OutboxMessage
 from grants.services.submit import application_submit
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
 
 def approved(lodge: Lodge, capture: Any) -> Application:
     with capture(execute=True):
-        return application_submit(data=valid_body(lodge.number), lenient=True, source="web")
+        return application_submit(cleaned=as_cleaned(valid_body(lodge.number)), source="web")
 
 
 def test_the_application_page_lists_its_emails_on_the_timeline(

@@ -12,7 +12,7 @@ from grants.rules import rules_in_force
 from grants.services.submit import application_submit
 from portal.models import AuditEvent
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def form_values(**changes: str) -> dict[str, str]:
 def test_a_rule_change_does_not_change_decisions_made_before_it(
     fresh_lodge: Lodge, admin_user: Any
 ) -> None:
-    before = application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="web")
+    before = application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="web")
     first = Decision.objects.get(application=before)
     assert (first.rules_version, first.cap) == (1, Decimal("4000.00"))
 
@@ -48,7 +48,7 @@ def test_a_rule_change_does_not_change_decisions_made_before_it(
     assert rules_in_force().version == 2
     assert rules_in_force().annual_cap == Decimal("1000.00")
 
-    after = application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="web")
+    after = application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="web")
     second = Decision.objects.get(application=after)
     assert (second.rules_version, second.cap) == (2, Decimal("1000.00"))
     first.refresh_from_db()
@@ -80,7 +80,7 @@ def test_a_bad_value_shows_the_form_again_naming_the_field(admin_user: Any) -> N
     page = client.post(
         "/manage/rules/", form_values(fiscal_year_start_month="2", fiscal_year_start_day="29")
     )
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert "cannot start on month 2, day 29" in page.content.decode()
     htmx = client.post(
         "/manage/rules/", form_values(annual_cap="lots"), headers={"HX-Request": "true"}

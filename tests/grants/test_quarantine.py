@@ -14,14 +14,14 @@ from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from ninox_backend.types import Record, dumps
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
 
 
 def submit(lodge_number: int, amount: str) -> Any:
     body = valid_body(lodge_number, amount_raised=amount, amount_requested=amount)
-    return application_submit(data=body, lenient=True, source="web")
+    return application_submit(cleaned=as_cleaned(body), source="web")
 
 
 def bad_grant(lodge: Lodge | None, ninox_id: int = 90001, **fields: Any) -> Record:

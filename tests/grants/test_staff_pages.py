@@ -13,15 +13,14 @@ from grants.services.review import application_decide
 from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
 
 def submit(number: int, amount: str = "500.00") -> Application:
     return application_submit(
-        data=valid_body(number, amount_raised=amount, amount_requested=amount),
-        lenient=True,
+        cleaned=as_cleaned(valid_body(number, amount_raised=amount, amount_requested=amount)),
         source="web",
     )
 
