@@ -131,9 +131,9 @@ def main() -> None:
     from grants.models import Lodge
     from grants.rules import current_fiscal_year
     from grants.selectors.budgets import lodge_budget
-    from ninox_backend.django.connection import build_client, use_client
-    from ninox_backend.django.mirror import sync_mirror
     from ninox_backend.emulator import Emulator
+    from ninox_backend.ninox.connection import build_client, use_client
+    from ninox_backend.ninox.mirror import sync_mirror
     from portal.celery import app as celery_app
 
     # As in production, the decision email is queued for a worker (the test settings would

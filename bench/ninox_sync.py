@@ -205,8 +205,8 @@ def portal_costs(decisions: int, idle_hours: int) -> list[dict[str, Any]]:
     from grants.forms import ApplicationJsonForm
     from grants.models import Lodge
     from grants.services.submit import application_submit
-    from ninox_backend.django.connection import build_client, use_client
-    from ninox_backend.django.mirror import sync_mirror
+    from ninox_backend.ninox.connection import build_client, use_client
+    from ninox_backend.ninox.mirror import sync_mirror
     from portal.lib.simulated_beat import SimulatedClock, clock_installed, run_schedule
 
     rows = []

@@ -27,8 +27,7 @@ Every helper takes ``dialect="docs"`` or ``dialect="legacy"`` (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -102,6 +101,12 @@ class EmulatedNinox:
     def close(self) -> None:
         self.emulator.close()
 
+    def __enter__(self) -> EmulatedNinox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def start_emulated_ninox(  # nosec B107
     schema: Schema | None = None,
@@ -115,7 +120,16 @@ def start_emulated_ninox(  # nosec B107
     today: date | None = None,
     dialect: str | None = None,
 ) -> EmulatedNinox:
-    """Start an emulator (call ``.close()`` when done); see :func:`emulated_ninox`."""
+    """An in-process emulator, running until ``.close()`` or the end of a ``with`` block.
+
+    ``schema`` maps table names to field specs (``{"name", "type", "options"?,
+    "table"?, "formula"?}``, tables created in order so references can point back);
+    ``records`` maps table names to lists of field values by name. With
+    ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``,
+    deterministic from ``demo_seed``). ``faults`` is a fault spec
+    (``"changes_404,query_refused"``); ``dialect`` is ``"docs"`` or ``"legacy"``
+    (None: the test default).
+    """
     emulator = Emulator(token=token, faults=faults, dialect=resolve_dialect(dialect))
     if seed_demo:
         info = emulator.seed_demo(seed=demo_seed, today=today)
@@ -138,45 +152,19 @@ def start_emulated_ninox(  # nosec B107
     )
 
 
-@contextmanager
-def emulated_ninox(  # nosec B107
-    schema: Schema | None = None,
-    records: Records | None = None,
-    seed_demo: bool = False,
-    token: str = "test-token",  # noqa: S107 (a fake key for tests)
-    team_id: str = "team",
-    database_id: str = "db",
-    faults: str | None = None,
-    dialect: str | None = None,
-) -> Iterator[EmulatedNinox]:
-    """An in-process emulator for the duration of a ``with`` block.
-
-    ``schema`` maps table names to field specs (``{"name", "type", "options"?,
-    "table"?, "formula"?}``, tables created in order so references can point back);
-    ``records`` maps table names to lists of field values by name. With
-    ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``).
-    ``faults`` is a fault spec (``"changes_404,query_refused"``); ``dialect`` is
-    ``"docs"`` or ``"legacy"`` (None: the test default).
-    """
-    ninox = start_emulated_ninox(
-        schema, records, seed_demo, token, team_id, database_id, faults=faults, dialect=dialect
-    )
-    try:
-        yield ninox
-    finally:
-        ninox.close()
+#: ``with emulated_ninox(schema=…, records=…) as ninox:``: the emulator runs for the block.
+emulated_ninox = start_emulated_ninox
 
 
-@contextmanager
 def demo_ninox(  # nosec B107
     seed: int = 42,
     token: str = "test-token",  # noqa: S107 (a fake key for tests)
     today: date | None = None,
     dialect: str | None = None,
     faults: str | None = None,
-) -> Iterator[EmulatedNinox]:
-    """The demo foundation's data, deterministic from ``seed``."""
-    ninox = start_emulated_ninox(
+) -> EmulatedNinox:
+    """The demo foundation's data, deterministic from ``seed`` (in a ``with`` block)."""
+    return start_emulated_ninox(
         seed_demo=True,
         token=token,
         demo_seed=seed,
@@ -184,7 +172,3 @@ def demo_ninox(  # nosec B107
         dialect=dialect,
         faults=faults,
     )
-    try:
-        yield ninox
-    finally:
-        ninox.close()

@@ -86,7 +86,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "portal",
-    "ninox_backend.django",
+    "ninox_backend.ninox",
     "grants",
 ]
 
@@ -210,7 +210,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "kwargs": {"tables": ["lodges"]},
     },
     "ninox-calls-prune": {
-        "task": "ninox_backend.django.tasks.ninox_calls_prune_task",
+        "task": "ninox_backend.ninox.tasks.ninox_calls_prune_task",
         "schedule": 86400.0,
     },
     "grants-outbox-sweep": {"task": "grants.tasks.outbox_sweep_task", "schedule": 60.0},

@@ -18,10 +18,10 @@ from celery.signals import beat_init, before_task_publish
 from django.conf import settings
 from django.utils import timezone
 
-from ninox_backend.django.connection import client, last_successful_call
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.quota import background_sync_allowed, quota_state
 from ninox_backend.exceptions import NinoxAuthError, NinoxError
+from ninox_backend.ninox.connection import client, last_successful_call
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.quota import background_sync_allowed, quota_state
 from portal.health import record_check
 from portal.models import ServiceCheck
 

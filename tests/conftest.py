@@ -103,7 +103,7 @@ def ninox_dialect() -> str:
 @pytest.fixture
 def ninox(settings: Any, ninox_dialect: str) -> Any:
     """The demo Ninox database in an in-process emulator, wired as the portal's connection."""
-    from ninox_backend.django.connection import build_client, use_client
+    from ninox_backend.ninox.connection import build_client, use_client
     from ninox_backend.testing import demo_ninox
 
     with demo_ninox(seed=42, dialect=ninox_dialect) as emulated:

@@ -20,9 +20,9 @@ from grants.models import Lodge, OutboxMessage, Payment, WebhookEvent
 from grants.ninox_usage import projected_monthly_calls
 from grants.quarantine import describe, open_quarantines
 from grants.rules import rules_in_force
-from ninox_backend.django.mirror import sync_status
-from ninox_backend.django.models import NinoxCall
-from ninox_backend.django.quota import quota_state
+from ninox_backend.ninox.mirror import sync_status
+from ninox_backend.ninox.models import NinoxCall
+from ninox_backend.ninox.quota import quota_state
 from portal import health
 from portal.models import ServiceCheck
 

@@ -27,8 +27,8 @@ from grants.services.refresh_flight import (
     RefreshFlight,
     flight_name,
 )
-from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.mirror import sync_mirror
 
 logger = logging.getLogger("grants")
 

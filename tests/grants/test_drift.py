@@ -12,8 +12,8 @@ from grants.drift import DRIFT_CHECK, drift_check, drift_doubts, ninox_totals, s
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.django.connection import database
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.connection import database
+from ninox_backend.ninox.mirror import sync_mirror
 from portal.models import ServiceCheck
 from tests.factories import NinoxGrantFactory
 from tests.grants.conftest import as_cleaned, valid_body
@@ -210,7 +210,7 @@ def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
 
 
 def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -> None:
-    from ninox_backend.django.profile_store import save_profile
+    from ninox_backend.ninox.profile_store import save_profile
     from ninox_backend.profile import CONSERVATIVE
 
     save_profile(

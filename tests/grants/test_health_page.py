@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from grants.health_tasks import ninox_schema_check
 from grants.models import OutboxMessage, WebhookEvent
-from ninox_backend.django.mirror import sync_status
+from ninox_backend.ninox.mirror import sync_status
 from portal.health import record_check
 from portal.models import AuditEvent, ServiceCheck
 from portal.tasks import heartbeat_task, ninox_probe_task

@@ -17,10 +17,10 @@ from grants.rules import rules_in_force
 from grants.selectors.budgets import lodge_budget
 from grants.services.operations import outbox_retry
 from grants.services.write_back import WriteBackRefused, grant_write_back
-from ninox_backend.django.connection import database
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.profile_store import save_profile
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.connection import database
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.profile_store import save_profile
 from ninox_backend.profile import CapabilityProfile
 from ninox_backend.types import loads
 from tests.conftest import client_for

@@ -27,9 +27,9 @@ from django.utils import timezone
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.models import SyncState as SyncStateRow
-from ninox_backend.django.profile_store import load_profile
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.models import SyncState as SyncStateRow
+from ninox_backend.ninox.profile_store import load_profile
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
 from tests.grants.conftest import as_cleaned, valid_body
 from tests.grants.stripe_events import SECRET, event_body, paid_session, post
@@ -173,6 +173,7 @@ def test_the_daily_reconciliation_repairs_an_update_the_mirror_missed(faulty: An
     grant = NinoxGrant.objects.exclude(ninox_sequence=None).order_by("ninox_id").first()
     assert grant is not None
     assert grant.ninox_sequence is not None
+    # As if an update had been missed: the mirror holds an older amount at an older sequence.
     NinoxGrant.objects.filter(id=grant.id).update(
         amount=grant.amount + 1, ninox_sequence=grant.ninox_sequence - 1
     )

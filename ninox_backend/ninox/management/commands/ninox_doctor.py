@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ninox_backend.django import connection
-from ninox_backend.django.profile_store import forget_profile, load_profile, save_profile
 from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
+from ninox_backend.ninox import connection
+from ninox_backend.ninox.profile_store import forget_profile, load_profile, save_profile
 from ninox_backend.profile import Finding
 
 
