@@ -12,7 +12,8 @@
 Decision emails are queued for a worker, as in production, not sent inside the
 request as the test settings would. The goal (issue 21): the coalesced burst's p95 at most 3x the single decision's and at
 most a third of the uncoalesced burst's. Threads of one process on the bench's database
-(SQLite unless DATABASE_URL says otherwise); coalescing uses the data dir's lock file.
+(SQLite unless DATABASE_URL says otherwise: a PostgreSQL run writes
+``decision-postgresql.json``); coalescing uses the data dir's lock file.
 Usage: python bench/decision.py [--decisions 200] [--latency 300] [--burst 50] [--one-lodge 20]
 """
 
@@ -231,7 +232,9 @@ def main() -> None:
         f" burst p95 / uncoalesced p95: x{bursts['burst_p95_vs_uncoalesced']} (goal <= 0.33)"
     )
     result["burst"] = bursts
-    print(f"wrote {write_results('decision', result)}")
+    # SQLite (the default) writes decision.json; a DATABASE_URL run on PostgreSQL its own file.
+    name = "decision" if bursts["database"] == "sqlite" else f"decision-{bursts['database']}"
+    print(f"wrote {write_results(name, result)}")
 
 
 if __name__ == "__main__":
