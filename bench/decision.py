@@ -49,10 +49,12 @@ def body(lodge_number: int, amount: str) -> dict[str, str]:
 
 
 def submit_timed(lodge_number: int, amount: str) -> tuple[float, Any]:
+    from grants.forms import ApplicationJsonForm
     from grants.services.submit import application_submit
 
     started = time.perf_counter()
-    application = application_submit(data=body(lodge_number, amount), lenient=False, source="api")
+    cleaned = ApplicationJsonForm(body(lodge_number, amount)).application()
+    application = application_submit(cleaned=cleaned, source="api")
     return time.perf_counter() - started, application
 
 
@@ -127,9 +129,9 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from grants.budget import lodge_budget
     from grants.models import Lodge
     from grants.rules import current_fiscal_year
+    from grants.selectors.budgets import lodge_budget
     from ninox_backend.django.connection import build_client, use_client
     from ninox_backend.django.mirror import sync_mirror
     from ninox_backend.emulator import Emulator

@@ -17,14 +17,14 @@ import httpx
 import pytest
 from django.db import connection
 
-from grants.budget import lodge_budget
 from grants.models import Application, Lodge, Status
 from grants.rules import current_fiscal_year
+from grants.selectors.budgets import lodge_budget
 from grants.services.mirror_refresh import NINOX_UNREACHABLE
 from grants.services.refresh_flight import RefreshFlight, Ticket
 from grants.services.submit import application_submit
 from ninox_backend.django.connection import build_client, use_client
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 from tests.grants.test_concurrency import run_together
 
 pytestmark = [pytest.mark.db_engine, pytest.mark.django_db(transaction=True)]
@@ -120,8 +120,9 @@ def lodges_with_room(count: int, amount: Decimal) -> list[Lodge]:
 def submit_all(numbers: list[int], amount: str) -> list[Any]:
     def submit(i: int) -> Application:
         return application_submit(
-            data=valid_body(numbers[i], amount_raised=amount, amount_requested=amount),
-            lenient=True,
+            cleaned=as_cleaned(
+                valid_body(numbers[i], amount_raised=amount, amount_requested=amount)
+            ),
             source="api",
         )
 
@@ -195,7 +196,7 @@ def test_an_application_arriving_during_a_refresh_waits_for_the_next_one(
 ) -> None:
     before = mirrored.emulator.calls
     first, first_box = in_thread(
-        lambda: application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="api")
+        lambda: application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="api")
     )
     assert held.holding.wait(WAIT)  # the first refresh has read Ninox; its reply waits
     # Meanwhile a grant entered by hand in Ninox uses up the lodge's year.
@@ -213,7 +214,7 @@ def test_an_application_arriving_during_a_refresh_waits_for_the_next_one(
         ],
     )
     second, second_box = in_thread(
-        lambda: application_submit(data=valid_body(fresh_lodge.number), lenient=True, source="api")
+        lambda: application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="api")
     )
     assert arrivals.reached(2)
     held.release.set()
