@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,8 @@ from django.test import Client
 from grants.models import Application, Lodge, Status
 from grants.rules import current_fiscal_year
 from grants.services import mirror_refresh as mirror_service
-from grants.services.mirror_refresh import mirror_refresh
+from grants.services.mirror_refresh import NINOX_UNREACHABLE, Freshness, mirror_refresh
+from grants.services.refresh_flight import FileFlightStore, RefreshFlight
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from grants.tokens import api_token_create
@@ -146,3 +149,80 @@ def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any, ninox_dialect: st
     assert application.lodge is not None
     assert application.lodge.number == 99995
     assert application.status == Status.APPROVED
+
+
+def test_a_decision_that_cannot_join_the_shared_refresh_in_time_goes_to_review_as_unreachable(
+    synced_tables: list[tuple[str, ...]], fresh_lodge: Lodge, monkeypatch: Any
+) -> None:
+    flight = mirror_service.refresh_flight(("grants",))
+    monkeypatch.setattr(
+        mirror_service, "refresh_flight", lambda tables: RefreshFlight(flight.store, timeout=0.05)
+    )
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another decision's refresh, running for longer than we may wait
+        with flight.store.run_lock(timeout=30):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        freshness = mirror_refresh(lodge_number=fresh_lodge.number)
+    finally:
+        release.set()
+        holder.join(30)
+    assert freshness == Freshness(False, NINOX_UNREACHABLE)
+    assert synced_tables == []
+
+
+def test_a_decision_refreshes_alone_when_the_shared_state_cannot_be_read(
+    synced_tables: list[tuple[str, ...]], fresh_lodge: Lodge, monkeypatch: Any, caplog: Any
+) -> None:
+    def unreadable(self: FileFlightStore) -> None:
+        raise PermissionError("locks folder not ours")
+
+    monkeypatch.setattr(FileFlightStore, "read", unreadable)
+    with caplog.at_level(logging.ERROR, logger="grants"):
+        assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert synced_tables == [("grants",)]
+    assert "refreshing alone" in caplog.text
+
+
+def test_without_coalescing_every_decision_refreshes_itself(
+    synced_tables: list[tuple[str, ...]], fresh_lodge: Lodge, settings: Any, monkeypatch: Any
+) -> None:
+    settings.NINOX_COALESCE_REFRESH = False
+
+    def no_flight(tables: Any) -> None:
+        raise AssertionError("the shared refresh was used")
+
+    monkeypatch.setattr(mirror_service, "refresh_flight", no_flight)
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert synced_tables == [("grants",)]
+
+
+@pytest.fixture
+def redis_url(tmp_path: Any) -> Iterator[str]:
+    from tests.redis_service import redis_server
+
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+@pytest.mark.services
+def test_the_shared_refresh_lives_in_redis_when_the_portal_has_one(
+    mirrored: Any, fresh_lodge: Lodge, settings: Any, redis_url: str
+) -> None:
+    import redis
+
+    settings.REDIS_URL = redis_url
+    before = mirrored.emulator.calls
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirrored.emulator.calls - before == 2  # one after the other: each its own refresh
+    connection = redis.Redis.from_url(redis_url)
+    [state] = connection.keys("refresh-flight:*:state")
+    assert connection.hget(state, "finished") == b"2"
+    connection.close()
