@@ -24,7 +24,8 @@ safe where it matters:
   values under the id the reply named (a reply that names another id, or none,
   raises); callers that must know what Ninox holds look it up again by their key;
 - there is no ``sinceSq``, change feed or NX ``query``: those calls raise
-  ``NotImplementedError`` here, and the sync uses
+  :class:`~ninox_backend.exceptions.NinoxUnsupported` (a permanent ``NinoxError``, so
+  callers that handle a refused query handle it alike), and the sync uses
   :class:`~ninox_backend.workspace_sync.WorkspaceSyncEngine` (full reads by offset,
   scoped reads by an equality filter).
 
@@ -40,7 +41,7 @@ from typing import Any
 
 from .client import NinoxClient
 from .database import Database
-from .exceptions import NinoxError, NinoxPagingError
+from .exceptions import NinoxError, NinoxPagingError, NinoxUnsupported
 from .schema import Schema, TableSchema, parse_field
 from .table import Table
 from .types import Record, fields_to_ninox, to_ninox
@@ -137,16 +138,16 @@ class WorkspaceDatabase(Database):
         return WorkspaceTable(self, name_or_id)
 
     def query(self, expr: Any) -> Any:
-        raise NotImplementedError("the workspace API has no NX query")
+        raise NinoxUnsupported("the workspace API has no NX query", path=MODULE_PATH)
 
     def query_get(self, expr: Any) -> Any:
-        raise NotImplementedError("the workspace API has no NX query")
+        raise NinoxUnsupported("the workspace API has no NX query", path=MODULE_PATH)
 
     def exec(self, expr: Any) -> Any:
-        raise NotImplementedError("the workspace API has no NX exec")
+        raise NinoxUnsupported("the workspace API has no NX exec", path=MODULE_PATH)
 
     def changes(self, since_sq: int | None = None, *, strict: bool = False) -> Any:
-        raise NotImplementedError("the workspace API has no change feed")
+        raise NinoxUnsupported("the workspace API has no change feed", path=MODULE_PATH)
 
 
 class WorkspaceTable(Table):
@@ -154,7 +155,7 @@ class WorkspaceTable(Table):
 
     database: WorkspaceDatabase
 
-    def iter_pages(  # type: ignore[override]
+    def iter_pages(
         self,
         per_page: int = WORKSPACE_MAX_LIMIT,
         since_sq: int | None = None,
@@ -169,11 +170,13 @@ class WorkspaceTable(Table):
         """Pages of ``limit``/``offset``; ``filters`` by field name, every record verified.
 
         ``since_sq``, ``since_id``, ``desc`` and the classic flags do not exist here and
-        raise ``NotImplementedError`` rather than being dropped silently.
+        raise :class:`NinoxUnsupported` rather than being dropped silently.
         """
         if since_sq is not None or since_id is not None or desc or any(unsupported.values()):
-            raise NotImplementedError(
-                "the workspace API reads by limit/offset, filter and sort only"
+            raise NinoxUnsupported(
+                "the workspace API reads by limit/offset, filter and sort only (no sinceSq)",
+                method="GET",
+                path=RECORDS.replace("{table}", self.key),
             )
         schema = self.schema
         limit = max(1, min(int(per_page), server_cap or WORKSPACE_MAX_LIMIT, WORKSPACE_MAX_LIMIT))
@@ -212,14 +215,16 @@ class WorkspaceTable(Table):
 
     def iter_records(
         self, per_page: int = WORKSPACE_MAX_LIMIT, *args: Any, **kwargs: Any
-    ) -> Iterator[Record]:  # type: ignore[override]
+    ) -> Iterator[Record]:
         for page in self.iter_pages(per_page, *args, **kwargs):
             yield from page
 
     def get(self, record_id: int) -> Record:
-        raise NotImplementedError(
+        raise NinoxUnsupported(
             "the workspace API has no endpoint that reads one record by id; "
-            "look it up by a field of your own with find()"
+            "look it up by a field of your own with find()",
+            method="GET",
+            path=RECORDS.replace("{table}", self.key),
         )
 
     def first(self, filters: Mapping[str, Any], *, form: str = "filter") -> Record | None:
@@ -253,9 +258,10 @@ class WorkspaceTable(Table):
             return []
         if all(rid is None for rid, _ in entries):
             return self._write("POST", None, [fields for _, fields in entries])
-        if any(rid is None for rid, _ in entries):
+        ids = [int(rid) for rid, _ in entries if rid is not None]
+        if len(ids) != len(entries):
             raise ValueError("the workspace API creates and updates in separate calls")
-        return self._write("PATCH", [int(rid) for rid, _ in entries], [f for _, f in entries])
+        return self._write("PATCH", ids, [f for _, f in entries])
 
     def update(self, record_id: int, fields: Mapping[str, Any]) -> Record:
         """``PATCH …/records`` with ``{"records": [{"id": id, ...}]}``: the given fields only."""

@@ -32,14 +32,24 @@ class Freshness:
 def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     """Sync the Grants mirror (and Lodges when ``lodge_number`` is not mirrored yet).
 
+    Each read is narrowed to the lodge (``where``): the workspace API, which has no
+    incremental read, then reads the lodge's grants in one call (every fiscal year; the
+    budget keeps the year's client-side); the classic API reads ``sinceSq`` as before.
+
     Never raises: any failure, a Ninox error or not, is logged with its traceback and
     returned as ``Freshness(False, reason)``. The caller looks the lodge up again after.
     """
     tables: tuple[str, ...] = ("grants",)
     try:
-        if lodge_number is not None and not Lodge.objects.filter(number=lodge_number).exists():
+        lodge_id = _lodge_ninox_id(lodge_number)
+        if lodge_number is not None and lodge_id is None:
             tables = ("lodges", "grants")  # lodges first, so new grants find their lodge
-        sync_mirror(tables=tables)
+            sync_mirror(tables=["lodges"], where={"lodges": {"number": lodge_number}})
+            lodge_id = _lodge_ninox_id(lodge_number)
+        sync_mirror(
+            tables=["grants"],
+            where={"grants": {"lodge": lodge_id}} if lodge_id is not None else None,
+        )
     except NinoxError as exc:
         logger.warning(
             "Ninox sync of %s before a decision failed: %s", "+".join(tables), exc, exc_info=True
@@ -51,3 +61,10 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
         logger.exception("Refreshing the Ninox mirror (%s) before a decision failed", tables)
         return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
     return Freshness(True)
+
+
+def _lodge_ninox_id(lodge_number: int | None) -> int | None:
+    if lodge_number is None:
+        return None
+    found = Lodge.objects.filter(number=lodge_number).values_list("ninox_id", flat=True).first()
+    return int(found) if found is not None else None
