@@ -40,10 +40,10 @@ from .emulator.dialects import DEFAULT_TEST_DIALECT, DIALECTS, default_dialect, 
 
 __all__ = [
     "BASE_URL",
-    "WORKSPACE_BASE_URL",
     "DEFAULT_TEST_DIALECT",
     "DIALECTS",
     "EMULATOR_VARIANTS",
+    "WORKSPACE_BASE_URL",
     "EmulatedNinox",
     "EmulatorVariant",
     "default_dialect",

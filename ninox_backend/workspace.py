@@ -372,6 +372,8 @@ def parse_workspace_tables(data: Any) -> tuple[TableSchema, ...]:
             if not isinstance(spec, Mapping) or not spec.get("name"):
                 continue
             kind = str(spec.get("type") or "")
+            if kind == "string" and spec.get("variant") in ("email", "phone", "url"):
+                kind = str(spec["variant"])  # a string "Field variant" names the text's kind
             fields.append(
                 parse_field(
                     {
