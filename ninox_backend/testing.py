@@ -40,6 +40,7 @@ from .emulator.dialects import DEFAULT_TEST_DIALECT, DIALECTS, default_dialect, 
 
 __all__ = [
     "BASE_URL",
+    "CLASSIC_VARIANTS",
     "DEFAULT_TEST_DIALECT",
     "DIALECTS",
     "EMULATOR_VARIANTS",
@@ -84,6 +85,10 @@ EMULATOR_VARIANTS = (
     EmulatorVariant("docs-query_refused", "docs", "query_refused"),
     EmulatorVariant("workspace", "workspace"),
 )
+
+#: The classic API's variants, for tests of what only the classic API has (``sinceSq``,
+#: the change feed, lookup forms, NX); the workspace API's own tests cover the rest.
+CLASSIC_VARIANTS = tuple(v for v in EMULATOR_VARIANTS if v.api == "classic")
 
 Schema = Mapping[str, Sequence[Mapping[str, Any]]]
 Records = Mapping[str, Sequence[Mapping[str, Any]]]

@@ -1,0 +1,133 @@
+"""The doctor and the workspace API: each API found by its own list endpoint, NINOX_API proposed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from ninox_backend import NinoxClient
+from ninox_backend.doctor import Doctor, DoctorReport
+from ninox_backend.mapping import SchemaMapping
+from ninox_backend.profile import Finding
+from ninox_backend.request import RetryPolicy
+from ninox_backend.testing import EmulatedNinox, demo_ninox
+from ninox_backend.workspace import WorkspaceClient
+
+
+@pytest.fixture
+def workspace() -> Iterator[EmulatedNinox]:
+    with demo_ninox(seed=42, dialect="workspace") as ninox:
+        yield ninox
+
+
+def diagnose(
+    client: NinoxClient, ninox: EmulatedNinox, write_test: str | None = None
+) -> DoctorReport:
+    doctor = Doctor(
+        client.database(ninox.team_id, ninox.database_id), SchemaMapping(settings.NINOX_SCHEMA)
+    )
+    try:
+        return doctor.run(write_test)
+    finally:
+        client.close()
+
+
+def finding(report: DoctorReport, check: str) -> Finding:
+    matches = [f for f in report.findings if f.check == check]
+    assert matches, f"no finding {check!r} in {[f.check for f in report.findings]}"
+    return matches[-1]
+
+
+def workspace_client(ninox: EmulatedNinox, base_url: str | None = None) -> WorkspaceClient:
+    return WorkspaceClient(
+        token=ninox.token,
+        base_url=base_url or ninox.base_url,
+        transport=ninox.transport,
+        retry=RetryPolicy(max_retries=0),
+    )
+
+
+def test_on_the_workspace_api_it_confirms_the_module_the_fields_and_a_verified_filter(
+    workspace: EmulatedNinox,
+) -> None:
+    calls_before = workspace.emulator.calls
+    report = diagnose(workspace_client(workspace), workspace)
+    assert report.profile.api == "workspace"
+    assert report.profile.query is False
+    assert finding(report, "api").ok
+    assert "module 'grants'" in finding(report, "api").detail
+    assert finding(report, "schema").ok
+    assert finding(report, "filter").ok
+    assert "0 for a value nothing has" in finding(report, "filter").detail
+    assert workspace.emulator.calls - calls_before == report.calls
+
+
+def test_a_filter_the_server_ignores_is_reported_and_sends_decisions_to_a_person(
+    workspace: EmulatedNinox,
+) -> None:
+    workspace.emulator.faults.configure("filter_ignored")
+    report = diagnose(workspace_client(workspace), workspace)
+    filtered = finding(report, "filter")
+    assert not filtered.ok
+    assert "decisions go to a person" in filtered.action
+
+
+def test_a_workspace_api_whose_mapped_field_is_missing_names_it(
+    workspace: EmulatedNinox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = {**settings.NINOX_SCHEMA}
+    spec["grants"] = {
+        "table": "Grants",
+        "fields": {**spec["grants"]["fields"], "reference": ("Ref No", "text")},
+    }
+    doctor = Doctor(
+        workspace_client(workspace).database(workspace.team_id, workspace.database_id),
+        SchemaMapping(spec),
+    )
+    report = doctor.run()
+    schema = finding(report, "schema")
+    assert not schema.ok
+    assert "Grants.Ref No: field missing" in schema.detail
+
+
+def test_the_write_test_is_refused_on_the_workspace_api(workspace: EmulatedNinox) -> None:
+    report = diagnose(workspace_client(workspace), workspace, write_test="Grants")
+    assert report.write_test_refused == "the write test is not written for the workspace API yet"
+
+
+def test_configured_for_classic_on_a_workspace_host_it_proposes_ninox_api_workspace(
+    workspace: EmulatedNinox,
+) -> None:
+    classic = NinoxClient(
+        token=workspace.token,
+        base_url="http://ninox.test/v1",
+        transport=workspace.transport,
+        retry=RetryPolicy(max_retries=0),
+    )
+    report = diagnose(classic, workspace)
+    api = finding(report, "api")
+    assert not api.ok
+    assert report.profile.api == "workspace"
+    assert "NINOX_API=workspace" in api.action
+    assert "NINOX_BASE_URL=http://ninox.test" in api.action
+    assert "grants" in api.action
+
+
+def test_configured_for_workspace_on_a_classic_host_it_proposes_ninox_api_classic() -> None:
+    with demo_ninox(seed=42, dialect="docs") as classic:
+        report = diagnose(workspace_client(classic, "http://ninox.test"), classic)
+    api = finding(report, "api")
+    assert not api.ok
+    assert report.profile.api == "classic"
+    assert "NINOX_API=classic" in api.action
+    assert "NINOX_BASE_URL=http://ninox.test/v1" in api.action
+
+
+def test_with_neither_api_answering_nothing_is_proposed(workspace: EmulatedNinox) -> None:
+    report = diagnose(workspace_client(workspace, "http://ninox.test/elsewhere"), workspace)
+    assert report.profile.api == "unknown"
+    api = finding(report, "api")
+    assert not api.ok
+    assert "NINOX_API=" not in api.action
