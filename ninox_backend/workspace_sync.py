@@ -114,14 +114,15 @@ class WorkspaceSyncEngine:
         return result
 
     def idle_calls_per_hour(self, rows: Mapping[str, int]) -> int:
-        """Calls an idle hour costs: one full read of each table (``rows``: name → count).
+        """Calls an idle hour costs: a full read of each table (``rows``: name → count) every
+        ``full_every`` and the schema every ``schema_max_age`` (both an hour by default).
 
-        A table of ``n`` rows takes ``ceil(n / 100)`` pages, and one more when ``n`` is
-        an exact multiple or zero (the page that says there is no more).
+        A table of ``n`` rows takes ``ceil(n / 100)`` pages (at least one): each page
+        says whether there is more (``page_info.has_more``), so no empty page is read.
         """
-        hours = self.full_every / dt.timedelta(hours=1)
-        pages = sum(math.floor(n / self.per_page) + 1 for n in rows.values())
-        return math.ceil(pages / hours) if hours > 0 else pages
+        hour = dt.timedelta(hours=1)
+        pages = sum(max(1, math.ceil(n / self.per_page)) for n in rows.values())
+        return math.ceil(pages * hour / self.full_every) + math.ceil(hour / self.schema_max_age)
 
     # ---- steps ------------------------------------------------------------------------
 
