@@ -78,6 +78,15 @@ class WorkspaceClient(NinoxClient):
     def __repr__(self) -> str:
         return f"WorkspaceClient(base_url={self.base_url!r}, token='***')"
 
+    def teams(self) -> Any:
+        raise NinoxUnsupported("the workspace API has no teams: list modules instead")
+
+    def team(self, team_id: str) -> Any:
+        raise NinoxUnsupported("the workspace API has no teams: list modules instead")
+
+    def databases(self, team_id: str) -> Any:
+        raise NinoxUnsupported("the workspace API has no databases: list modules instead")
+
     def modules(self, workspace_id: str) -> list[str]:
         """``GET /api/v1/workspace/{workspaceId}/modules``: the modules' names."""
         data = self.request("GET", MODULES, path_params={"workspace": workspace_id})

@@ -112,6 +112,16 @@ def database() -> Database:
     return client().database(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID)
 
 
+def probe() -> None:
+    """One cheap call that proves the configured account answers (raises ``NinoxError``):
+    the team on the classic API, the workspace's list of modules on the workspace API."""
+    current = client()
+    if isinstance(current, WorkspaceClient):
+        current.modules(settings.NINOX_WORKSPACE_ID)
+    else:
+        current.team(settings.NINOX_TEAM_ID)
+
+
 def mapping() -> SchemaMapping:
     return SchemaMapping(settings.NINOX_SCHEMA)
 
