@@ -145,3 +145,14 @@ def _record_error(exc: Exception) -> None:
 def sync_status() -> SyncStateRow | None:
     """The stored state of the mirror (last sync, high-water mark, last error)."""
     return SyncStateRow.objects.filter(key=state_key()).first()
+
+
+def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
+    """Ninox calls an idle hour of syncing costs on the workspace API (``rows``: mapping key
+    → rows mirrored), or None on the classic API (where an idle sync is one call a table)."""
+    db = connection.database()
+    if not isinstance(db, WorkspaceDatabase):
+        return None
+    mapping = connection.mapping()
+    engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {})
+    return engine.idle_calls_per_hour({mapping[k].name: n for k, n in rows.items()})
