@@ -391,8 +391,12 @@ NINOX_TEAM_ID: str = cfg.text("NINOX_TEAM_ID", "demo")
 NINOX_DATABASE_ID: str = cfg.text("NINOX_DATABASE_ID", "grants")
 # The workspace API's workspace id (12 letters and digits) and module name; the embedded
 # emulator serves its demo as workspace "demo", module "grants".
-NINOX_WORKSPACE_ID: str | None = cfg.text("NINOX_WORKSPACE_ID", "demo" if NINOX_EMBEDDED else None)
-NINOX_MODULE: str | None = cfg.text("NINOX_MODULE", "grants" if NINOX_EMBEDDED else None)
+NINOX_WORKSPACE_ID: str | None = cfg.text("NINOX_WORKSPACE_ID", None) or (
+    "demo" if NINOX_EMBEDDED else None
+)
+NINOX_MODULE: str | None = cfg.text("NINOX_MODULE", None) or (
+    "grants" if NINOX_EMBEDDED else None
+)
 if NINOX_API == "workspace" and not (NINOX_WORKSPACE_ID and NINOX_MODULE):
     raise ImproperlyConfigured(
         "NINOX_API=workspace needs NINOX_WORKSPACE_ID and NINOX_MODULE (where the grants live)."
