@@ -78,6 +78,9 @@ class WorkspaceClient(NinoxClient):
     def __repr__(self) -> str:
         return f"WorkspaceClient(base_url={self.base_url!r}, token='***')"
 
+    def __enter__(self) -> WorkspaceClient:
+        return self
+
     def teams(self) -> Any:
         raise NinoxUnsupported("the workspace API has no teams: list modules instead")
 

@@ -108,7 +108,7 @@ def database() -> Database:
     """The configured Ninox database: ``NINOX_TEAM_ID`` / ``NINOX_DATABASE_ID`` on the
     classic API, ``NINOX_WORKSPACE_ID`` / ``NINOX_MODULE`` on the workspace API."""
     if is_workspace():
-        return client().database(settings.NINOX_WORKSPACE_ID, settings.NINOX_MODULE)
+        return client().database(str(settings.NINOX_WORKSPACE_ID), str(settings.NINOX_MODULE))
     return client().database(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID)
 
 
@@ -117,7 +117,7 @@ def probe() -> None:
     the team on the classic API, the workspace's list of modules on the workspace API."""
     current = client()
     if isinstance(current, WorkspaceClient):
-        current.modules(settings.NINOX_WORKSPACE_ID)
+        current.modules(str(settings.NINOX_WORKSPACE_ID))
     else:
         current.team(settings.NINOX_TEAM_ID)
 

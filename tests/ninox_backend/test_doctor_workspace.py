@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -77,11 +78,9 @@ def test_a_filter_the_server_ignores_is_reported_and_sends_decisions_to_a_person
 def test_a_workspace_api_whose_mapped_field_is_missing_names_it(
     workspace: EmulatedNinox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = {**settings.NINOX_SCHEMA}
-    spec["grants"] = {
-        "table": "Grants",
-        "fields": {**spec["grants"]["fields"], "reference": ("Ref No", "text")},
-    }
+    spec: dict[str, Any] = {**settings.NINOX_SCHEMA}
+    fields: dict[str, Any] = dict(spec["grants"]["fields"])
+    spec["grants"] = {"table": "Grants", "fields": {**fields, "reference": ("Ref No", "text")}}
     doctor = Doctor(
         workspace_client(workspace).database(workspace.team_id, workspace.database_id),
         SchemaMapping(spec),

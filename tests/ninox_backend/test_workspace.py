@@ -22,7 +22,7 @@ from ninox_backend.types import Record
 from ninox_backend.workspace import WorkspaceClient, WorkspaceTable
 from ninox_backend.workspace_sync import WorkspaceSyncEngine
 
-SCHEMA = {
+SCHEMA: dict[str, list[dict[str, Any]]] = {
     "Lodges": [
         {"name": "Number", "type": "number"},
         {"name": "Name", "type": "text"},
