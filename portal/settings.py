@@ -394,9 +394,7 @@ NINOX_DATABASE_ID: str = cfg.text("NINOX_DATABASE_ID", "grants")
 NINOX_WORKSPACE_ID: str | None = cfg.text("NINOX_WORKSPACE_ID", None) or (
     "demo" if NINOX_EMBEDDED else None
 )
-NINOX_MODULE: str | None = cfg.text("NINOX_MODULE", None) or (
-    "grants" if NINOX_EMBEDDED else None
-)
+NINOX_MODULE: str | None = cfg.text("NINOX_MODULE", None) or ("grants" if NINOX_EMBEDDED else None)
 if NINOX_API == "workspace" and not (NINOX_WORKSPACE_ID and NINOX_MODULE):
     raise ImproperlyConfigured(
         "NINOX_API=workspace needs NINOX_WORKSPACE_ID and NINOX_MODULE (where the grants live)."
