@@ -23,7 +23,7 @@ from .report import DoctorReport, proposed_profile
 from .since import check_since_sq
 from .tables import check_schema
 from .transport import check_error_body, check_latency, check_parallel
-from .workspace import check_workspace
+from .workspace import check_workspace, run_workspace_write_test
 from .write_test import run_write_test
 
 if TYPE_CHECKING:
@@ -97,7 +97,9 @@ class Doctor:
                 # The classic checks (sinceSq, feed, lookup forms, NX) do not apply here.
                 guard("workspace", lambda: check_workspace(probe), None)
                 if write_test is not None:
-                    refused = "the write test is not written for the workspace API yet"
+                    refused = guard(
+                        "write test", lambda: run_workspace_write_test(probe, write_test), None
+                    )
             elif guard("schema", self._check_schema, False):
                 guard("perPage", self._check_pages_and_values, None)
                 guard("sinceSq", self._check_since_sq, None)

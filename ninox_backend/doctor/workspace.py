@@ -195,3 +195,49 @@ def check_workspace(probe: Probe) -> None:
         if ok
         else "the write-back refuses when it cannot confirm the row; please report this",
     )
+
+
+def run_workspace_write_test(probe: Probe, table_name: str) -> str | None:
+    """Create a scratch record, find it by a filter, update it (PATCH), delete it.
+
+    Settles on this account what the write-back relies on: a create answers the new id,
+    a filter on our key finds exactly that record, a PATCH changes it and a delete
+    removes it. Returns why it did not run (None when it ran).
+    """
+    db = probe.database
+    assert isinstance(db, WorkspaceDatabase)
+    table = db.table(table_name)
+    table_key, field_key = probe.lookup
+    mapped = probe.mapping[table_key]
+    if table.name == mapped.name:
+        key = mapped.field(field_key)
+    else:
+        key = next((f.name for f in table.fields() if f.type == "text"), "")
+    if not key:
+        return f"table {table.name!r} has no text field to mark the scratch record with"
+    scratch = f"ninox-doctor scratch {probe.now():%Y%m%dT%H%M%S}"
+    created = table.create({key: scratch})
+    steps: list[str] = [f"created record {created.id}"]
+    ok = True
+    try:
+        found = [r.id for r in table.find({key: scratch})]
+        ok = found == [created.id]
+        steps.append(f"the filter on {key!r} found {found or 'nothing'}")
+        table.update(created.id, {key: scratch + " updated"})
+        found = [r.id for r in table.find({key: scratch + " updated"})]
+        ok = ok and found == [created.id]
+        steps.append(f"after a PATCH it found {found or 'nothing'}")
+    finally:
+        table.delete(created.id)
+    gone = table.find({key: scratch + " updated"})
+    ok = ok and not gone
+    steps.append("deleted; the filter finds nothing" if not gone else "deleted, yet still found")
+    probe.add(
+        "write test",
+        ok,
+        f"in {table.name}: " + "; ".join(steps),
+        "the write-back creates, finds and updates as it expects here"
+        if ok
+        else "the write-back refuses what it cannot confirm; please report this",
+    )
+    return None

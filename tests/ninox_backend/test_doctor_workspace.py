@@ -91,9 +91,36 @@ def test_a_workspace_api_whose_mapped_field_is_missing_names_it(
     assert "Grants.Ref No: field missing" in schema.detail
 
 
-def test_the_write_test_is_refused_on_the_workspace_api(workspace: EmulatedNinox) -> None:
+def test_the_write_test_creates_finds_updates_and_deletes_a_scratch_record(
+    workspace: EmulatedNinox,
+) -> None:
+    before = workspace.emulator.store.seq(workspace.emulator.store.database("demo", "grants"))
     report = diagnose(workspace_client(workspace), workspace, write_test="Grants")
-    assert report.write_test_refused == "the write test is not written for the workspace API yet"
+    assert report.write_test_refused is None
+    written = finding(report, "write test")
+    assert written.ok, written.detail
+    assert "created record 1501" in written.detail
+    assert "deleted; the filter finds nothing" in written.detail
+    with workspace.client() as http:
+        path = "/api/v1/workspace/demo/modules/grants/tables/Grants/records"
+        body = http.get(path, params={"limit": 1, "offset": 1499}).json()
+    assert [r["id"] for r in body["data"]] == ["1500"]  # the scratch record is gone
+    assert body["page_info"]["has_more"] is False
+    after = workspace.emulator.store.seq(workspace.emulator.store.database("demo", "grants"))
+    assert after == before + 3  # create, update, delete: nothing else changed
+
+
+def test_the_write_test_on_a_server_that_ignores_the_filter_fails_and_cleans_up(
+    workspace: EmulatedNinox,
+) -> None:
+    workspace.emulator.faults.configure("filter_ignored")
+    report = diagnose(workspace_client(workspace), workspace, write_test="Grants")
+    assert not finding(report, "write test").ok
+    workspace.emulator.faults.configure(None)
+    with workspace.client() as http:
+        path = "/api/v1/workspace/demo/modules/grants/tables/Grants/records"
+        body = http.get(path, params={"limit": 100, "offset": 1400}).json()
+    assert len(body["data"]) == 100  # 1,500 again: the scratch record was deleted
 
 
 def test_configured_for_classic_on_a_workspace_host_it_proposes_ninox_api_workspace(
