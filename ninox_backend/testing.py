@@ -39,9 +39,11 @@ from .emulator.dialects import DEFAULT_TEST_DIALECT, DIALECTS, default_dialect, 
 
 __all__ = [
     "BASE_URL",
+    "CLASSIC_VARIANTS",
     "DEFAULT_TEST_DIALECT",
     "DIALECTS",
     "EMULATOR_VARIANTS",
+    "WORKSPACE_BASE_URL",
     "EmulatedNinox",
     "EmulatorVariant",
     "default_dialect",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 BASE_URL = "http://ninox.test/v1"
+#: the workspace API's paths begin ``/api/v1/workspace``: its base URL is the host
+WORKSPACE_BASE_URL = "http://ninox.test"
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,15 @@ class EmulatorVariant:
     dialect: str
     faults: str | None = None
 
+    @property
+    def api(self) -> str:
+        """``"workspace"`` for the workspace dialect, else ``"classic"``."""
+        return "workspace" if self.dialect == "workspace" else "classic"
 
-#: The matrix the portal must stay right on (issue 15): both dialects, and the
-#: documents' reading with no change feed, numeric dates, or no NX query. Use as
+
+#: The matrix the portal must stay right on (issue 15): both classic dialects, the
+#: documents' reading with no change feed, numeric dates, or no NX query, and the
+#: workspace API (issue 23; a client built with ``ninox.api_client()`` speaks it). Use as
 #: ``@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)``
 #: and ``demo_ninox(dialect=variant.dialect, faults=variant.faults)``.
 EMULATOR_VARIANTS = (
@@ -72,7 +82,12 @@ EMULATOR_VARIANTS = (
     EmulatorVariant("docs-changes_404", "docs", "changes_404"),
     EmulatorVariant("docs-dates_epoch_ms", "docs", "dates_epoch_ms"),
     EmulatorVariant("docs-query_refused", "docs", "query_refused"),
+    EmulatorVariant("workspace", "workspace"),
 )
+
+#: The classic API's variants, for tests of what only the classic API has (``sinceSq``,
+#: the change feed, lookup forms, NX); the workspace API's own tests cover the rest.
+CLASSIC_VARIANTS = tuple(v for v in EMULATOR_VARIANTS if v.api == "classic")
 
 Schema = Mapping[str, Sequence[Mapping[str, Any]]]
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -97,6 +112,19 @@ class EmulatedNinox:
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {self.token}"},
         )
+
+    @property
+    def api(self) -> str:
+        """``"workspace"`` when the emulator serves the workspace API, else ``"classic"``."""
+        return "workspace" if self.dialect == "workspace" else "classic"
+
+    def api_client(self, **kwargs: Any) -> Any:
+        """A :class:`NinoxClient` (or, on the workspace dialect, a ``WorkspaceClient``)."""
+        from .client import NinoxClient
+        from .workspace import WorkspaceClient
+
+        kind = WorkspaceClient if self.api == "workspace" else NinoxClient
+        return kind(token=self.token, base_url=self.base_url, transport=self.transport, **kwargs)
 
     def close(self) -> None:
         self.emulator.close()
@@ -144,7 +172,7 @@ def start_emulated_ninox(  # nosec B107
     return EmulatedNinox(
         emulator=emulator,
         transport=emulator.transport(),
-        base_url=BASE_URL,
+        base_url=WORKSPACE_BASE_URL if emulator.dialect == "workspace" else BASE_URL,
         token=token,
         team_id=team_id,
         database_id=database_id,

@@ -109,6 +109,9 @@ def ninox(settings: Any, ninox_dialect: str) -> Any:
     with demo_ninox(seed=42, dialect=ninox_dialect) as emulated:
         settings.NINOX_TEAM_ID = emulated.team_id
         settings.NINOX_DATABASE_ID = emulated.database_id
+        settings.NINOX_API = emulated.api
+        settings.NINOX_WORKSPACE_ID = emulated.team_id
+        settings.NINOX_MODULE = emulated.database_id
         client = build_client(
             transport=emulated.transport, base_url=emulated.base_url, token=emulated.token
         )

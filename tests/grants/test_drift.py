@@ -224,6 +224,19 @@ def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -
     assert mirrored.emulator.calls == calls
 
 
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_the_hourly_full_read_stands_in_without_a_call(
+    mirrored: Any, ninox_dialect: str
+) -> None:
+    calls = mirrored.emulator.calls
+    report = drift_check()
+    assert not report.available
+    assert mirrored.emulator.calls == calls
+    stored = ServiceCheck.objects.get(name=DRIFT_CHECK)
+    assert stored.ok
+    assert "hourly full read" in stored.detail
+
+
 def test_an_application_of_a_lodge_without_findings_is_not_doubted(mirrored: Any) -> None:
     assert drift_check().available
     lodge = lodge_with_grants()

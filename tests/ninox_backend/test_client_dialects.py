@@ -21,7 +21,7 @@ from ninox_backend import NinoxClient, NinoxError, NinoxLookupUnreliable, NinoxS
 from ninox_backend.database import Database
 from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine, SyncState
-from ninox_backend.testing import EMULATOR_VARIANTS, EmulatedNinox, EmulatorVariant, emulated_ninox
+from ninox_backend.testing import CLASSIC_VARIANTS, EmulatedNinox, EmulatorVariant, emulated_ninox
 
 SCHEMA: dict[str, list[dict[str, Any]]] = {
     "Lodges": [
@@ -50,7 +50,8 @@ RECORDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(params=EMULATOR_VARIANTS, ids=lambda v: v.id)
+# The workspace API's client and sync: test_workspace.py.
+@pytest.fixture(params=CLASSIC_VARIANTS, ids=lambda v: v.id)
 def variant(request: pytest.FixtureRequest) -> EmulatorVariant:
     return request.param  # type: ignore[no-any-return]
 

@@ -19,7 +19,7 @@ from ninox_backend import NinoxClient, RetryPolicy
 from ninox_backend.doctor import Doctor, DoctorReport, format_finding, safe_base_url
 from ninox_backend.mapping import SchemaMapping
 from ninox_backend.profile import Finding
-from ninox_backend.testing import EMULATOR_VARIANTS, EmulatedNinox, EmulatorVariant, demo_ninox
+from ninox_backend.testing import CLASSIC_VARIANTS, EmulatedNinox, EmulatorVariant, demo_ninox
 from ninox_backend.types import dumps, loads
 
 Hook = Callable[[httpx.Request, Callable[[httpx.Request], httpx.Response]], httpx.Response]
@@ -128,11 +128,12 @@ EXPECTED = {
 }
 
 
-def test_every_emulator_variant_has_an_expected_profile() -> None:
-    assert set(EXPECTED) == {v.id for v in EMULATOR_VARIANTS}
+def test_every_classic_emulator_variant_has_an_expected_profile() -> None:
+    # the workspace API's doctor: test_doctor_workspace.py
+    assert set(EXPECTED) == {v.id for v in CLASSIC_VARIANTS}
 
 
-@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", CLASSIC_VARIANTS, ids=lambda v: v.id)
 def test_each_variant_gets_the_profile_it_shows(variant: EmulatorVariant) -> None:
     expected = EXPECTED[variant.id]
     with demo_ninox(seed=42, dialect=variant.dialect, faults=variant.faults) as ninox:
@@ -688,7 +689,7 @@ def test_the_workspace_api_is_named_plainly_and_nothing_else_is_tried(
     api = report.findings[0]
     assert not api.ok
     assert "Ninox's newer workspace API" in api.detail
-    assert "this portal needs Ninox's classic API" in api.action
+    assert "set NINOX_API=workspace" in api.action
     assert report.calls == 1
     assert report.write_test_refused == "the classic Ninox API was not confirmed"
 

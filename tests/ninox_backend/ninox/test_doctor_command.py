@@ -107,7 +107,7 @@ def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
     workspace = httpx.Response(200, json={"data": [], "page_info": {"has_more": False}})
     client = build_client(transport=httpx.MockTransport(lambda request: workspace), token="k-1")
     out = StringIO()
-    with use_client(client), pytest.raises(CommandError, match="needs Ninox's classic API"):
+    with use_client(client), pytest.raises(CommandError, match="Set NINOX_API=workspace"):
         call_command("ninox_doctor", stdout=out)
     assert "✗ api: GET /teams answers {data, page_info}" in out.getvalue()
     assert "k-1" not in out.getvalue()
