@@ -1,7 +1,7 @@
 """Cancelling an approval and refunding a paid grant: a page each, with a confirmation.
 
-Plain forms (they work without JavaScript). A form with errors is shown again (200) with
-each field's error; a refund is confirmed on a second page that shows its figures.
+Plain forms (they work without JavaScript). A form with errors is shown again (422, the
+one rule) with each field's error; a refund is confirmed on a second page with its figures.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from grants.services.refunds import (
 )
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
 CANCEL = "grants.application.decide"
@@ -78,6 +78,7 @@ def cancel(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             errors=errors,
             can_cancel=application.status == Status.APPROVED,
         ),
+        status=form_error_status(bool(errors)),
     )
 
 
@@ -135,4 +136,5 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             released_now=application.match_kept - figures.match_kept if figures else None,
             step=step,
         ),
+        status=form_error_status(bool(errors)),
     )
