@@ -57,9 +57,10 @@ def cancel(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             application_cancel(application=application, actor=request.user, reason=message)
         except PortalError as exc:
             errors = _errors(exc)
-            if "reason" in errors:
-                errors["message"] = ["Message to the lodge: say why, in a few words."]
-                del errors["reason"]
+            if "reason" in errors:  # the service calls it the reason; the page, the message
+                errors["message"] = [
+                    m.replace("Reason:", "Message to the lodge:") for m in errors.pop("reason")
+                ]
         else:
             messages.success(
                 request,

@@ -166,6 +166,16 @@ def test_cancelling_needs_a_message_to_the_lodge(approved: Application, reviewer
     assert "Message to the lodge: The event was called off." in text  # the timeline
 
 
+def test_a_message_too_long_for_the_lodge_is_refused_naming_the_limit(
+    approved: Application, reviewer: Any
+) -> None:
+    response = client_for(reviewer).post(
+        f"/applications/{approved.reference}/cancel/", {"message": "x" * 1001}
+    )
+    assert response.status_code == 422
+    assert "Message to the lodge: at most 1000 characters." in response.content.decode()
+
+
 def test_finance_cannot_cancel(approved: Application, finance: Any) -> None:
     response = client_for(finance).post(
         f"/applications/{approved.reference}/cancel/", {"message": "x"}
