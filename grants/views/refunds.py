@@ -94,7 +94,9 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     figures = None
     step = "form"
-    if request.method == "POST" and payment is not None:
+    if request.method == "POST" and payment is None:
+        errors["page"] = [f"{application.reference} has no paid share the portal can refund."]
+    elif request.method == "POST" and payment is not None:
         try:
             if request.POST.get("confirm") == "yes":
                 made = refund_request(
