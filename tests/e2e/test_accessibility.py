@@ -168,6 +168,15 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
         assert response is not None
         assert response.ok, f"{label}: {path} answered {response.status}"
         report.check(page, label)
+    page.goto("/manage/rules/")
+    page.get_by_label("Annual cap").fill("3900.00")
+    page.get_by_label("Why").fill("Checking the preview's accessibility")
+    page.get_by_role("button", name="Preview the change").click()
+    expect(page.get_by_role("heading", name="Check the change before it is saved")).to_be_visible()
+    report.check(page, "manage: grant rules preview")
+    page.goto("/manage/audit/")
+    page.locator("details.audit-raw summary").first.click()
+    report.check(page, "manage: audit log, details open")
     report.assert_clean()
 
 
