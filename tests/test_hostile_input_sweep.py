@@ -364,6 +364,20 @@ POSTS: dict[str, Endpoint] = {
     "grants:resend_link": Endpoint(
         ("reviewer", "admin"), kwargs=lambda s: {"reference": s.approved.reference}
     ),
+    "grants:cancel": Endpoint(
+        ("reviewer", "admin"),
+        kwargs=lambda s: {"reference": s.approved.reference},
+        fields=lambda s: {"message": ("The event was called off.",)},
+    ),
+    "grants:refund": Endpoint(
+        ("finance", "admin"),
+        kwargs=lambda s: {"reference": s.approved.reference},
+        fields=lambda s: {
+            "amount": ("10.00", ""),
+            "reason": ("Fewer guests",),
+            "confirm": ("yes",),
+        },
+    ),
     "manage:invite": Endpoint(
         ("admin",),
         fields=lambda s: (
