@@ -304,7 +304,7 @@ def main() -> None:
 
 
 OVER_CAP_CHECK = """
-from grants.lodge_budgets import lodges_with_budget
+from grants.selectors.budgets import lodges_with_budget
 from grants.rules import current_fiscal_year, rules_in_force
 cap = rules_in_force().annual_cap
 print(lodges_with_budget(current_fiscal_year().key, cap).filter(used__gt=cap).count())

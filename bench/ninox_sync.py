@@ -202,6 +202,7 @@ def portal_costs(decisions: int, idle_hours: int) -> list[dict[str, Any]]:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from grants.forms import ApplicationJsonForm
     from grants.models import Lodge
     from grants.services.submit import application_submit
     from ninox_backend.django.connection import build_client, use_client
@@ -226,19 +227,18 @@ def portal_costs(decisions: int, idle_hours: int) -> list[dict[str, Any]]:
             outcomes: dict[str, int] = {}
             for index in range(decisions):
                 lodge = lodges[index % len(lodges)]
+                body = {
+                    "lodge_number": str(lodge.number),
+                    "contact_name": "Bench",
+                    "contact_email": "bench@example.org",
+                    "charity_name": "Food bank",
+                    "purpose": "Benchmark",
+                    "amount_raised": "25.00",
+                    "amount_requested": "25.00",
+                    "event_date": timezone.localdate().isoformat(),
+                }
                 application = application_submit(
-                    data={
-                        "lodge_number": str(lodge.number),
-                        "contact_name": "Bench",
-                        "contact_email": "bench@example.org",
-                        "charity_name": "Food bank",
-                        "purpose": "Benchmark",
-                        "amount_raised": "25.00",
-                        "amount_requested": "25.00",
-                        "event_date": timezone.localdate().isoformat(),
-                    },
-                    lenient=False,
-                    source="api",
+                    cleaned=ApplicationJsonForm(body).application(), source="api"
                 )
                 outcomes[application.status] = outcomes.get(application.status, 0) + 1
             per_decision = (emu.calls - before) / decisions

@@ -11,8 +11,9 @@ class GrantsConfig(AppConfig):
     verbose_name = "Grants"
 
     def ready(self) -> None:
-        from grants import integration_health as health
-        from grants.dashboard import dashboard_figures
+        from grants.audit_phrases import register_grant_phrases
+        from grants.selectors import health
+        from grants.selectors.dashboard import dashboard_figures
         from grants.sync_handlers import GrantHandler, LodgeHandler
         from ninox_backend.django.mirror import register_handler
         from portal import roles
@@ -42,6 +43,11 @@ class GrantsConfig(AppConfig):
             roles_allowed=reviewer,
             description="resend emails and payment links",
         )
+        register(
+            "grants.payment.refund",
+            roles_allowed=finance,
+            description="refund a paid grant's share through Stripe",
+        )
         register("grants.lodge.view", roles_allowed=staff, description="read lodge dashboards")
         register(
             "grants.reports.view",
@@ -50,6 +56,8 @@ class GrantsConfig(AppConfig):
         )
         register("grants.manage.rules", roles_allowed=admin, description="change the grant rules")
         register("grants.manage.tokens", roles_allowed=admin, description="manage API tokens")
+
+        register_grant_phrases()
 
         # The shell: navigation, manage tabs, the dashboard panel and the health panels.
         register_nav("Review queue", "grants:queue", action="grants.queue.view", order=10)

@@ -1,6 +1,6 @@
 """The drift check: the mirror's FY totals against Ninox's own arithmetic.
 
-The budget rests on the mirror (``grants.budget``): Ninox grants in the fiscal year,
+The budget rests on the mirror (``grants.selectors.budgets``): Ninox grants in the fiscal year,
 status not Cancelled. If the mirror ever misses a change, that figure is wrong and
 nobody notices. So, hourly and on the health page's button, the lodges with activity
 this fiscal year (mirrored grants or portal applications in it, plus any lodge with an
@@ -38,12 +38,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from grants.budget import used_in_ninox
 from grants.fiscal_year import FiscalYear
-from grants.lodge_budgets import used_in_ninox_expression
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant
 from grants.money import format_money
 from grants.rules import current_fiscal_year, rules_in_force
+from grants.selectors.budgets import used_in_ninox, used_in_ninox_expression
 from ninox_backend import nx
 from ninox_backend.django import connection
 from ninox_backend.django.mirror import registered

@@ -66,6 +66,8 @@ _EMAIL_FORBIDDEN = frozenset("\r\n,;<> ")
 _ALLOWED_FORMAT = frozenset("\u200c\u200d")
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 NOT_AN_OBJECT = "The application must be an object with the eight fields."
+# What the page and the API say above the field errors of a refused application.
+NOTHING_SAVED = "The application has errors; nothing was saved."
 
 
 @dataclass(frozen=True)

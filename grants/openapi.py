@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from grants.forms import FIELDS
+from grants.models import Status
+
 MONEY = {
     "type": "string",
     "pattern": r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$",
@@ -12,10 +15,7 @@ MONEY = {
 
 APPLICATION_IN: dict[str, Any] = {
     "type": "object",
-    "required": [
-        "lodge_number", "contact_name", "contact_email", "charity_name",
-        "purpose", "amount_raised", "amount_requested", "event_date",
-    ],
+    "required": list(FIELDS),
     "properties": {
         "lodge_number": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 99999}, {"type": "string", "pattern": "^[1-9][0-9]{0,4}$"}]},
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -28,38 +28,21 @@ APPLICATION_IN: dict[str, Any] = {
     },
 }  # fmt: skip
 
+_APPLICATION_OUT_PROPERTIES: dict[str, Any] = {
+    "reference": {"type": "string", "examples": ["MG-2026-00042"]},
+    "status": {"enum": [status.value for status in Status]},
+    "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
+    "explanation": {"type": "string"},
+    "cap": {"type": ["string", "null"]},
+    "used": {"type": ["string", "null"]},
+    "remaining": {"type": ["string", "null"]},
+    "payment_url": {"type": ["string", "null"], "format": "uri"},
+}
+
 APPLICATION_OUT: dict[str, Any] = {
     "type": "object",
-    "required": [
-        "reference",
-        "status",
-        "fiscal_year",
-        "explanation",
-        "cap",
-        "used",
-        "remaining",
-        "payment_url",
-    ],
-    "properties": {
-        "reference": {"type": "string", "examples": ["MG-2026-00042"]},
-        "status": {
-            "enum": [
-                "submitted",
-                "approved",
-                "rejected",
-                "needs_review",
-                "paid",
-                "expired",
-                "cancelled",
-            ]
-        },
-        "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
-        "explanation": {"type": "string"},
-        "cap": {"type": ["string", "null"]},
-        "used": {"type": ["string", "null"]},
-        "remaining": {"type": ["string", "null"]},
-        "payment_url": {"type": ["string", "null"], "format": "uri"},
-    },
+    "required": list(_APPLICATION_OUT_PROPERTIES),
+    "properties": _APPLICATION_OUT_PROPERTIES,
 }
 
 ERROR: dict[str, Any] = {

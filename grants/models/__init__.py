@@ -16,7 +16,7 @@ from grants.models.applications import (
 from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
-from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
+from grants.models.payments import EmailLog, OutboxMessage, Payment, Refund, WebhookEvent
 from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
 
@@ -38,6 +38,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "ReferenceCounter",
+    "Refund",
     "ReportExport",
     "Status",
     "Transition",

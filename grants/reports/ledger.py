@@ -72,6 +72,39 @@ def _local_date(moment: datetime | None) -> date | None:
     return timezone.localtime(moment).date() if moment else None
 
 
+# What a ledger row's figures are read from, besides its amount.
+_FIGURE_FIELDS = (
+    "lodge_id",
+    "lodge__number",
+    "lodge__name",
+    "lodge__district",
+    "status",
+    "grant_date",
+    "paid_at",
+)
+
+
+def _figure_values(rows: QuerySet[Any], amount_field: str) -> Iterator[dict[str, Any]]:
+    """The figure fields and ``amount_field`` of ``rows``, streamed."""
+    return rows.values(*_FIGURE_FIELDS, amount_field).iterator(chunk_size=CHUNK)
+
+
+def _ledger_row(
+    values: dict[str, Any], *, status: str, approved: Decimal, paid: Decimal, paid_on: date | None
+) -> LedgerRow:
+    return LedgerRow(
+        lodge_id=values["lodge_id"],
+        lodge_number=values["lodge__number"],
+        lodge_name=values["lodge__name"] or "",
+        district=values["lodge__district"] or "",
+        status=status,
+        approved=approved,
+        paid=paid,
+        grant_date=values["grant_date"],
+        paid_on=paid_on,
+    )
+
+
 def _local_naive(moment: datetime | None) -> datetime | None:
     return timezone.localtime(moment).replace(tzinfo=None) if moment else None
 
@@ -128,54 +161,28 @@ class Ledger:
 
     def figures(self) -> Iterator[LedgerRow]:
         """The rows' figures only (for the summary and the chart), streamed the same way."""
-        fields = (
-            "lodge_id",
-            "lodge__number",
-            "lodge__name",
-            "lodge__district",
-            "status",
-            "amount_requested",
-            "grant_date",
-            "paid_at",
-        )
-        for values in self.applications().values_list(*fields).iterator(chunk_size=CHUNK):
-            lodge_id, number, name, district, status, amount, grant_date, paid_at = values
-            approved = amount if status in RESERVING else ZERO
-            yield LedgerRow(
-                lodge_id=lodge_id,
-                lodge_number=number,
-                lodge_name=name or "",
-                district=district or "",
+        for values in _figure_values(self.applications(), "amount_requested"):
+            status, amount = values["status"], values["amount_requested"]
+            is_paid = status == Status.PAID
+            yield _ledger_row(
+                values,
                 status=status,
-                approved=approved,
-                paid=amount if status == Status.PAID else ZERO,
-                grant_date=grant_date,
-                paid_on=_local_date(paid_at) if status == Status.PAID else None,
+                approved=amount if status in RESERVING else ZERO,
+                paid=amount if is_paid else ZERO,
+                paid_on=_local_date(values["paid_at"]) if is_paid else None,
             )
-        fields = (
-            "lodge_id",
-            "lodge__number",
-            "lodge__name",
-            "lodge__district",
-            "status",
-            "amount",
-            "grant_date",
-            "paid_at",
-        )
-        for values in self.ninox_only().values_list(*fields).iterator(chunk_size=CHUNK):
-            lodge_id, number, name, district, status, amount, grant_date, paid_at = values
+        for values in _figure_values(self.ninox_only(), "amount"):
+            status, amount = values["status"], values["amount"]
             counts = status != NinoxGrant.CANCELLED
             is_paid = counts and status == "Paid"
-            yield LedgerRow(
-                lodge_id=lodge_id,
-                lodge_number=number,
-                lodge_name=name or "",
-                district=district or "",
+            yield _ledger_row(
+                values,
                 status=NINOX_STATUS.get(status, status.lower()),
                 approved=amount if counts else ZERO,
                 paid=amount if is_paid else ZERO,
-                grant_date=grant_date,
-                paid_on=(_local_date(paid_at) or grant_date) if is_paid else None,
+                paid_on=(_local_date(values["paid_at"]) or values["grant_date"])
+                if is_paid
+                else None,
             )
 
     def application_row(self, a: Any) -> Row:

@@ -19,7 +19,12 @@ from django.utils import timezone
 from grants.models import Application, EmailLog, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
-from grants.selectors import fiscal_year_label, latest_decision, payment_url, status_url
+from grants.selectors.applications import (
+    fiscal_year_label,
+    latest_decision,
+    payment_url,
+    status_url,
+)
 from portal import roles
 from portal.audit import audit_record
 from portal.lib.email import build_email
@@ -37,6 +42,10 @@ TEMPLATES: dict[str, str] = {
     Kind.EMAIL_PAYMENT_LINK: "payment-link",
     Kind.EMAIL_DIGEST: "digest",
     Kind.EMAIL_WRITE_BACK_FAILED: "write-back-failed",
+    Kind.EMAIL_REFUND_LODGE: "refund-lodge",
+    Kind.EMAIL_REFUND_VENDOR: "refund-vendor",
+    Kind.EMAIL_REFUND_FINANCE: "refund-finance",
+    Kind.EMAIL_CANCELLED: "cancelled",
 }
 
 
@@ -73,6 +82,18 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
         return digest_recipients(), digest_context(since, until)
     application = _application(payload)
     context = _application_context(application)
+    if kind in (Kind.EMAIL_REFUND_LODGE, Kind.EMAIL_REFUND_VENDOR, Kind.EMAIL_REFUND_FINANCE):
+        context["payment"] = Payment.objects.get(id=int(payload["payment_id"]))
+        context["refunds"] = list(context["payment"].refunds.order_by("created_at", "id"))
+        recipients: dict[str, list[str]] = {
+            Kind.EMAIL_REFUND_LODGE: [application.contact_email],
+            Kind.EMAIL_REFUND_VENDOR: [rules.vendor_email],
+            Kind.EMAIL_REFUND_FINANCE: [rules.finance_email],
+        }
+        return recipients[kind], context
+    if kind == Kind.EMAIL_CANCELLED:
+        context["message"] = str(payload.get("message", ""))
+        return [application.contact_email], context
     if kind == Kind.EMAIL_VENDOR:
         return [rules.vendor_email], context
     if kind == Kind.EMAIL_WRITE_BACK_FAILED:
@@ -86,14 +107,6 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
         context["payment_url"] = payment_url(application)
         if context["payment_url"] is None:
             raise PermanentError(f"{application.reference} no longer waits for payment.")
-    elif kind == Kind.EMAIL_LODGE_RECEIPT:
-        context["payment"] = (
-            Payment.objects.filter(
-                application=application, status=Payment.Status.PAID, flagged=False
-            )
-            .order_by("paid_at")
-            .first()
-        )
     return [application.contact_email], context
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.utils import timezone
 
-from grants.budget import Budget, lodge_budget
 from grants.budget_doubts import budget_doubts
 from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
-from grants.forms import ApplicationErrors, application_form
+from grants.forms import NOTHING_SAVED, ApplicationInput
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
+from grants.plain_words import for_lodge
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
+from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import NINOX_UNREACHABLE, mirror_refresh
@@ -23,42 +22,28 @@ from portal.lib.errors import PortalError
 
 def application_submit(
     *,
-    data: Mapping[str, object],
-    lenient: bool,
+    cleaned: ApplicationInput,
     source: str,
     api_token: ApiToken | None = None,
 ) -> Application:
-    """Validate, refresh the mirror, then decide under the (lodge, fiscal year) lock.
+    """Refresh the mirror, then decide under the (lodge, fiscal year) lock.
 
-    ``api_token`` is the token an API submission came with; it is stored and audited.
-    ``data`` is checked by `ApplicationForm` (``lenient=True``, the web form) or
-    `ApplicationJsonForm` (the API). Raises ``PortalError`` with field errors for invalid
-    input or an unknown lodge, its ``extra["form"]`` the bound form holding them (for a page
-    to show again); nothing is stored then. Every received application is decided at once.
+    ``cleaned`` is what `ApplicationForm` (the web form) or `ApplicationJsonForm` (the API)
+    accepted: the views validate, this service decides. ``api_token`` is the token an API
+    submission came with; it is stored and audited. Raises ``PortalError`` with a
+    ``lodge_number`` field error when no lodge has the number (nothing is stored then).
+    Every received application is decided at once.
     """
     now = timezone.now()
     rules = rules_in_force(now)
-    form = application_form(
-        data,
-        lenient=lenient,
-        cap=rules.annual_cap,
-        match_ratio=rules.match_ratio,
-        today=timezone.localdate(now),
-    )
-    try:
-        cleaned = form.application()
-    except ApplicationErrors as exc:
-        raise PortalError(
-            "The application has errors; nothing was saved.", exc.errors, form=form
-        ) from None
 
     # The one Ninox call, made before any lock is taken.
     freshness = mirror_refresh(lodge_number=cleaned.lodge_number)
     lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
     if lodge is None and freshness.fresh:
-        form.add_error("lodge_number", f"Lodge number: no lodge has number {cleaned.lodge_number}.")
         raise PortalError(
-            "The application has errors; nothing was saved.", form.error_lists(), form=form
+            NOTHING_SAVED,
+            {"lodge_number": [f"Lodge number: no lodge has number {cleaned.lodge_number}."]},
         )
     fy = fiscal_year_of(now, rules)
 
@@ -89,7 +74,10 @@ def application_submit(
                 if unreachable
                 else f"The lodge number could not be checked: {freshness.problem}",
                 f"Lodge {cleaned.lodge_number} could not be checked because "
-                + ("Ninox could not be reached" if unreachable else freshness.problem)
+                + for_lodge(
+                    "" if unreachable else freshness.problem,
+                    instead="our records could not be reached just now",
+                )
                 + ". A person will review the application.",
             )
         application = Application.objects.create(

@@ -8,21 +8,24 @@ field and rule.
 from __future__ import annotations
 
 import hashlib
-import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from grants.models import ApiToken, Application, IdempotentReply
+from grants.forms import NOTHING_SAVED, ApplicationJsonForm
+from grants.models import ApiToken, IdempotentReply
 from grants.openapi import OPENAPI
-from grants.selectors import application_summary
+from grants.selectors.applications import api_application, application_summary
+from grants.services.idempotency import (
+    IdempotencyRefused,
+    idempotency_claim,
+    idempotency_release,
+    idempotency_reply_store,
+)
 from grants.services.submit import application_submit
 from grants.tokens import authenticate
 from portal.lib import ratelimit
@@ -94,59 +97,33 @@ def applications(request: HttpRequest) -> JsonResponse:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         return _error(400, "The Idempotency-Key header is longer than 200 characters.")
-    digest = hashlib.sha256(request.body).hexdigest()
     claim: IdempotentReply | None = None
     if key:
-        claim_or_reply = _claim_key(token, key, digest)
-        if isinstance(claim_or_reply, JsonResponse):
-            return claim_or_reply
-        claim = claim_or_reply
+        try:
+            claim = idempotency_claim(
+                token=token, key=key, request_hash=hashlib.sha256(request.body).hexdigest()
+            )
+        except IdempotencyRefused as refused:
+            return _error(refused.status, refused.message)
+        if claim.status:
+            return JsonResponse(claim.body, status=claim.status)
     try:
-        application = application_submit(data=body, lenient=False, source="api", api_token=token)
+        form = ApplicationJsonForm(body)
+        if not form.is_valid():
+            raise PortalError(NOTHING_SAVED, form.error_lists())
+        application = application_submit(cleaned=form.application(), source="api", api_token=token)
     except PortalError as exc:
         if claim is not None:
-            claim.delete()  # nothing was stored: a corrected retry may reuse the key
+            idempotency_release(claim=claim)
         return _error(400, exc.message, exc.errors)
     except Exception:
         if claim is not None:
-            claim.delete()
+            idempotency_release(claim=claim)
         raise
     reply = application_summary(application)
     if claim is not None:
-        claim.status, claim.body = 201, reply
-        claim.save(update_fields=["status", "body"])
+        idempotency_reply_store(claim=claim, status=201, body=reply)
     return JsonResponse(reply, status=201)
-
-
-# A claim this old without a reply belonged to a request that died; it may be taken over.
-ABANDONED_AFTER = timedelta(seconds=60)
-
-
-def _claim_key(token: ApiToken, key: str, digest: str) -> IdempotentReply | JsonResponse:
-    """Claim the key before doing anything, so two racing retries create one application."""
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with transaction.atomic():
-                return IdempotentReply.objects.create(
-                    token=token, key=key, request_hash=digest, status=0, body={}
-                )
-        except IntegrityError:
-            earlier = IdempotentReply.objects.filter(token=token, key=key).first()
-        if earlier is None:
-            continue  # released between our insert and read; try again
-        if earlier.request_hash != digest:
-            return _error(422, "This Idempotency-Key was used with a different body.")
-        if earlier.status:
-            return JsonResponse(earlier.body, status=earlier.status)
-        if timezone.now() - earlier.created_at > ABANDONED_AFTER:
-            IdempotentReply.objects.filter(pk=earlier.pk, status=0).delete()
-            continue
-        if time.monotonic() > deadline:
-            return _error(
-                409, "A request with this Idempotency-Key is still being processed; retry shortly."
-            )
-        time.sleep(0.05)
 
 
 @csrf_exempt
@@ -156,8 +133,7 @@ def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):
         return token
-    # Only what came through the API: a web-form application is not the website's to read.
-    application = Application.objects.filter(reference=reference, source="api").first()
+    application = api_application(reference)
     if application is None:
         return _error(404, f"No application has reference {reference[:40]}.")
     return JsonResponse(application_summary(application))

@@ -11,11 +11,16 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Application, EmailLog
-from grants.selectors import fiscal_year_label
+from grants.models import Application
+from grants.selectors.applications import (
+    application_decisions,
+    application_email,
+    application_emails,
+    fiscal_year_label,
+)
+from grants.selectors.timeline import application_timeline, kind_label
 from grants.services.emails import email_resend
 from grants.services.payments import payment_link_resend
-from grants.timeline import application_timeline, kind_label
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
@@ -40,9 +45,7 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "title": f"Application {application.reference}",
             "application": application,
             "fiscal_year": fiscal_year_label(application),
-            "decisions": list(
-                application.decisions.select_related("decided_by").order_by("-created_at", "-id")
-            ),
+            "decisions": application_decisions(application),
             "timeline": application_timeline(application),
             "can_decide": has_permission(
                 "grants.application.decide", request.user, application
@@ -50,9 +53,10 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "can_resend": has_permission(
                 "grants.application.resend", request.user, application
             ).allowed,
-            "emails": list(
-                EmailLog.objects.filter(application=application).order_by("-created_at", "-id")
-            ),
+            "can_refund": has_permission(
+                "grants.payment.refund", request.user, application
+            ).allowed,
+            "emails": application_emails(application),
         },
     )
 
@@ -78,7 +82,7 @@ def _run_action(
 @require("grants.application.resend")
 def email_resend_view(request: HtmxHttpRequest, reference: str, email_id: int) -> HttpResponse:
     application = get_application_for_user(request, reference, "grants.application.resend")
-    email_log = EmailLog.objects.filter(application=application, id=email_id).first()
+    email_log = application_email(application, email_id)
     if email_log is None:
         raise Http404("No such email for this application.")
     return _run_action(

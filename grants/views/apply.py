@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from grants.forms import ApplicationForm
 from grants.money import format_money
 from grants.rules import rules_in_force
-from grants.selectors import (
+from grants.selectors.applications import (
     application_for_status_token,
     fiscal_year_label,
     latest_decision,
@@ -64,9 +64,8 @@ def _count(request: HttpRequest, outcome: str) -> None:
     ratelimit.record(_limit_key(request, outcome), window_seconds=3600)
 
 
-def _as_typed(request: HttpRequest, errors: dict[str, list[str]]) -> ApplicationForm:
-    """The form shown back as typed, with ``errors`` added to its own."""
-    form = ApplicationForm(request.POST)
+def _with_errors(form: ApplicationForm, errors: dict[str, list[str]]) -> ApplicationForm:
+    """``form`` with ``errors`` added to its own (a field it lacks files them above the form)."""
     for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
@@ -82,23 +81,23 @@ def apply(request: HttpRequest) -> HttpResponse:
         honeypot = bool(request.POST.get(HONEYPOT))
         refusal = "The form could not be sent. Please try again." if honeypot else None
         refusal = refusal or _rate_limited(request)
+        form = ApplicationForm(request.POST)
         if refusal:
-            form = _as_typed(request, {"non_field_errors": [refusal]})
+            form = _with_errors(form, {"non_field_errors": [refusal]})
             if honeypot:
                 _count(request, "refused")
             status = 400 if honeypot else 429
         else:
-            try:
-                application = application_submit(data=request.POST, lenient=True, source="web")
-            except PortalError as exc:
-                _count(request, "refused")
-                form = exc.extra.get("form") or _as_typed(
-                    request, exc.errors or {"": [exc.message]}
-                )
-                status = form_error_status(request, plain_post=422)
-            else:
-                _count(request, "accepted")
-                return redirect("grants:status", token=status_token(application))
+            if form.is_valid():
+                try:
+                    application = application_submit(cleaned=form.application(), source="web")
+                except PortalError as exc:
+                    form = _with_errors(form, exc.errors or {"": [exc.message]})
+                else:
+                    _count(request, "accepted")
+                    return redirect("grants:status", token=status_token(application))
+            _count(request, "refused")
+            status = form_error_status()
     context = _public_context(form=form, title="Apply for a matching grant")
     return render(request, "grants/apply.html", context, status=status)
 

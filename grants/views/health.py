@@ -1,6 +1,6 @@
 """The buttons on the grants' health panels (sync now, drift check, retry the outbox), for admins.
 
-What the panels show is in ``grants.integration_health``.
+What the panels show is in ``grants.selectors.health``.
 """
 
 from __future__ import annotations

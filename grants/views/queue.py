@@ -11,10 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.dashboard import status_counts
-from grants.models import Lodge, Status
-from grants.queue import DECISION_KINDS, queue_page
+from grants.models import Status
 from grants.rules import current_fiscal_year
+from grants.selectors.dashboard import status_counts
+from grants.selectors.lodges import lodge_districts
+from grants.selectors.queue import DECISION_KINDS, queue_page
 from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
@@ -35,10 +36,7 @@ def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
         "page": page,
         "statuses": Status.choices,
         "kinds": DECISION_KINDS.items(),
-        "districts": Lodge.objects.exclude(district="")
-        .values_list("district", flat=True)
-        .distinct()
-        .order_by("district"),
+        "districts": lodge_districts(),
         "fy_keys": [current.key, current.key - 1, current.key - 2],
         "query_without_page": _query_without(request, "page"),
         "query_without_sort": _query_without(request, "sort", "page"),

@@ -7,14 +7,12 @@ from itertools import islice
 from typing import Any, cast
 from uuid import UUID
 
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from grants.dashboard import fiscal_year_choices
-from grants.models import Lodge, ReportExport, Status
+from grants.models import ReportExport, Status
 from grants.reports.catalog import FORMATS, build_report
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
 from grants.reports.export_jobs import REPORT_INLINE_MAX_ROWS, export_path, report_export_start
@@ -22,6 +20,8 @@ from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
 from grants.reports.table import Report
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
+from grants.selectors.fiscal_years import fiscal_year_choices
+from grants.selectors.lodges import lodge_districts
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
@@ -44,15 +44,6 @@ def _preview(report: Report) -> list[list[dict[str, Any]]]:
     ]
 
 
-def _districts() -> QuerySet[Lodge, str]:
-    return (
-        Lodge.objects.exclude(district="")
-        .values_list("district", flat=True)
-        .distinct()
-        .order_by("district")
-    )
-
-
 def _as_response(response: StreamingHttpResponse) -> HttpResponse:
     # Streamed replies are not HttpResponse subclasses; the views' type (and ``require``) say so.
     return cast(HttpResponse, response)
@@ -64,7 +55,7 @@ def _download(report: Report, fmt: str, filters: ReportFilters) -> HttpResponse:
         response = StreamingHttpResponse(csv_lines(report), content_type=CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return _as_response(response)
-    # Write-only openpyxl streams rows to disk; the zipped file is sent from a temp file.
+    # XlsxWriter streams rows to disk (constant memory); the zipped file is sent from a temp file.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     write_xlsx(report, spool)
     spool.seek(0)
@@ -87,7 +78,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "errors": errors,
         "fy_choices": fiscal_year_choices(filters.fy),
         "statuses": Status.choices,
-        "districts": _districts(),
+        "districts": lodge_districts(),
         "query": filters.as_query().urlencode(),
         "inline_max": REPORT_INLINE_MAX_ROWS,
     }
@@ -107,7 +98,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             request,
             template + ("#results" if partial else ""),
             context,
-            status=form_error_status(request),
+            status=form_error_status(),
         )
     context.update(
         {

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
+from portal.audit_text import audit_lines
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
@@ -91,7 +92,7 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
                 request, f"Invited {user.username}: an email with a link went to {user.email}."
             )
             return redirect("manage:user", username=user.username)
-    status = form_error_status(request, bool(form.errors))
+    status = form_error_status(bool(form.errors))
     return render(
         request,
         "portal/manage/invite.html",
@@ -116,7 +117,7 @@ def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
             return redirect("manage:user", username=person.username)
     from django_otp import devices_for_user
 
-    status = form_error_status(request, bool(form.errors))
+    status = form_error_status(bool(form.errors))
     return render(
         request,
         "portal/manage/user.html",
@@ -188,8 +189,9 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
             "filters": filters.values,
             "errors": errors,
             "page": page,
+            "lines": audit_lines(page.object_list),
             "actions": action_names(),
             "query": query.urlencode(),
         },
-        status=form_error_status(request, bool(errors)),
+        status=form_error_status(bool(errors)),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from grants.forms import ApplicationInput, application_form
 from grants.models import Lodge, NinoxGrant
 from grants.rules import current_fiscal_year
 from ninox_backend.django.mirror import sync_mirror
@@ -38,8 +39,13 @@ def valid_body(lodge_number: int, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def as_cleaned(body: dict[str, Any], *, lenient: bool = True) -> ApplicationInput:
+    """``body`` as the apply form (or, ``lenient=False``, the API's form) accepts it."""
+    return application_form(body, lenient=lenient).application()
+
+
 def used_this_year(lodge: Lodge) -> Decimal:
-    from grants.budget import lodge_budget
+    from grants.selectors.budgets import lodge_budget
 
     return lodge_budget(lodge.id, current_fiscal_year().key, Decimal("4000.00")).used
 

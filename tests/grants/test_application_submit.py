@@ -10,14 +10,14 @@ from grants.models import Application, Decision, Lodge, NinoxGrant
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
-from tests.grants.conftest import used_this_year, valid_body
+from tests.grants.conftest import as_cleaned, used_this_year, valid_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
 
 
 def submit(lodge_number: int, **overrides: Any) -> Application:
     return application_submit(
-        data=valid_body(lodge_number, **overrides), lenient=True, source="web"
+        cleaned=as_cleaned(valid_body(lodge_number, **overrides)), source="web"
     )
 
 

@@ -20,7 +20,7 @@ from django.db import connection
 
 from grants.models import Application, Lodge
 from grants.services.submit import application_submit
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 from tests.servers import listening_socket, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +64,9 @@ def test_twenty_threads_never_approve_more_than_the_cap_on_postgresql(
         APPLICANTS,
         lambda i: (
             application_submit(
-                data=valid_body(fresh_lodge.number, amount_raised=AMOUNT, amount_requested=AMOUNT),
-                lenient=True,
+                cleaned=as_cleaned(
+                    valid_body(fresh_lodge.number, amount_raised=AMOUNT, amount_requested=AMOUNT)
+                ),
                 source="web",
             ).status
         ),

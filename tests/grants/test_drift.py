@@ -16,7 +16,7 @@ from ninox_backend.django.connection import database
 from ninox_backend.django.mirror import sync_mirror
 from portal.models import ServiceCheck
 from tests.factories import NinoxGrantFactory
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_ninox_totals_match_the_mirror_on_a_freshly_synced_demo(mirrored: Any) -
     fy = current_fiscal_year()
     lodges = list(Lodge.objects.order_by("number"))
     totals = ninox_totals([lodge.ninox_id for lodge in lodges], fy)
-    from grants.budget import used_in_ninox
+    from grants.selectors.budgets import used_in_ninox
 
     assert any(total > 0 for total in totals.values())
     for lodge in lodges:
@@ -154,8 +154,9 @@ def test_figures_that_still_differ_stay_open_and_send_applications_to_review(
     assert not ServiceCheck.objects.get(name=DRIFT_CHECK).ok
 
     application = application_submit(
-        data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
-        lenient=True,
+        cleaned=as_cleaned(
+            valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00")
+        ),
         source="web",
     )
     assert application.status == Status.NEEDS_REVIEW
@@ -200,8 +201,9 @@ def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
     assert "not available: Ninox refused the query" in staff.get("/health/").content.decode()
     assert drift_doubts(lodge.id) == []
     application = application_submit(
-        data=valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00"),
-        lenient=True,
+        cleaned=as_cleaned(
+            valid_body(lodge.number, amount_raised="10.00", amount_requested="10.00")
+        ),
         source="web",
     )
     assert application.status == Status.APPROVED

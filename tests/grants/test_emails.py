@@ -16,7 +16,7 @@ from grants.services.payments import payment_record_from_webhook
 from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
 from tests.factories import ApplicationFactory
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 from tests.grants.stripe_events import paid_session
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_an_approval_emails_the_lodge_its_explanation_status_and_payment_links(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         application = application_submit(
-            data=valid_body(fresh_lodge.number), lenient=False, source="api"
+            cleaned=as_cleaned(valid_body(fresh_lodge.number), lenient=False), source="api"
         )
     assert application.status == Status.APPROVED
     [email] = mail.outbox
@@ -65,7 +65,7 @@ def test_a_decision_without_approval_emails_no_payment_link(
     assert inactive is not None
     with django_capture_on_commit_callbacks(execute=True):
         application = application_submit(
-            data=valid_body(inactive.number), lenient=False, source="api"
+            cleaned=as_cleaned(valid_body(inactive.number), lenient=False), source="api"
         )
     [email] = mail.outbox
     assert application.status == Status.NEEDS_REVIEW

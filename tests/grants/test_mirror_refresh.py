@@ -18,7 +18,7 @@ from grants.services.mirror_refresh import mirror_refresh
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from grants.tokens import api_token_create
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.db_engine]
 
@@ -104,7 +104,7 @@ def test_an_unknown_lodge_is_still_received_for_review_when_storing_fails(
         raise TypeError("unexpected")
 
     monkeypatch.setattr(mirror_service, "sync_mirror", sync)
-    application = application_submit(data=valid_body(99997), lenient=True, source="web")
+    application = application_submit(cleaned=as_cleaned(valid_body(99997)), source="web")
     assert application.status == Status.NEEDS_REVIEW
     assert application.review_reason.startswith("The lodge number could not be checked")
 
@@ -142,7 +142,7 @@ def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any, ninox_dialect: st
         "Lodges",
         [{"Number": 99995, "Name": "New Lodge No. 99995", "Active": True}],
     )
-    application = application_submit(data=valid_body(99995), lenient=True, source="web")
+    application = application_submit(cleaned=as_cleaned(valid_body(99995)), source="web")
     assert application.lodge is not None
     assert application.lodge.number == 99995
     assert application.status == Status.APPROVED

@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from grants.budget import lodge_budget
 from grants.models import Lodge, OutboxMessage, Status
 from grants.outbox import outbox_deliver
+from grants.selectors.budgets import lodge_budget
 from grants.tasks import payments_expire_task
 from portal.models import AuditEvent
 from tests.factories import ApplicationFactory

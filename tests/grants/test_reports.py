@@ -138,7 +138,25 @@ def planted(db: Any) -> Planted:
         lodge=north1,
         amount_requested=Decimal("100.00"),
     )
+    # Half the share refunded and released; Stripe has refunded more since (a refund the
+    # portal has not released), and Ninox still holds the whole match.
+    refunded = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00010",
+        lodge=north2,
+        payment__stripe_session_id="cs_refunded",
+        payment__amount_refunded=Decimal("150.00"),
+        amount_requested=Decimal("200.00"),
+        amount_raised=Decimal("200.00"),
+        refunded_share=Decimal("100.00"),
+        match_released=Decimal("100.00"),
+    )
+    NinoxGrantFactory.create(
+        ninox_id=9, lodge=north2, reference=refunded.reference, amount=Decimal("200.00")
+    )
     expected = {
+        (rec.REFUND_NOT_IN_NINOX, "MG-T-00010"),
+        (rec.REFUND_NOT_IN_PORTAL, "MG-T-00010"),
         (rec.PAID_NOT_IN_NINOX, "MG-T-00002"),
         (rec.STRIPE_PAID_PORTAL_NOT, "MG-T-00003"),
         (rec.PAID_NOT_IN_NINOX, "MG-T-00003"),
@@ -310,6 +328,14 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
     assert differs["What differs"] == "Ninox says $600.00; the portal's match is $500.00."
     page = client_for(finance).get("/reports/reconciliation/").content.decode()
     assert "Stripe took $450.00; the lodge share is $500.00." in page
+    refund = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_NINOX)
+    assert refund["What differs"] == (
+        "$100.00 of the share was refunded; Ninox should say Paid with $100.00, "
+        "and says Paid with $200.00."
+    )
+    assert refund["Match that stays"] == "100.00"
+    ahead = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_PORTAL)
+    assert ahead["Stripe refunded"] == "150.00"
 
 
 @pytest.mark.parametrize("slug", sorted(REPORTS))
@@ -335,6 +361,7 @@ def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
     none = read_csv(client.get("/reports/ledger/", {"date_from": tomorrow, "format": "csv"}))
     assert none == []
     bad = client.get("/reports/ledger/", {"date_from": "31/12/2026"})
+    assert bad.status_code == 422
     assert "From: enter a date like 2026-05-01." in bad.content.decode()
     htmx = client.get(
         "/reports/ledger/",
@@ -343,7 +370,7 @@ def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
     )
     assert htmx.status_code == 422
     assert "<html" not in htmx.content.decode()
-    assert client.get("/reports/ledger/", {"format": "pdf"}).status_code == 200
+    assert client.get("/reports/ledger/", {"format": "pdf"}).status_code == 422
 
 
 def test_the_finance_page_draws_accessible_svg_charts_without_style_attributes(

@@ -13,15 +13,14 @@ from grants.services.review import application_decide
 from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
 from tests.conftest import client_for
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db
 
 
 def submit(number: int, amount: str = "500.00") -> Application:
     return application_submit(
-        data=valid_body(number, amount_raised=amount, amount_requested=amount),
-        lenient=True,
+        cleaned=as_cleaned(valid_body(number, amount_raised=amount, amount_requested=amount)),
         source="web",
     )
 
@@ -257,3 +256,14 @@ def test_the_queue_filters_by_who_decided(fresh_lodge: Lodge, reviewer: Any) -> 
     automatic = client.get("/queue/", {"kind": "auto"}).content.decode()
     assert auto.reference in automatic
     assert reviewed.reference not in automatic
+
+
+def test_the_lodge_list_pages_through_the_lodges_keeping_the_search(
+    mirrored: Any, reviewer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grants.views.lodges.PER_PAGE", 2)
+    assert Lodge.objects.count() > 4
+    page = client_for(reviewer).get("/lodges/", {"q": "", "page": "2"}).content.decode()
+    assert "Page 2 of " in page
+    assert '<a href="?q=&amp;page=1">Previous</a>' in page
+    assert '<a href="?q=&amp;page=3">Next</a>' in page

@@ -46,6 +46,7 @@ PAID = 10
 DRIVER = """
 import json
 from django.conf import settings
+from grants.forms import ApplicationJsonForm
 from grants.models import Lodge, NinoxGrant, Status
 from grants.payments.provider import DevProvider, session_object
 from grants.payments.webhook import webhook_receive
@@ -63,7 +64,7 @@ for lodge in Lodge.objects.filter(active=True).exclude(id__in=used).order_by("nu
     body = {{"lodge_number": str(lodge.number), "contact_name": "Jo", "contact_email": "jo@example.org",
             "charity_name": "Food bank", "purpose": "Winter", "amount_raised": "300.00",
             "amount_requested": "300.00", "event_date": __import__("datetime").date.today().isoformat()}}
-    application = application_submit(data=body, lenient=False, source="api")
+    application = application_submit(cleaned=ApplicationJsonForm(body).application(), source="api")
     if application.status != Status.APPROVED:
         continue
     session = session_object(session_id=f"cs_test_{{application.reference}}", application=application,

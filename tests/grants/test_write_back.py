@@ -11,10 +11,10 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from grants.budget import lodge_budget
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
+from grants.selectors.budgets import lodge_budget
 from grants.services.operations import outbox_retry
 from grants.services.write_back import WriteBackRefused, grant_write_back
 from ninox_backend.django.connection import database

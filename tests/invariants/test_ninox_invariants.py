@@ -31,7 +31,7 @@ from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.django.models import SyncState as SyncStateRow
 from ninox_backend.django.profile_store import load_profile
 from ninox_backend.testing import EMULATOR_VARIANTS, EmulatorVariant
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import as_cleaned, valid_body
 from tests.grants.stripe_events import SECRET, event_body, paid_session, post
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +100,9 @@ def fresh_lodge() -> Lodge:
 
 def apply(lodge: Lodge, amount: str) -> Application:
     return application_submit(
-        data=valid_body(lodge.number, amount_raised=amount, amount_requested=amount),
-        lenient=False,
+        cleaned=as_cleaned(
+            valid_body(lodge.number, amount_raised=amount, amount_requested=amount), lenient=False
+        ),
         source="api",
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from grants.selectors import status_token
+from grants.selectors.applications import status_token
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory, LodgeFactory
 

@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 
 from grants.tokens import api_token_create
 from portal.lib.secrets import RedactingExceptionReporterFilter
+from tests.grants.conftest import valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def fail_with_token(token: str) -> Any:
     client.cookies["sessionid"] = SESSION_CANARY
     return client.post(
         "/api/v1/applications",
-        data="{}",
+        data=valid_body(123),  # valid, so the request reaches application_submit
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}", "X-Api-Key": token},
     )

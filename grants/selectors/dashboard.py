@@ -10,31 +10,14 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
-from grants.fiscal_year import FiscalYear
-from grants.lodge_budgets import lodges_with_budget
 from grants.models import Application, Decision, Lodge, Status
-from grants.rules import current_fiscal_year, rules_in_force
+from grants.money import ZERO
+from grants.rules import rules_for_fiscal_year
+from grants.selectors.budgets import lodges_with_budget
+from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
 from ninox_backend.django.mirror import sync_status
 
 NEAR_CAP_SHARE = Decimal("0.75")
-
-
-def chosen_fiscal_year(request: HttpRequest) -> FiscalYear:
-    """The FY named by ``?fy=2025`` (its start year), else the current one."""
-    rules = rules_in_force()
-    raw = request.GET.get("fy", "")
-    if raw.isascii() and raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100:
-        return FiscalYear.from_key(int(raw), rules.fiscal_year_start)
-    return current_fiscal_year()
-
-
-def fiscal_year_choices(selected: FiscalYear) -> list[FiscalYear]:
-    current = current_fiscal_year()
-    years = {current.key - 2, current.key - 1, current.key, selected.key}
-    return [
-        FiscalYear.from_key(key, (current.start.month, current.start.day))
-        for key in sorted(years, reverse=True)
-    ]
 
 
 def status_counts(fiscal_year: int) -> dict[str, Any]:
@@ -54,7 +37,7 @@ def status_counts(fiscal_year: int) -> dict[str, Any]:
 
 def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
     fy = chosen_fiscal_year(request)
-    rules = rules_in_force()
+    rules = rules_for_fiscal_year(fy.key)  # the cap that year was decided under
     counts = status_counts(fy.key)
     lodge_count = Lodge.objects.filter(active=True).count()
     near = (
@@ -66,8 +49,8 @@ def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
         "fy": fy,
         "fy_choices": fiscal_year_choices(fy),
         "counts": counts,
-        "money_approved": counts["money_approved"] or Decimal("0.00"),
-        "money_paid": counts["money_paid"] or Decimal("0.00"),
+        "money_approved": counts["money_approved"] or ZERO,
+        "money_paid": counts["money_paid"] or ZERO,
         "total_caps": rules.annual_cap * lodge_count,
         "cap": rules.annual_cap,
         "near_cap": list(near),

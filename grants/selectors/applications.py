@@ -1,4 +1,4 @@
-"""Reads for pages and the API (no writes here)."""
+"""An application's reads for pages, emails and the API: its links, status token and summary."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from grants.fiscal_year import FiscalYear
-from grants.models import Application, Decision, Lodge, Status
+from grants.models import Application, Decision, EmailLog, Lodge, Status
 from grants.rules import rules_in_force
 
 STATUS_SALT = "grants.application-status"
@@ -45,6 +45,26 @@ def payment_url(application: Application) -> str | None:
 
 def latest_decision(application: Application) -> Decision | None:
     return application.decisions.order_by("-created_at", "-id").first()
+
+
+def application_decisions(application: Application) -> list[Decision]:
+    """Every decision on the application, newest first, with who decided."""
+    return list(application.decisions.select_related("decided_by").order_by("-created_at", "-id"))
+
+
+def application_emails(application: Application) -> list[EmailLog]:
+    """The emails sent (or tried) about the application, newest first."""
+    return list(EmailLog.objects.filter(application=application).order_by("-created_at", "-id"))
+
+
+def application_email(application: Application, email_id: int) -> EmailLog | None:
+    """One of the application's emails; ``None`` if the id names none of them."""
+    return EmailLog.objects.filter(application=application, id=email_id).first()
+
+
+def api_application(reference: str) -> Application | None:
+    """An application the website sent through the API (a web-form one is not its to read)."""
+    return Application.objects.filter(reference=reference, source="api").first()
 
 
 def fiscal_year_label(application: Application) -> str:

@@ -1,0 +1,95 @@
+"""Lodges for staff pages: the searchable list with budgets, one lodge's history, districts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from grants.fiscal_year import FiscalYear
+from grants.models import Application, Lodge, NinoxGrant, Status
+from grants.money import ZERO
+from grants.selectors.budgets import lodges_with_budget
+
+SORTS = {
+    "number": "number",
+    "name": "name",
+    "district": "district",
+    "-used": "-used",
+    "remaining": "remaining",
+}
+
+
+def lodge_rows(fiscal_year: int, cap: Decimal, *, q: str = "", sort: str = "") -> QuerySet[Lodge]:
+    """Lodges with their budget in the FY, matching ``q`` (name, district, city or number),
+    in the order ``sort`` names (by number if it names none)."""
+    rows = lodges_with_budget(fiscal_year, cap)
+    if q:
+        match = Q(name__icontains=q) | Q(district__icontains=q) | Q(city__icontains=q)
+        if q.isascii() and q.isdigit() and len(q) <= 9:
+            match |= Q(number=int(q))
+        rows = rows.filter(match)
+    return rows.order_by(SORTS.get(sort, "number"), "id")
+
+
+def lodge_districts() -> QuerySet[Lodge, str]:
+    """Every district a lodge names, in order (the filters' choices)."""
+    return (
+        Lodge.objects.exclude(district="")
+        .values_list("district", flat=True)
+        .distinct()
+        .order_by("district")
+    )
+
+
+def lodge_history(lodge: Lodge, fiscal_year_start: tuple[int, int]) -> list[dict[str, Any]]:
+    """Ninox grants and portal applications side by side per fiscal year, newest first,
+    each row with a flag where the two disagree; grants without a date come last."""
+    grants = list(NinoxGrant.objects.filter(lodge=lodge).order_by("-grant_date", "-ninox_id"))
+    applications = list(Application.objects.filter(lodge=lodge).order_by("-submitted_at", "-id"))
+    in_ninox = {g.reference for g in grants if g.reference}
+    by_reference = {a.reference: a for a in applications}
+    years: dict[int, dict[str, list[Any]]] = {}
+    for grant in grants:
+        key = grant.fiscal_year or 0
+        years.setdefault(key, {"grants": [], "applications": []})["grants"].append(
+            {"grant": grant, "flag": _grant_flag(grant, by_reference)}
+        )
+    for application in applications:
+        years.setdefault(application.fiscal_year, {"grants": [], "applications": []})[
+            "applications"
+        ].append({"application": application, "flag": _application_flag(application, in_ninox)})
+    history = []
+    for key in sorted(years, reverse=True):
+        entry = years[key]
+        fy = FiscalYear.from_key(key, fiscal_year_start) if key else None
+        used = sum((row["grant"].amount for row in entry["grants"] if row["grant"].counts), ZERO)
+        history.append({"fy": fy, "used_in_ninox": used, **entry})
+    return history
+
+
+def _grant_flag(grant: NinoxGrant, by_reference: dict[str, Application]) -> str:
+    if not grant.reference:
+        return "Entered in Ninox by hand"
+    application = by_reference.get(grant.reference)
+    if application is None:
+        return "Not in the portal"
+    if application.status == Status.REFUNDED:
+        # A full refund: the row keeps the match granted and becomes Cancelled.
+        if grant.status != NinoxGrant.CANCELLED:
+            return "Refunded in the portal; not yet Cancelled in Ninox"
+        expected = application.amount_requested
+    else:
+        expected = application.match_kept  # the match that stays after a partial refund
+    if expected != grant.amount:
+        return f"Amount differs from the portal's {expected}"
+    return ""
+
+
+def _application_flag(application: Application, in_ninox: set[str]) -> str:
+    if application.status == Status.PAID and application.reference not in in_ninox:
+        return "Paid but not yet in Ninox"
+    if application.status == Status.APPROVED and application.reference not in in_ninox:
+        return "Approved, waiting for payment; not in Ninox yet"
+    return ""
