@@ -54,7 +54,7 @@ from grants.payments.provider import session_object
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors.applications import status_token
 from grants.tokens import api_token_create
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.mirror import sync_mirror
 from portal import roles
 from tests.authorization_table import EXPECTED, VISITORS, named_patterns
 from tests.conftest import client_for
