@@ -111,7 +111,7 @@ def test_bad_input_shows_the_form_again_naming_the_field_and_rule(
 ) -> None:
     response = client_for(finance).post(f"/applications/{paid.reference}/refund/", data)
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert error in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     assert not Refund.objects.exists()
@@ -124,7 +124,7 @@ def test_a_confirmed_refund_with_a_changed_amount_is_still_checked(
         f"/applications/{paid.reference}/refund/",
         {"amount": "999.00", "reason": "Why", "confirm": "yes"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Amount must be at most $250.00" in response.content.decode()
     assert not Refund.objects.exists()
 
@@ -151,7 +151,7 @@ def test_cancelling_needs_a_message_to_the_lodge(approved: Application, reviewer
 
     refused = client.post(url, {"message": "  "})
 
-    assert refused.status_code == 200
+    assert refused.status_code == 422
     assert "Message to the lodge: say why, in a few words." in refused.content.decode()
     approved.refresh_from_db()
     assert approved.status == Status.APPROVED
@@ -164,6 +164,16 @@ def test_cancelling_needs_a_message_to_the_lodge(approved: Application, reviewer
     text = " ".join(client.get(done["Location"]).content.decode().split())
     assert "is cancelled: its payment link no longer works" in text
     assert "Message to the lodge: The event was called off." in text  # the timeline
+
+
+def test_a_message_too_long_for_the_lodge_is_refused_naming_the_limit(
+    approved: Application, reviewer: Any
+) -> None:
+    response = client_for(reviewer).post(
+        f"/applications/{approved.reference}/cancel/", {"message": "x" * 1001}
+    )
+    assert response.status_code == 422
+    assert "Message to the lodge: at most 1000 characters." in response.content.decode()
 
 
 def test_finance_cannot_cancel(approved: Application, finance: Any) -> None:
