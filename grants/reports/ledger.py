@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateField, OuterRef, QuerySet, Subquery
+from django.db.models import DateField, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -161,8 +161,10 @@ class Ledger:
 
     def figures(self) -> Iterator[LedgerRow]:
         """The rows' figures only (for the summary and the chart), streamed the same way."""
-        for values in _figure_values(self.applications(), "amount_requested"):
-            status, amount = values["status"], values["amount_requested"]
+        # The match that stays: a refund releases part or all of it.
+        kept = self.applications().annotate(kept=F("amount_requested") - F("match_released"))
+        for values in _figure_values(kept, "kept"):
+            status, amount = values["status"], values["kept"]
             is_paid = status == Status.PAID
             yield _ledger_row(
                 values,
@@ -187,7 +189,7 @@ class Ledger:
 
     def application_row(self, a: Any) -> Row:
         lodge = a.lodge
-        approved = a.amount_requested if a.status in RESERVING else ZERO
+        approved = a.match_kept if a.status in RESERVING else ZERO  # less what refunds released
         ninox_id = a.ninox_record_id or a.ninox_match
         return {
             "reference": a.reference,

@@ -199,10 +199,10 @@ def independent_lodge_figures() -> dict[int, dict[str, Decimal | int]]:
     for a in Application.objects.select_related("lodge"):
         f = figures.setdefault(a.lodge_number, {"approved": Decimal(0), "paid": Decimal(0), "n": 0})
         if a.status in ("approved", "paid"):
-            f["approved"] += a.amount_requested
+            f["approved"] += a.match_kept  # the match less what a refund released
             f["n"] += 1
         if a.status == "paid":
-            f["paid"] += a.amount_requested
+            f["paid"] += a.match_kept
     for g in NinoxGrant.objects.select_related("lodge"):
         if g.reference in refs or g.status == "Cancelled":
             continue
@@ -296,10 +296,7 @@ def test_the_ledger_csv_and_xlsx_have_one_row_per_grant_with_the_same_figures(
     assert row["Purpose"] == "Winter appeal, with a comma"
     approved = (
         sum(
-            (
-                a.amount_requested
-                for a in Application.objects.filter(status__in=["approved", "paid"])
-            ),
+            (a.match_kept for a in Application.objects.filter(status__in=["approved", "paid"])),
             Decimal(0),
         )
         + sum(
@@ -334,6 +331,9 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
         "and says Paid with $200.00."
     )
     assert refund["Match that stays"] == "100.00"
+    ledger = read_csv(client_for(finance).get("/reports/ledger/", {"format": "csv"}))
+    partly = next(r for r in ledger if r["Reference"] == "MG-T-00010")
+    assert partly["Approved"] == "100.00"  # of the $200.00 match, $100.00 was released
     ahead = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_PORTAL)
     assert ahead["Stripe refunded"] == "150.00"
 
