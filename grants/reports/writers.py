@@ -84,7 +84,8 @@ def write_xlsx(
     subtitle: str = "",
     progress: Progress | None = None,
 ) -> int:
-    """Write the workbook; returns the number of data rows. A totals row ends the sheet."""
+    """Write the workbook; returns the number of data rows. A bold totals row ends the sheet;
+    the header has an autofilter."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=report.title[:31])
     columns = report.columns
@@ -112,6 +113,8 @@ def write_xlsx(
                 totals[key] += row[key]
         if progress and count % 1000 == 0:
             progress(count)
+    # The filter covers the header and the rows, never the totals row below them.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     sheet.append(_totals_row(sheet, columns, totals))
     if subtitle:
         sheet.append([])
