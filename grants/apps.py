@@ -11,6 +11,7 @@ class GrantsConfig(AppConfig):
     verbose_name = "Grants"
 
     def ready(self) -> None:
+        from grants.audit_phrases import register_grant_phrases
         from grants.selectors import health
         from grants.selectors.dashboard import dashboard_figures
         from grants.sync_handlers import GrantHandler, LodgeHandler
@@ -50,6 +51,8 @@ class GrantsConfig(AppConfig):
         )
         register("grants.manage.rules", roles_allowed=admin, description="change the grant rules")
         register("grants.manage.tokens", roles_allowed=admin, description="manage API tokens")
+
+        register_grant_phrases()
 
         # The shell: navigation, manage tabs, the dashboard panel and the health panels.
         register_nav("Review queue", "grants:queue", action="grants.queue.view", order=10)

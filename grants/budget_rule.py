@@ -8,6 +8,12 @@ from decimal import Decimal
 
 from grants.fiscal_year import FiscalYear
 from grants.money import format_money
+from grants.plain_words import (
+    FIGURES_NEED_CHECKING,
+    FIGURES_UNCONFIRMED,
+    LODGE_INACTIVE,
+    for_lodge,
+)
 from grants.selectors.budgets import Budget
 
 APPROVED, REJECTED, NEEDS_REVIEW = "approved", "rejected", "needs_review"
@@ -21,6 +27,11 @@ class Verdict:
 
 
 def budget_sentence(lodge_number: int, budget: Budget, fy: FiscalYear) -> str:
+    if budget.used > budget.cap:  # a cap lowered below what the lodge had already received
+        return (
+            f"Lodge {lodge_number} has used {format_money(budget.used)} for {fy.label} "
+            f"({fy.span}), over the cap of {format_money(budget.cap)}"
+        )
     return (
         f"Lodge {lodge_number} has used {format_money(budget.used)} of its "
         f"{format_money(budget.cap)} for {fy.label} ({fy.span})"
@@ -58,26 +69,32 @@ def decide(
             f"{figures}; {format_money(shown)} remains and {format_money(requested)} was requested.",
         )
     after = remaining - requested
+    # Staff read ``reasons`` as they are; the lodge reads ``told`` (never our machinery's names).
     reasons = list(doubts)
+    told = [for_lodge(doubt, instead=FIGURES_NEED_CHECKING) for doubt in doubts]
     if not ninox_fresh:
         reasons.append(stale_reason or "Ninox unreachable: the budget could not be confirmed")
+        told.append(FIGURES_UNCONFIRMED)
     if not lodge_active:
         reasons.append(
             f"Lodge {lodge_number} counts as inactive: {inactive_reason}"
             if inactive_reason
             else f"Lodge {lodge_number} is inactive in Ninox"
         )
+        told.append(LODGE_INACTIVE)
     if auto_approve_limit is not None and requested > auto_approve_limit:
         reasons.append(
             f"the match is above the auto-approve limit of {format_money(auto_approve_limit)}"
         )
+        told.append(reasons[-1])
     if reasons:
         reason = "; ".join(reasons)
+        plain = "; ".join(dict.fromkeys(told))  # each plain reason once
         return Verdict(
             NEEDS_REVIEW,
             reason[0].upper() + reason[1:],
             f"{figures}; {format_money(max(remaining, Decimal('0.00')))} remains and "
-            f"{format_money(requested)} was requested. A person will review it because {reason}.",
+            f"{format_money(requested)} was requested. A person will review it because {plain}.",
         )
     return Verdict(
         APPROVED,

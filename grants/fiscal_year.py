@@ -7,7 +7,7 @@ setting, given here as a ``(month, day)`` tuple.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -60,12 +60,49 @@ def check_start(start: tuple[int, int]) -> tuple[int, int]:
     return start
 
 
+class FiscalStarts(tuple[int, int]):
+    """A ``(month, day)`` start that also knows when it changes.
+
+    The pair itself is the start of the current fiscal year; ``base`` is the first start,
+    and ``changes`` holds ``(first key, (month, day))`` pairs: from the fiscal year with that
+    key (its start year) on, years start on the new day. The year before a change is the
+    transition year: it starts on the old day and ends the day before the new one.
+    """
+
+    base: tuple[int, int]
+    changes: tuple[tuple[int, tuple[int, int]], ...]
+
+    def __new__(
+        cls,
+        current: tuple[int, int],
+        base: tuple[int, int] | None = None,
+        changes: tuple[tuple[int, tuple[int, int]], ...] = (),
+    ) -> FiscalStarts:
+        made = super().__new__(cls, check_start(tuple(current)))  # type: ignore[arg-type]
+        made.base = check_start(tuple(base or current))  # type: ignore[arg-type]
+        made.changes = tuple(sorted(changes))
+        return made
+
+    def for_key(self, key: int) -> tuple[int, int]:
+        """The start of the fiscal year with ``key``."""
+        start = self.base
+        for first, changed in self.changes:
+            if first <= key:
+                start = changed
+        return start
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (FiscalStarts, (tuple(self), self.base, self.changes))
+
+
 @dataclass(frozen=True)
 class FiscalYear:
     """One fiscal year, from ``start`` to ``end`` inclusive."""
 
     start: date
     end: date
+    # The schedule it came from, when the start changes over the years (next/previous use it).
+    starts: FiscalStarts | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -76,6 +113,13 @@ class FiscalYear:
     @classmethod
     def from_key(cls, year: int, start: tuple[int, int] = DEFAULT_START) -> FiscalYear:
         """The fiscal year that starts in calendar ``year`` on the ``(month, day)`` ``start``."""
+        if isinstance(start, FiscalStarts):
+            first, following = start.for_key(year), start.for_key(year + 1)
+            return cls(
+                start=date(year, *first),
+                end=date(year + 1, *following) - timedelta(days=1),
+                starts=start,
+            )
         month, day = check_start(start)
         # date() raises ValueError itself for years outside 1..9999.
         return cls(start=date(year, month, day), end=date(year + 1, month, day) - timedelta(days=1))
@@ -116,11 +160,16 @@ class FiscalYear:
 
     def next(self) -> FiscalYear:
         """The fiscal year that starts the day after this one ends."""
-        return FiscalYear.from_key(self.key + 1, (self.start.month, self.start.day))
+        return FiscalYear.from_key(self.key + 1, self.starts or (self.start.month, self.start.day))
 
     def previous(self) -> FiscalYear:
         """The fiscal year that ends the day before this one starts."""
-        return FiscalYear.from_key(self.key - 1, (self.start.month, self.start.day))
+        return FiscalYear.from_key(self.key - 1, self.starts or (self.start.month, self.start.day))
+
+    @property
+    def months(self) -> int:
+        """How many months it spans (12 but for a transition year)."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
     def __str__(self) -> str:
         return self.label
@@ -137,7 +186,7 @@ def fiscal_year(
     (the portal's time zone) and its local date decides, so 2027-05-01 04:30 UTC is still
     April 30 in Chicago and belongs to FY 2026-27. A naive datetime raises `ValueError`.
     """
-    month, day = check_start(start)
+    check_start(start)
     if isinstance(when, datetime):
         if when.tzinfo is None or when.utcoffset() is None:
             raise ValueError("A datetime must carry its time zone to find its fiscal year.")
@@ -145,5 +194,10 @@ def fiscal_year(
         local = when.astimezone(zone).date()
     else:
         local = when
+    if isinstance(start, FiscalStarts):
+        month, day = start.for_key(local.year)
+        year = local.year if (local.month, local.day) >= (month, day) else local.year - 1
+        return FiscalYear.from_key(year, start)
+    month, day = start
     year = local.year if (local.month, local.day) >= (month, day) else local.year - 1
     return FiscalYear.from_key(year, (month, day))

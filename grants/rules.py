@@ -1,19 +1,25 @@
-"""The grant rules in force: the newest ``GrantRules`` row effective at a moment.
+"""The grant rules in force: operational settings from the newest version, programme rules
+(cap, match ratio, auto-approve limit) from the version that set them for the fiscal year.
 
-The first row is seeded from the ``GRANT_*`` settings; admins add later versions.
-A decision records the version it used, so a later change never rewrites it.
+The first row is seeded from the ``GRANT_*`` settings; admins add later versions. A change
+to the programme rules names the fiscal year it starts in, so each year keeps the rules it
+was decided under; a decision also records the figures it used.
 """
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from grants.fiscal_year import FiscalYear, fiscal_year
+from grants.fiscal_year import FiscalStarts, FiscalYear, fiscal_year
 from grants.models import GrantRules
+
+SEED_FROM = datetime(2000, 1, 1, tzinfo=timezone.get_default_timezone())
 
 
 def _seed_from_settings() -> GrantRules:
@@ -22,7 +28,8 @@ def _seed_from_settings() -> GrantRules:
         with transaction.atomic():
             return GrantRules.objects.create(
                 version=1,
-                effective_from=datetime(2000, 1, 1, tzinfo=timezone.get_default_timezone()),
+                effective_from=SEED_FROM,
+                fiscal_year_from=SEED_FROM.year - 1,  # every fiscal year there is
                 annual_cap=settings.GRANT_ANNUAL_CAP,
                 fiscal_year_start_month=month,
                 fiscal_year_start_day=day,
@@ -37,15 +44,78 @@ def _seed_from_settings() -> GrantRules:
         return GrantRules.objects.get(version=1)
 
 
+def rules_versions(at: datetime) -> list[GrantRules]:
+    """Every version made by ``at`` (a handful of rows: one query, chosen from in Python)."""
+    rows = list(GrantRules.objects.filter(effective_from__lte=at))
+    return rows or [_seed_from_settings()]
+
+
+def _newest(rows: list[GrantRules]) -> GrantRules:
+    return max(rows, key=lambda r: (r.effective_from, r.version))
+
+
+def _programme_row(rows: list[GrantRules], key: int) -> GrantRules:
+    """The version whose programme rules hold in fiscal year ``key``: the latest decided
+    for the latest year at or before it (a year before every version gets the first)."""
+    applying = [r for r in rows if (r.fiscal_year_from or 0) <= key]
+    if not applying:
+        return min(rows, key=lambda r: r.version)
+    return max(applying, key=lambda r: (r.fiscal_year_from or 0, r.version))
+
+
+def fiscal_starts(rows: list[GrantRules], at: datetime) -> FiscalStarts:
+    """When fiscal years start, over the years, from the versions in ``rows``.
+
+    A version that sets a new start makes it take effect at the next boundary: the year
+    after the one it was saved in is the transition year (old start, ending the day before
+    the new one), and the year after that starts on the new day. A later version saved
+    before then replaces a pending start (or cancels it, going back to the old one).
+    """
+    ordered = sorted(rows, key=lambda r: (r.effective_from, r.version))
+    base = (ordered[0].fiscal_year_start_month, ordered[0].fiscal_year_start_day)
+    changes: list[tuple[int, tuple[int, int]]] = []
+    for row in ordered[1:]:
+        wanted = (row.fiscal_year_start_month, row.fiscal_year_start_day)
+        schedule = FiscalStarts(base, base, tuple(changes))
+        saved_in = fiscal_year(row.effective_from, schedule, tz=settings.TIME_ZONE).key
+        changes = [c for c in changes if c[0] <= saved_in + 1]  # a pending start is replaced
+        if wanted != FiscalStarts(base, base, tuple(changes)).for_key(saved_in + 1):
+            changes.append((saved_in + 2, wanted))
+    schedule = FiscalStarts(base, base, tuple(changes))
+    now = fiscal_year(at, schedule, tz=settings.TIME_ZONE)
+    return FiscalStarts((now.start.month, now.start.day), base, tuple(changes))
+
+
+def _compose(operational: GrantRules, programme: GrantRules, starts: FiscalStarts) -> GrantRules:
+    """The newest version's settings with ``programme``'s cap, ratio and limit (unsaved copy)."""
+    rules = copy.copy(operational)
+    for name in GrantRules.PROGRAMME:
+        setattr(rules, name, getattr(programme, name))
+    rules.programme_version = programme.version  # type: ignore[attr-defined]
+    rules.fiscal_starts = starts  # type: ignore[attr-defined]
+    return rules
+
+
 def rules_in_force(at: datetime | None = None) -> GrantRules:
-    """The rules effective at ``at`` (default: now)."""
+    """The rules at ``at`` (default: now): the programme rules of the fiscal year it falls in."""
     at = at or timezone.now()
-    rules = (
-        GrantRules.objects.filter(effective_from__lte=at)
-        .order_by("-effective_from", "-version")
-        .first()
-    )
-    return rules or _seed_from_settings()
+    rows = rules_versions(at)
+    starts = fiscal_starts(rows, at)
+    key = fiscal_year(at, start=starts, tz=settings.TIME_ZONE).key
+    return _compose(_newest(rows), _programme_row(rows, key), starts)
+
+
+def rules_for_fiscal_year(key: int) -> GrantRules:
+    """The rules as they stand for fiscal year ``key``: its own programme rules."""
+    now = timezone.now()
+    rows = rules_versions(now)
+    return _compose(_newest(rows), _programme_row(rows, key), fiscal_starts(rows, now))
+
+
+def caps_by_fiscal_year(keys: list[int]) -> dict[int, Decimal]:
+    """Each fiscal year's cap (one query for them all)."""
+    rows = rules_versions(timezone.now())
+    return {key: _programme_row(rows, key).annual_cap for key in keys}
 
 
 def fiscal_year_of(when: date | datetime, rules: GrantRules | None = None) -> FiscalYear:

@@ -18,6 +18,7 @@ class PortalConfig(AppConfig):
             roles,
             signals,  # noqa: F401 - connects the audit and session handlers
         )
+        from portal.audit_text import register_portal_phrases
         from portal.health_panels import HealthPanel, register_health_panel, workers_panel
         from portal.manage import register_manage_page
         from portal.navigation import register_nav
@@ -43,6 +44,8 @@ class PortalConfig(AppConfig):
 
         register_manage_page("Users", "manage:users", order=10)
         register_manage_page("Audit log", "manage:audit", order=90)
+
+        register_portal_phrases()
 
         register_health_panel(
             HealthPanel("workers", "portal/health/workers.html", workers_panel, order=90)

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from portal.lib.secrets import redact
 from portal.models import AuditEvent
+
+# Set while a service changes a user's roles and audits the change itself, so the
+# m2m signal (which audits changes made elsewhere, e.g. the Django admin) adds no second row.
+_ROLES_AUDITED: ContextVar[bool] = ContextVar("roles_audited", default=False)
+
+
+@contextmanager
+def roles_audited_here() -> Iterator[None]:
+    """Around ``user.groups.set(...)`` in a service that records its own audit event."""
+    token = _ROLES_AUDITED.set(True)
+    try:
+        yield
+    finally:
+        _ROLES_AUDITED.reset(token)
+
+
+def roles_audited_elsewhere() -> bool:
+    return _ROLES_AUDITED.get()
 
 
 def actor_label(actor: Any) -> str:

@@ -11,7 +11,7 @@ from django.db.models.signals import m2m_changed, pre_save
 from django.dispatch import receiver
 
 from portal.accounts import end_user_sessions
-from portal.audit import audit_record
+from portal.audit import audit_record, roles_audited_elsewhere
 from portal.lib.http import client_ip
 
 User = get_user_model()
@@ -58,10 +58,13 @@ def _audit_role_change(
 ) -> None:
     if action not in {"post_add", "post_remove", "post_clear"} or not isinstance(instance, User):
         return
+    if roles_audited_elsewhere():
+        return  # the service making the change records it as one event
     names = sorted(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
     audit_record(
         actor="system",
         action=f"auth.roles_{action.removeprefix('post_')}",
         obj=instance,
+        object_id=instance.get_username(),
         after={"roles": names},
     )

@@ -9,7 +9,16 @@ from grants.models.fields import money_field
 
 
 class GrantRules(models.Model):
-    """The grant rules, with history: the row in force at a moment is the newest before it."""
+    """The grant rules, with history.
+
+    Two kinds of rule share a row. The **operational settings** (addresses, payment-link
+    days, digest hour, the fiscal-year start) are the newest row's, in force at once. The
+    **programme rules** (cap, match ratio, auto-approve limit) belong to fiscal years: a row
+    sets them from ``fiscal_year_from`` on, so a year keeps the rules it was decided under
+    (``grants.rules`` picks them).
+    """
+
+    PROGRAMME = ("annual_cap", "match_ratio", "auto_approve_limit")
 
     version = models.PositiveIntegerField(unique=True)
     effective_from = models.DateTimeField(db_index=True)
@@ -22,6 +31,9 @@ class GrantRules(models.Model):
     vendor_email = models.EmailField()
     finance_email = models.EmailField()
     digest_hour = models.PositiveSmallIntegerField()
+    # The fiscal year (its start year: 2026 is FY 2026-27) whose programme rules this row sets.
+    fiscal_year_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)  # why the admin changed the rules
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -35,4 +47,9 @@ class GrantRules(models.Model):
 
     @property
     def fiscal_year_start(self) -> tuple[int, int]:
-        return (self.fiscal_year_start_month, self.fiscal_year_start_day)
+        """The ``(month, day)`` start; on rules from ``grants.rules``, a ``FiscalStarts`` that
+        also knows when an admin's new start takes effect (at the next boundary)."""
+        return getattr(self, "fiscal_starts", None) or (
+            self.fiscal_year_start_month,
+            self.fiscal_year_start_day,
+        )

@@ -20,7 +20,7 @@ from grants.money import ZERO
 from grants.reports.filters import ReportFilters
 from grants.reports.ledger import Ledger
 from grants.reports.table import MONEY, NUMBER, TEXT, Column, Row
-from grants.rules import rules_in_force
+from grants.rules import rules_for_fiscal_year
 from grants.selectors.figures import Figures, GrantRow, fiscal_year_grants, grant_rows
 
 NO_DISTRICT = "(no district)"
@@ -76,7 +76,7 @@ class Summary:
 
     def __init__(self, filters: ReportFilters) -> None:
         self.filters = filters
-        self.cap = rules_in_force().annual_cap
+        self.cap = rules_for_fiscal_year(filters.fy.key).annual_cap  # that year's own cap
         self._totals: Totals | None = None
 
     @property

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from grants.models import Application, Decision, Lodge, Status
 from grants.money import ZERO
-from grants.rules import rules_in_force
+from grants.rules import rules_for_fiscal_year
 from grants.selectors.budgets import lodges_with_budget
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
 from ninox_backend.django.mirror import sync_status
@@ -37,7 +37,7 @@ def status_counts(fiscal_year: int) -> dict[str, Any]:
 
 def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
     fy = chosen_fiscal_year(request)
-    rules = rules_in_force()
+    rules = rules_for_fiscal_year(fy.key)  # the cap that year was decided under
     counts = status_counts(fy.key)
     lodge_count = Lodge.objects.filter(active=True).count()
     near = (

@@ -28,7 +28,7 @@ from django.utils import timezone
 from grants.fiscal_year import FiscalYear
 from grants.models import RESERVING, Application, Lodge, NinoxGrant, Payment, Status
 from grants.money import CENT, ZERO
-from grants.rules import rules_in_force
+from grants.rules import rules_for_fiscal_year
 
 NINOX_PAID = "Paid"
 CHUNK = 2000
@@ -254,4 +254,4 @@ def fiscal_year_figures(
 
 def programme_figures(fy: FiscalYear) -> Figures:
     """The whole programme's figures in ``fy`` (the reports' headline, the dashboard)."""
-    return fiscal_year_figures(fy.key, rules_in_force().annual_cap)
+    return fiscal_year_figures(fy.key, rules_for_fiscal_year(fy.key).annual_cap)

@@ -1,11 +1,17 @@
-"""An application's timeline: every transition and email, with who or what and when."""
+"""An application's timeline: every action and email as one sentence each, with when.
+
+Actions come from the audit log (phrased by ``grants/audit_phrases.py``); emails from
+the email log. The raw before/after stays one click away, behind the entry's details.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from grants.models import Application, EmailLog, OutboxMessage, Payment
+from grants.models import Application, EmailLog, OutboxMessage
+from portal.audit_text import Names, names_for, sentence
 from portal.models import AuditEvent
 
 
@@ -18,46 +24,41 @@ def kind_label(kind: str) -> str:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    actor: str
-    what: str
-    detail: str
+    what: str  # one sentence: who or what did what
+    detail: str = ""  # the explanation or message that came with it
+    raw: str = ""  # the recorded action and its before/after, for the details toggle
+
+
+def raw_change(event: AuditEvent) -> str:
+    parts = [event.action]
+    if event.before is not None:
+        parts.append("before: " + json.dumps(event.before, sort_keys=True, default=str))
+    if event.after is not None:
+        parts.append("after: " + json.dumps(event.after, sort_keys=True, default=str))
+    return "; ".join(parts)
+
+
+def _email_entry(email: EmailLog) -> TimelineEntry:
+    label = kind_label(email.kind)
+    if email.status == "sent":
+        what = f"{label} sent to {email.to}"
+    else:
+        what = f"{label} to {email.to} failed after {email.attempts} attempt(s)"
+    return TimelineEntry(email.sent_at or email.created_at, what, email.error)
 
 
 def application_timeline(application: Application) -> list[TimelineEntry]:
-    events = AuditEvent.objects.filter(
-        object_type="grants.application", object_id=application.reference
-    ).order_by("at", "id")
-    entries = [
-        TimelineEntry(
-            event.at,
-            event.actor_name,
-            event.action.removeprefix("application.").replace("_", " "),
-            event.message,
-        )
-        for event in events
-    ]
-    for email in EmailLog.objects.filter(application=application):
-        state = (
-            "sent"
-            if email.status == "sent"
-            else f"failed after {email.attempts} attempt(s): {email.error}"
-        )
-        entries.append(
-            TimelineEntry(
-                email.sent_at or email.created_at,
-                "outbox",
-                kind_label(email.kind).lower(),
-                f"to {email.to}, {state}",
-            )
-        )
-    for payment in Payment.objects.filter(application=application):
-        flag = f"; flagged for finance: {payment.flag_reason}" if payment.flagged else ""
-        entries.append(
-            TimelineEntry(
-                payment.paid_at or payment.created_at,
-                payment.provider,
-                f"payment {payment.get_status_display().lower()}",
-                f"${payment.amount} {payment.currency.upper()}, session {payment.stripe_session_id}{flag}",
-            )
-        )
+    events = list(
+        AuditEvent.objects.filter(
+            object_type="grants.application", object_id=application.reference
+        ).order_by("at", "id")
+    )
+    names: Names = names_for([e for e in events if e.actor_id])
+    names.objects[("grants.application", application.reference)] = application
+    entries = []
+    for event in events:
+        said = sentence(event, names)
+        if said is not None:
+            entries.append(TimelineEntry(event.at, said, event.message, raw_change(event)))
+    entries += [_email_entry(email) for email in EmailLog.objects.filter(application=application)]
     return sorted(entries, key=lambda entry: entry.at)

@@ -91,14 +91,6 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
         context["payment_url"] = payment_url(application)
         if context["payment_url"] is None:
             raise PermanentError(f"{application.reference} no longer waits for payment.")
-    elif kind == Kind.EMAIL_LODGE_RECEIPT:
-        context["payment"] = (
-            Payment.objects.filter(
-                application=application, status=Payment.Status.PAID, flagged=False
-            )
-            .order_by("paid_at")
-            .first()
-        )
     return [application.contact_email], context
 
 

@@ -9,6 +9,7 @@ from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
 from grants.forms import NOTHING_SAVED, ApplicationInput
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
+from grants.plain_words import for_lodge
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.selectors.budgets import Budget, lodge_budget
@@ -73,7 +74,10 @@ def application_submit(
                 if unreachable
                 else f"The lodge number could not be checked: {freshness.problem}",
                 f"Lodge {cleaned.lodge_number} could not be checked because "
-                + ("Ninox could not be reached" if unreachable else freshness.problem)
+                + for_lodge(
+                    "" if unreachable else freshness.problem,
+                    instead="our records could not be reached just now",
+                )
                 + ". A person will review the application.",
             )
         application = Application.objects.create(

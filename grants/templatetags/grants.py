@@ -21,3 +21,10 @@ def kind_label(kind: str) -> str:
     from grants.selectors.timeline import kind_label as label
 
     return label(kind)
+
+
+@register.inclusion_tag("grants/includes/remaining.html")
+def remaining(amount: Decimal | None) -> dict[str, object]:
+    """What remains of a cap, or "over the cap by $500.00" in red: never a negative amount."""
+    over = amount is not None and amount < 0
+    return {"over": over, "amount": -amount if over and amount is not None else amount}

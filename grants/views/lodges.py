@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from grants.access import get_lodge_for_user
 from grants.quarantine import open_quarantines
-from grants.rules import rules_in_force
+from grants.rules import caps_by_fiscal_year, rules_for_fiscal_year, rules_in_force
 from grants.selectors.dashboard import NEAR_CAP_SHARE
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
 from grants.selectors.lodges import lodge_history, lodge_rows
@@ -24,9 +24,9 @@ QUARANTINE_SHOWN = 50
 @require("grants.lodge.view")
 def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     fy = chosen_fiscal_year(request)
-    rules = rules_in_force()
     q = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "")
+    rules = rules_for_fiscal_year(fy.key)  # the cap that year was decided under
     rows = lodge_rows(fy.key, rules.annual_cap, q=q, sort=sort)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -59,13 +59,17 @@ def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     """Ninox grants and portal applications side by side per fiscal year; mismatches flagged."""
     lodge = get_lodge_for_user(request, number)
     rules = rules_in_force()
+    history = lodge_history(lodge, rules.fiscal_year_start)
+    caps = caps_by_fiscal_year([year["fy"].key for year in history if year["fy"]])
+    for year in history:  # each year against the cap it was decided under
+        year["cap"] = caps.get(year["fy"].key) if year["fy"] else None
     return render(
         request,
         "grants/lodge.html",
         {
             "title": str(lodge),
             "lodge": lodge,
-            "history": lodge_history(lodge, rules.fiscal_year_start),
+            "history": history,
             "cap": rules.annual_cap,
             "quarantined": list(open_quarantines(lodge=lodge)[:QUARANTINE_SHOWN]),
         },

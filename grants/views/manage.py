@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -10,28 +12,42 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from grants.rules import rules_in_force
+from grants.fiscal_year import long_date
+from grants.rules import current_fiscal_year, rules_for_fiscal_year, rules_in_force
 from grants.selectors.api_tokens import api_token_by_prefix, api_tokens
-from grants.services.rules import EDITABLE, grant_rules_change, rules_history
+from grants.services.rules import (
+    EDITABLE,
+    PROGRAMME,
+    fiscal_year_choices,
+    grant_rules_change,
+    pending_start_change,
+    rules_change_preview,
+    rules_history,
+)
 from grants.tokens import api_token_create, api_token_revoke
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
 
+MONTHS = [(number, calendar.month_name[number]) for number in range(1, 13)]
+
 
 class RulesForm(forms.Form):
+    """The programme rules (for a fiscal year) and the settings (at once), and why."""
+
+    fiscal_year_from = forms.TypedChoiceField(
+        label="Programme changes start in", coerce=int, choices=()
+    )
     annual_cap = forms.DecimalField(
         label=EDITABLE["annual_cap"], max_digits=12, decimal_places=2, min_value=0
     )
-    fiscal_year_start_month = forms.IntegerField(
-        label=EDITABLE["fiscal_year_start_month"], min_value=1, max_value=12
-    )
-    fiscal_year_start_day = forms.IntegerField(
-        label=EDITABLE["fiscal_year_start_day"], min_value=1, max_value=31
-    )
     match_ratio = forms.DecimalField(
-        label=EDITABLE["match_ratio"], max_digits=6, decimal_places=3, min_value=0.01
+        label=EDITABLE["match_ratio"],
+        max_digits=6,
+        decimal_places=3,
+        min_value=Decimal("0.01"),
+        help_text="The match per dollar raised: 1 is one to one.",
     )
     auto_approve_limit = forms.DecimalField(
         label=EDITABLE["auto_approve_limit"],
@@ -41,6 +57,12 @@ class RulesForm(forms.Form):
         required=False,
         help_text="Empty: no limit beyond the cap.",
     )
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label=EDITABLE["fiscal_year_start_month"], coerce=int, choices=MONTHS
+    )
+    fiscal_year_start_day = forms.IntegerField(
+        label=EDITABLE["fiscal_year_start_day"], min_value=1, max_value=31
+    )
     payment_link_days = forms.IntegerField(
         label=EDITABLE["payment_link_days"], min_value=1, max_value=365
     )
@@ -49,6 +71,31 @@ class RulesForm(forms.Form):
     digest_hour = forms.IntegerField(
         label=EDITABLE["digest_hour"], min_value=0, max_value=23, help_text="Local time, 0 to 23."
     )
+    reason = forms.CharField(
+        label="Why",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the change in the history and the audit log.",
+    )
+
+    PROGRAMME_FIELDS = ("fiscal_year_from", *PROGRAMME)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        this, following = fiscal_year_choices()
+        self.fields["fiscal_year_from"].choices = [  # type: ignore[attr-defined]
+            (this.key, f"{this.label}, this fiscal year (from now)"),
+            (following.key, f"{following.label}, the next (from {long_date(following.start)})"),
+        ]
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in EDITABLE}
+
+    def programme(self) -> list[Any]:
+        return [self[name] for name in self.PROGRAMME_FIELDS]
+
+    def settings(self) -> list[Any]:
+        return [self[name] for name in EDITABLE if name not in PROGRAMME] + [self["reason"]]
 
 
 class TokenForm(forms.Form):
@@ -58,34 +105,59 @@ class TokenForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.manage.rules")
 def rules(request: HtmxHttpRequest) -> HttpResponse:
+    """Change the rules in two steps: **Preview** shows what the change would do to which
+    lodges; only **Confirm** (the same values, posted again) saves it."""
     current = rules_in_force()
-    form = RulesForm(
-        request.POST or None, initial={name: getattr(current, name) for name in EDITABLE}
-    )
+    initial: dict[str, Any] = {name: getattr(current, name) for name in EDITABLE}
+    initial["fiscal_year_from"] = current_fiscal_year().key
+    form = RulesForm(request.POST or None, initial=initial)
+    preview = None
     if request.method == "POST" and form.is_valid():
+        confirmed = request.POST.get("confirm") == "yes"
         try:
-            changed = grant_rules_change(changes=form.cleaned_data, actor=request.user)
+            if confirmed:
+                changed = grant_rules_change(
+                    changes=form.changes(),
+                    actor=request.user,
+                    fiscal_year_from=form.cleaned_data["fiscal_year_from"],
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                preview = rules_change_preview(
+                    changes=form.changes(), fiscal_year_from=form.cleaned_data["fiscal_year_from"]
+                )
         except PortalError as exc:
             for name, problems in exc.errors.items():
                 for problem in problems:
                     form.add_error(name if name in form.fields else None, problem)
             if not exc.errors:
                 form.add_error(None, exc.message)
+            preview = None
         else:
-            if changed is None:
+            if preview is not None and not preview.changes:
                 messages.info(request, "Nothing changed.")
-            else:
-                messages.success(
-                    request,
-                    f"Grant rules version {changed.version} is in force from now; "
-                    "decisions already made keep the version they used.",
-                )
-            return redirect("grants_manage:rules")
+                return redirect("grants_manage:rules")
+            if confirmed:
+                if changed is None:
+                    messages.info(request, "Nothing changed.")
+                else:
+                    messages.success(
+                        request,
+                        f"Grant rules version {changed.version} saved. Earlier fiscal years "
+                        "and decisions already made keep the rules they used.",
+                    )
+                return redirect("grants_manage:rules")
+    this, following = fiscal_year_choices()
     context: dict[str, Any] = {
         "title": "Grant rules",
         "tabs": manage_tabs("grants_manage:rules"),
         "form": form,
+        "preview": preview,
         "current": current,
+        "this_year": this,
+        "next_year": following,
+        "next_rules": rules_for_fiscal_year(following.key),
+        "start_change": pending_start_change(),
         "history": rules_history(),
     }
     return render(

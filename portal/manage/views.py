@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
+from portal.audit_text import audit_lines
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
@@ -188,6 +189,7 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
             "filters": filters.values,
             "errors": errors,
             "page": page,
+            "lines": audit_lines(page.object_list),
             "actions": action_names(),
             "query": query.urlencode(),
         },

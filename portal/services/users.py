@@ -17,7 +17,7 @@ from django_otp import devices_for_user
 
 from portal import roles
 from portal.accounts import end_user_sessions
-from portal.audit import audit_record
+from portal.audit import audit_record, roles_audited_here
 from portal.lib.email import build_email
 from portal.lib.errors import PortalError
 
@@ -58,7 +58,8 @@ def user_invite(
     user = User.objects.create_user(username=username, email=email, first_name=first_name.strip())
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    user.groups.set(Group.objects.filter(name__in=names))
+    with roles_audited_here():
+        user.groups.set(Group.objects.filter(name__in=names))
     audit_record(
         actor=actor,
         action="user.invited",
@@ -83,7 +84,8 @@ def user_roles_set(*, user: Any, role_names: Iterable[str], actor: Any) -> None:
             "You cannot remove your own Admin role.",
             {"roles": ["Roles: ask another admin to remove your Admin role."]},
         )
-    user.groups.set(Group.objects.filter(name__in=names))
+    with roles_audited_here():
+        user.groups.set(Group.objects.filter(name__in=names))
     user.__dict__.pop("_portal_roles", None)
     audit_record(
         actor=actor,

@@ -75,7 +75,28 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
     shot(page, "paid")
     status_link.click()
     expect(page.get_by_role("heading", name="Paid: thank you")).to_be_visible()
-    shot(page, "status-paid")
+    receipt = page.locator(".receipt")
+    expect(page.get_by_role("heading", name=f"Receipt {reference}")).to_be_visible()
+    for row in (
+        f"Receipt number {reference}",
+        "Lodge's share paid $750.00",
+        "Foundation's match $600.00",
+        "Gift to Animal Shelter $1,350.00",
+    ):
+        expect(receipt.get_by_role("row", name=row, exact=True)).to_be_visible()
+    expect(
+        receipt.get_by_role("row", name=re.compile("^Date paid \\w+ \\d+, \\d{4}$"))
+    ).to_be_visible()
+    expect(receipt.get_by_role("heading", name="What happens next")).to_be_visible()
+    expect(receipt).not_to_contain_text(re.compile(r"\b(pi|cs)_"))
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"receipt-{width}px")
+    page.emulate_media(media="print")
+    shot(page, "receipt-printed")
+    pdf = page.pdf(format="Letter")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1, "the receipt prints on one page"
+    page.emulate_media(media="screen")
 
     amounts = poll(lambda: portal.ninox_grants(reference), f"a Ninox grant for {reference}")
     assert amounts == [Decimal("600.00")], "exactly one Ninox grant, of the match"

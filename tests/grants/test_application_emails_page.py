@@ -26,8 +26,7 @@ def test_the_application_page_lists_its_emails_on_the_timeline(
     application = approved(fresh_lodge, django_capture_on_commit_callbacks)
     assert EmailLog.objects.filter(application=application, status="sent").count() == 1
     page = client_for(reviewer).get(f"/applications/{application.reference}/").content.decode()
-    assert "decision email to the lodge" in page
-    assert application.contact_email in page
+    assert f"Decision email to the lodge sent to {application.contact_email}" in page
     assert "Resend" in page
 
 

@@ -53,5 +53,5 @@ def test_role_changes_are_audited(reviewer: Any) -> None:
 
     reviewer.groups.add(Group.objects.get(name="Finance"))
     event = AuditEvent.objects.filter(action="auth.roles_add").latest("id")
-    assert event.object_id == str(reviewer.pk)
+    assert event.object_id == reviewer.username
     assert event.after == {"roles": ["Finance"]}

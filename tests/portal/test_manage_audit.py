@@ -48,7 +48,8 @@ def events(admin_user: Any, reviewer: Any) -> None:
 
 
 def row(action: str) -> str:
-    return f'<th scope="row">{action}</th>'
+    """An event's row, found by the recorded action in its details."""
+    return f"<dd><code>{action}</code></dd>"
 
 
 def rows_of(response: Any) -> list[dict[str, str]]:
