@@ -109,8 +109,10 @@ class Ledger:
 
     def ninox_only(self) -> QuerySet[NinoxGrant]:
         """Grants in Ninox that no portal application stands for (entered by hand)."""
-        return ninox_only(self.scoped_grants()).select_related("lodge").order_by(
-            "grant_date", "ninox_id"
+        return (
+            ninox_only(self.scoped_grants())
+            .select_related("lodge")
+            .order_by("grant_date", "ninox_id")
         )
 
     def count(self) -> int:

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from grants.models import ReportExport, Status
+from grants.money import ZERO
 from grants.reports.catalog import FORMATS, build_report
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
 from grants.reports.export_jobs import REPORT_INLINE_MAX_ROWS, export_path, report_export_start
 from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
-from grants.reports.table import Report
+from grants.reports.table import MONEY, Report
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
 from grants.selectors.figures import programme_figures
 from grants.selectors.fiscal_years import fiscal_year_choices
@@ -37,13 +38,13 @@ def _preview(report: Report) -> tuple[list[list[dict[str, Any]]], list[dict[str,
     """The first rows as the page shows them (each cell's text and whether it is a number),
     and the totals row over every row (as the XLSX has it; empty if no column is totalled)."""
     columns = report.columns
-    totals: dict[str, Any] = {column.key: 0 for column in columns if column.total}
+    totals: dict[str, Any] = {
+        column.key: ZERO if column.kind == MONEY else 0 for column in columns if column.total
+    }
     preview = []
     for count, row in enumerate(report.rows()):
         if count < PREVIEW_ROWS:
-            preview.append(
-                [{"text": c.page_text(row[c.key]), "num": c.numeric} for c in columns]
-            )
+            preview.append([{"text": c.page_text(row[c.key]), "num": c.numeric} for c in columns])
         elif not totals:
             break
         for key in totals:
@@ -91,6 +92,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {
         "title": report.title,
         "headline": programme_figures(filters.fy),
+        "headline_fy": filters.fy,
         "slug": slug,
         "pages": PAGES,
         "filters": filters,
