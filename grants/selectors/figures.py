@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from grants.fiscal_year import FiscalYear
+from grants.fiscal_year import FiscalYear, long_date
 from grants.models import RESERVING, Application, Lodge, NinoxGrant, Payment, Status
-from grants.money import CENT, ZERO
-from grants.rules import rules_for_fiscal_year
+from grants.money import CENT, ZERO, format_money
+from grants.rules import current_fiscal_year, rules_for_fiscal_year
+from grants.selectors.budgets import lodge_budget
 
 NINOX_PAID = "Paid"
 CHUNK = 2000
@@ -255,3 +256,33 @@ def fiscal_year_figures(
 def programme_figures(fy: FiscalYear) -> Figures:
     """The whole programme's figures in ``fy`` (the reports' headline, the dashboard)."""
     return fiscal_year_figures(fy.key, rules_for_fiscal_year(fy.key).annual_cap)
+
+
+@dataclass(frozen=True)
+class LodgeRemaining:
+    """What a lodge may still be granted in the current fiscal year (the apply form, the API)."""
+
+    remaining: Decimal
+    cap: Decimal
+    fy: FiscalYear
+
+    @property
+    def left(self) -> Decimal:
+        """Never below zero (a lodge over a lowered cap has nothing left)."""
+        return max(self.remaining, ZERO)
+
+    @property
+    def sentence(self) -> str:
+        """ "$653.25 left in FY 2026-27 (until April 30, 2027)"."""
+        return f"{format_money(self.left)} left in {self.fy.label} (until {long_date(self.fy.end)})"
+
+    @property
+    def next_start(self) -> date:
+        return self.fy.end + timedelta(days=1)
+
+
+def lodge_remaining(lodge_id: int) -> LodgeRemaining:
+    """The lodge's remaining budget now: the same arithmetic the decisions use."""
+    fy = current_fiscal_year()
+    cap = rules_for_fiscal_year(fy.key).annual_cap
+    return LodgeRemaining(remaining=lodge_budget(lodge_id, fy.key, cap).remaining, cap=cap, fy=fy)
