@@ -52,8 +52,7 @@ def _after_rejection(
     lodge = application.lodge
     if reapply == Reapply.NO or budget is None or (lodge is not None and not lodge.active):
         return (
-            "This decision is final: please do not apply again for this. "
-            "If you think it is mistaken, write to the grants team.",
+            "This decision is final: please do not apply again for this.",
             None,
         )
     next_start = long_date(budget.next_start)
