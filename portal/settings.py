@@ -377,6 +377,8 @@ NINOX_LIMITER_TIMEOUT_SECONDS: int = cfg.integer(
 NINOX_LIMITER_LEASE_SECONDS: int = cfg.integer(
     "NINOX_LIMITER_LEASE_SECONDS", 60, minimum=NINOX_TIMEOUT_SECONDS + 1, maximum=3600
 )
+# Decisions arriving together share one Ninox refresh that started after each arrived.
+NINOX_COALESCE_REFRESH: bool = cfg.boolean("NINOX_COALESCE_REFRESH", True)
 # Past this share of the monthly quota, background syncs and probes pause; decisions go on.
 NINOX_QUOTA_PAUSE_SHARE: Decimal = cfg.decimal(
     "NINOX_QUOTA_PAUSE_SHARE", Decimal("0.90"), minimum=Decimal("0.01")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -36,6 +38,23 @@ class CheckoutSession:
     currency: str
 
 
+class PaymentProviderUnavailable(Exception):
+    """The provider could not be reached or refused the call; nothing was charged.
+
+    The provider's own error is the ``__cause__``, for the log.
+    """
+
+
+@contextmanager
+def _stripe_errors_as_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except stripe.StripeError as exc:
+        raise PaymentProviderUnavailable(
+            "Stripe could not be reached or refused the call."
+        ) from exc
+
+
 def idempotency_key(application: Application, attempt: int) -> str:
     """The same key for the same application and session attempt, so a retry makes no second session."""
     return f"grants-checkout-{application.reference}-{attempt}"
@@ -43,6 +62,9 @@ def idempotency_key(application: Application, attempt: int) -> str:
 
 class PaymentProvider(Protocol):
     name: str
+    # True when the lodge pays on the provider's page (``CheckoutSession.url``), False
+    # when the portal's own pay page is the checkout.
+    hosted_checkout: bool
 
     def create_checkout_session(
         self, *, application: Application, attempt: int, success_url: str, cancel_url: str
@@ -55,6 +77,7 @@ class StripeProvider:
     """Stripe Checkout. ``http_client`` is the SDK's pluggable HTTP client (tests pass a fake)."""
 
     name = "stripe"
+    hosted_checkout = True
 
     def __init__(
         self,
@@ -98,9 +121,10 @@ class StripeProvider:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        session = self.client.v1.checkout.sessions.create(
-            params=params, options={"idempotency_key": idempotency_key(application, attempt)}
-        ).to_dict()
+        with _stripe_errors_as_unavailable():
+            session = self.client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": idempotency_key(application, attempt)}
+            ).to_dict()
         expires = session.get("expires_at")
         return CheckoutSession(
             id=session["id"],
@@ -116,6 +140,7 @@ class DevProvider:
     the portal a webhook signed exactly as Stripe signs it."""
 
     name = "dev"
+    hosted_checkout = False
     SESSION_HOURS = 24
 
     def create_checkout_session(

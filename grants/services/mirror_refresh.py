@@ -3,14 +3,30 @@
 Whatever goes wrong while reading Ninox or storing what came back, the application is
 still received: ``mirror_refresh`` never raises, it says the mirror is not fresh and
 why, and the decision goes to a person with that reason.
+
+Decisions arriving together share one refresh that started after each of them
+arrived (``grants.services.refresh_flight``), so a burst of fifty applications costs
+Ninox a couple of calls, not fifty. ``NINOX_COALESCE_REFRESH = False`` turns that off.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
 
 from grants.models import Lodge
+from grants.services.refresh_flight import (
+    FileFlightStore,
+    FlightStore,
+    FlightTimeout,
+    RedisFlightStore,
+    RefreshFlight,
+    flight_name,
+)
 from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.exceptions import NinoxError
 
@@ -32,14 +48,42 @@ class Freshness:
 def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     """Sync the Grants mirror (and Lodges when ``lodge_number`` is not mirrored yet).
 
-    Never raises: any failure, a Ninox error or not, is logged with its traceback and
-    returned as ``Freshness(False, reason)``. The caller looks the lodge up again after.
+    With coalescing on (the default) the sync is one that started after this call
+    began: already running for others, or run here. Never raises: any failure, a Ninox
+    error or not, is logged with its traceback and returned as ``Freshness(False,
+    reason)``. The caller looks the lodge up again after.
     """
     tables: tuple[str, ...] = ("grants",)
     try:
         if lodge_number is not None and not Lodge.objects.filter(number=lodge_number).exists():
             tables = ("lodges", "grants")  # lodges first, so new grants find their lodge
-        sync_mirror(tables=tables)
+    except Exception as exc:
+        logger.exception("Looking up lodge %s before a decision failed", lodge_number)
+        return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
+    if not settings.NINOX_COALESCE_REFRESH:
+        return _refresh(tables)
+    ours: list[Freshness] = []
+
+    def run() -> dict[str, Any]:
+        ours.append(_refresh(tables))
+        return asdict(ours[0])
+
+    try:
+        flight = refresh_flight(tables)
+        landing = flight.wait(flight.arrive(), run)
+    except FlightTimeout as exc:
+        logger.warning("No refresh of %s before a decision: %s", "+".join(tables), exc)
+        return Freshness(False, NINOX_UNREACHABLE)
+    except Exception:
+        # The shared state (Redis, the data dir) failed us, not Ninox: refresh alone.
+        logger.exception("The shared refresh of %s failed; refreshing alone", "+".join(tables))
+        return ours[0] if ours else _refresh(tables)
+    return Freshness(**landing.result)
+
+
+def _refresh(tables: tuple[str, ...]) -> Freshness:
+    try:
+        sync_mirror(tables=list(tables))
     except NinoxError as exc:
         logger.warning(
             "Ninox sync of %s before a decision failed: %s", "+".join(tables), exc, exc_info=True
@@ -51,3 +95,30 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
         logger.exception("Refreshing the Ninox mirror (%s) before a decision failed", tables)
         return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
     return Freshness(True)
+
+
+def refresh_flight(tables: tuple[str, ...]) -> RefreshFlight:
+    """The shared refresh of ``tables`` for the configured Ninox database.
+
+    Its state lives in Redis when ``REDIS_URL`` is set (every machine), else in the data
+    dir (this machine). Waiting is bounded by what one refresh may take in the worst
+    case, twice: the one running at arrival, then ours.
+    """
+    name = flight_name(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID, "+".join(tables))
+    one_refresh = settings.NINOX_LIMITER_TIMEOUT_SECONDS + settings.NINOX_TIMEOUT_SECONDS
+    store: FlightStore
+    if getattr(settings, "REDIS_URL", None):
+        store = RedisFlightStore(
+            _redis(settings.REDIS_URL), name, lease=settings.NINOX_LIMITER_LEASE_SECONDS
+        )
+    else:
+        store = FileFlightStore(settings.PORTAL_DATA_DIR / "locks", name)
+    return RefreshFlight(store, timeout=2 * one_refresh)
+
+
+@cache
+def _redis(url: str) -> Any:
+    """One connection pool per process for the shared refresh's state."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)

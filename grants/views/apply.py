@@ -132,7 +132,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                     _count(request, "accepted")
                     return redirect("grants:status", token=status_token(application))
             _count(request, "refused")
-            status = form_error_status(request, plain_post=422)
+            status = form_error_status()
     context = _public_context(form=form, title="Apply for a matching grant", **lookup)
     return render(request, "grants/apply.html", context, status=status)
 

@@ -169,7 +169,7 @@ def rules(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/rules.html",
         context,
-        status=form_error_status(request, bool(form.errors)),
+        status=form_error_status(bool(form.errors)),
     )
 
 
@@ -196,7 +196,7 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "grants/manage/tokens.html",
         context,
-        status=form_error_status(request, bool(form.errors)),
+        status=form_error_status(bool(form.errors)),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -19,7 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grants.models import Application, Payment, Status
-from grants.payments.provider import DevProvider, payment_provider, session_object
+from grants.payments.provider import (
+    DevProvider,
+    PaymentProviderUnavailable,
+    payment_provider,
+    session_object,
+)
 from grants.payments.webhook import WebhookRejected, webhook_receive
 from grants.selectors.applications import fiscal_year_label, status_url
 from grants.services.payments import checkout_start
@@ -106,10 +110,10 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         payment = checkout_start(application=application, provider=provider)
     except PortalError as exc:
         return _page(request, application, "closed", message=exc.message)
-    except stripe.StripeError:
+    except PaymentProviderUnavailable:
         logger.warning("could not start a checkout for %s", application.reference, exc_info=True)
         return _page(request, application, "unavailable")
-    if provider.name == "stripe":
+    if provider.hosted_checkout:
         return HttpResponseRedirect(payment.checkout_url, status=303)
     return _page(
         request,

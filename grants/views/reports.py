@@ -74,7 +74,7 @@ def _download(report: Report, fmt: str, filters: ReportFilters) -> HttpResponse:
         response = StreamingHttpResponse(csv_lines(report), content_type=CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return _as_response(response)
-    # Write-only openpyxl streams rows to disk; the zipped file is sent from a temp file.
+    # XlsxWriter streams rows to disk (constant memory); the zipped file is sent from a temp file.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     write_xlsx(report, spool)
     spool.seek(0)
@@ -119,7 +119,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             request,
             template + ("#results" if partial else ""),
             context,
-            status=form_error_status(request),
+            status=form_error_status(),
         )
     rows, totals_row = _preview(report)
     context.update(

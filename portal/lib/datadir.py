@@ -17,7 +17,7 @@ def make_private_data_dir(path: Path) -> None:
     """Create ``path`` as 0700 (or tighten it), and make new files in this process private.
 
     The umask is process-wide on purpose: SQLite, Celery's broker and beat, the file
-    cache, openpyxl and the emulator (started by ``run_portal``, which inherits it) each
+    cache, XlsxWriter and the emulator (started by ``run_portal``, which inherits it) each
     create their own files, and the umask is the one setting all of them obey. Files a
     previous version left readable at the top of the folder are tightened too.
     """

@@ -39,13 +39,11 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def form_error_status(request: HttpRequest, invalid: bool = True, *, plain_post: int = 200) -> int:
-    """The status of a page shown again with its errors: 200 when ``invalid`` is false.
+def form_error_status(invalid: bool = True) -> int:
+    """The status of a page shown again with its errors: 422, or 200 when ``invalid`` is false.
 
-    htmx gets 422, which base.html's ``responseHandling`` swaps (htmx 2 swaps no other
-    4xx). A request without htmx gets ``plain_post``: 200 on the staff pages, 422 where a
-    page has always answered a refused post with it (the apply form, the second factor).
+    One rule for every form, htmx or not: htmx swaps a 422 because base.html's
+    ``responseHandling`` says so (htmx 2 swaps no other 4xx), and a browser renders a 422
+    page like any other (Rails' Turbo asks for the same status).
     """
-    if not invalid:
-        return 200
-    return 422 if getattr(request, "htmx", False) else plain_post
+    return 422 if invalid else 200

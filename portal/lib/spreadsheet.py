@@ -7,7 +7,8 @@ programs, a tab or carriage return before one) as a formula, so a charity named
 
 - CSV has no types: such text gets a leading ``'``, which spreadsheets show as text.
 - XLSX has types: such text is written as an explicit string cell (never a formula),
-  unchanged, and marked "quote prefix" so that editing the cell keeps it text.
+  unchanged, and marked "quote prefix" so that editing the cell keeps it text
+  (``XlsxText``, for XlsxWriter worksheets).
 
 Only text is touched: numbers (``Decimal`` money, negative amounts too) stay numbers.
 """
@@ -15,8 +16,6 @@ Only text is touched: numbers (``Decimal`` money, negative amounts too) stay num
 from __future__ import annotations
 
 from typing import Any
-
-from openpyxl.cell import WriteOnlyCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,20 +32,30 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def xlsx_text_cell(sheet: Any, value: str) -> WriteOnlyCell:
-    """A write-only XLSX cell holding ``value`` as a string, whatever its first character."""
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # openpyxl would otherwise store "=…" as a formula
-    if is_formula_like(value):
-        cell.quotePrefix = True
-    return cell
+class XlsxText:
+    """Text in an XlsxWriter workbook, written as string cells whatever its first character.
+
+    ``write_string`` never makes a formula; formula-like text also gets the quote
+    prefix on top of the cell's other properties. ``format(**properties)`` gives one
+    shared XlsxWriter format per set of properties (``None`` for none).
+    """
+
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self._formats: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    def format(self, **properties: Any) -> Any:
+        if not properties:
+            return None
+        key = tuple(sorted(properties.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(properties)
+        return self._formats[key]
+
+    def write(self, sheet: Any, row: int, col: int, value: str, **properties: Any) -> None:
+        if is_formula_like(value):
+            properties["quote_prefix"] = True
+        sheet.write_string(row, col, value, self.format(**properties))
 
 
-def xlsx_safe(sheet: Any, value: Any) -> Any:
-    """``value`` for a write-only XLSX row: text becomes an explicit string cell."""
-    if isinstance(value, str):
-        return xlsx_text_cell(sheet, value)
-    return value
-
-
-__all__ = ["FORMULA_STARTS", "csv_safe", "is_formula_like", "xlsx_safe", "xlsx_text_cell"]
+__all__ = ["FORMULA_STARTS", "XlsxText", "csv_safe", "is_formula_like"]

@@ -92,7 +92,7 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
                 request, f"Invited {user.username}: an email with a link went to {user.email}."
             )
             return redirect("manage:user", username=user.username)
-    status = form_error_status(request, bool(form.errors))
+    status = form_error_status(bool(form.errors))
     return render(
         request,
         "portal/manage/invite.html",
@@ -117,7 +117,7 @@ def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
             return redirect("manage:user", username=person.username)
     from django_otp import devices_for_user
 
-    status = form_error_status(request, bool(form.errors))
+    status = form_error_status(bool(form.errors))
     return render(
         request,
         "portal/manage/user.html",
@@ -193,5 +193,5 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
             "actions": action_names(),
             "query": query.urlencode(),
         },
-        status=form_error_status(request, bool(errors)),
+        status=form_error_status(bool(errors)),
     )

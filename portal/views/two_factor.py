@@ -68,7 +68,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         request,
         "portal/two_factor_verify.html",
         {"form": form, "title": "Two-factor verification", "next": _safe_next(request)},
-        status=form_error_status(request, bool(form.errors), plain_post=422),
+        status=form_error_status(bool(form.errors)),
     )
 
 
@@ -153,7 +153,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "enrolled": False,
             "adding": enrolled,
         },
-        status=form_error_status(request, bool(form.errors), plain_post=422),
+        status=form_error_status(bool(form.errors)),
     )
 
 

@@ -1,9 +1,9 @@
-"""A real portal for the browser tests: the emulator, runserver, a Celery worker, Chromium.
+"""A real portal for the browser tests: the emulator, gunicorn, a Celery worker, Chromium.
 
 Session fixtures start, once per run: the Ninox emulator as an HTTP server on demo data,
-the portal as a subprocess (migrated, synced with ``ninox_sync --full``, demo users made
-by ``demo_setup``), a real Celery worker on a SQLite broker, and Debian's Chromium driven
-by Playwright. Each test gets a fresh browser context and a ``page`` that fails the test
+the portal under gunicorn (migrated, synced with ``ninox_sync --full``, demo users made
+by ``demo_setup``) on a socket this process bound to a port the OS chose, a real Celery
+worker on a SQLite broker, and Debian's Chromium driven by Playwright. Each test gets a fresh browser context and a ``page`` that fails the test
 when it logs a CSP violation or a JavaScript error.
 """
 
@@ -13,7 +13,6 @@ import importlib
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_service
+from tests.servers import listening_socket, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -43,7 +43,10 @@ CHROMIUM_ARGS = [
 EMULATOR_TOKEN = "e2e-emulator-token"
 DEMO_PASSWORD = "e2e-demo-password-1234"
 DEMO_SEED = 11
-START_TIMEOUT = 90  # seconds for runserver and the worker on a loaded 2-core machine
+# How long a page action or an expect() waits for its condition: it bounds a hang only (the
+# condition is met as soon as it holds), so it is generous for a loaded 2-core CI machine.
+WAIT_MS = 30_000
+START_TIMEOUT = 180  # bounds a hang of gunicorn or the worker starting on a loaded machine
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -63,12 +66,6 @@ def require_module(name: str, why: str) -> Any:
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"required service missing: {reason}", pytrace=False)
         pytest.skip(reason, allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _money(value: Any) -> Decimal:
@@ -182,13 +179,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def playwright_api() -> Iterator[Any]:
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         require_service(
             "Playwright for Python is not installed (pip install -r requirements-dev.txt)"
         )
     if not Path(CHROMIUM).exists():
         require_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    expect.set_options(timeout=WAIT_MS)  # its own default is 5 s
     with sync_playwright() as api:
         yield api
 
@@ -205,7 +203,7 @@ def browser(playwright_api: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Portal]:
-    """The portal on runserver with a real worker, the emulator behind it, demo data synced.
+    """The portal on gunicorn with a real worker, the emulator behind it, demo data synced.
 
     Depends on ``browser`` so that a machine without Chromium skips before starting servers.
     """
@@ -215,8 +213,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[P
     emulator = Emulator(token=EMULATOR_TOKEN)
     info = emulator.seed_demo(seed=DEMO_SEED)
     ninox_url = emulator.start_background(host="127.0.0.1", port=0)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    # Bound here, handed to gunicorn: the port is the portal's from the start.
+    sock = listening_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     env = {
         **{
             k: v
@@ -226,7 +225,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[P
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "PORTAL_ENV_FILE": "",
         "PYTHONUNBUFFERED": "1",
-        "DEBUG": "true",  # runserver serves the static files
+        "DEBUG": "true",  # WhiteNoise serves the static files from the finders
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_BASE_URL": base,
         "NINOX_BASE_URL": ninox_url,
@@ -245,16 +244,20 @@ def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[P
         )
         if done.returncode != 0:
             emulator.stop()
+            sock.close()
             pytest.fail(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     web_log, worker_log = data_dir / "web.log", data_dir / "worker.log"
     with web_log.open("wb") as web_out, worker_log.open("wb") as worker_out:
-        web = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        # One process, threads for the browser's parallel requests (as runserver had).
+        web = start_gunicorn(
+            sock,
+            ["--workers", "1", "--threads", "8", "--timeout", "120", "--access-logfile", "-"],
             cwd=ROOT,
             env=env,
             stdout=web_out,
             stderr=subprocess.STDOUT,
         )
+        sock.close()  # gunicorn has its own copy; a dead gunicorn now refuses, not hangs
         worker = subprocess.Popen(
             [
                 *(sys.executable, "-m", "celery", "-A", "portal", "worker", "-l", "INFO"),
@@ -326,7 +329,7 @@ def new_page(browser: Any, portal: Portal, page_problems: PageProblems) -> Itera
         context = browser.new_context(
             viewport={"width": width, "height": height}, base_url=portal.base
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
         page.add_init_script(CSP_LISTENER)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from django.db import connection
 from grants.models import Application, Lodge
 from grants.services.submit import application_submit
 from tests.grants.conftest import as_cleaned, valid_body
+from tests.servers import listening_socket, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLICANTS = 20
@@ -78,12 +78,6 @@ def test_twenty_threads_never_approve_more_than_the_cap_on_postgresql(
     assert sum((a.amount_requested for a in approved), Decimal("0")) == Decimal("4000.00")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def portal_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """gunicorn with 4 workers on a SQLite file, the emulator as a real server, an API token."""
@@ -92,7 +86,6 @@ def portal_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     emulator = Emulator(token="emu-token")
     emulator.seed_demo(seed=7)
     ninox_url = emulator.start_background()
-    port = free_port()
     env = {
         **{
             k: v
@@ -137,26 +130,18 @@ def portal_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "portal.wsgi",
-            "-w",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # The port is bound here and handed to gunicorn: no other process can take it first.
+    with listening_socket() as sock:
+        server = start_gunicorn(
+            sock,
+            ["-w", "4", "--timeout", "120"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    deadline = time.monotonic() + 180  # bounds a hang; a loaded machine boots workers slowly
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=10)
@@ -178,11 +163,11 @@ def portal_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def fresh_lodge_number(base: str, token: str, emulator: Any) -> int:
     """An active demo lodge with no grant in this fiscal year, asked of the emulator itself."""
-    from datetime import date
+    from datetime import UTC, datetime
 
     from grants.fiscal_year import fiscal_year
 
-    fy = fiscal_year(date.today())
+    fy = fiscal_year(datetime.now(UTC))  # the portal's zone decides, not this machine's
     used = emulator.query(
         "demo",
         "grants",

@@ -334,6 +334,7 @@ def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
     none = read_csv(client.get("/reports/ledger/", {"date_from": tomorrow, "format": "csv"}))
     assert none == []
     bad = client.get("/reports/ledger/", {"date_from": "31/12/2026"})
+    assert bad.status_code == 422
     assert "From: enter a date like 2026-05-01." in bad.content.decode()
     htmx = client.get(
         "/reports/ledger/",
@@ -342,7 +343,7 @@ def test_the_filters_narrow_the_rows_and_a_bad_date_names_its_field(
     )
     assert htmx.status_code == 422
     assert "<html" not in htmx.content.decode()
-    assert client.get("/reports/ledger/", {"format": "pdf"}).status_code == 200
+    assert client.get("/reports/ledger/", {"format": "pdf"}).status_code == 422
 
 
 def test_the_finance_page_draws_accessible_svg_charts_without_style_attributes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +13,7 @@ import stripe
 from django.test import Client
 
 from grants.models import Lodge, Payment
-from grants.payments.provider import StripeProvider, idempotency_key
+from grants.payments.provider import PaymentProviderUnavailable, StripeProvider, idempotency_key
 from grants.services.payments import checkout_start
 from tests.factories import ApplicationFactory
 
@@ -79,6 +79,22 @@ def provider(fake: FakeStripe) -> StripeProvider:
     return StripeProvider("sk_test_fake", http_client=fake, max_network_retries=2)
 
 
+@pytest.fixture
+def stripe_for_the_pay_page(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., FakeStripe]:
+    """Stripe configured for the pay page, answered by a fake made with these arguments."""
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+
+    def install(**fake_options: Any) -> FakeStripe:
+        fake = FakeStripe(**fake_options)
+        monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+        return fake
+
+    return install
+
+
 def test_a_session_is_made_for_the_share_in_cents_with_the_reference(application: Any) -> None:
     fake = FakeStripe()
     payment = checkout_start(application=application, provider=provider(fake))
@@ -113,8 +129,9 @@ def test_a_failed_call_repeated_by_the_portal_uses_the_same_key(
 ) -> None:
     monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
     fake = FakeStripe(fail_first=3)  # the SDK gives up after its retries
-    with pytest.raises(stripe.APIError):
+    with pytest.raises(PaymentProviderUnavailable) as unavailable:
         checkout_start(application=application, provider=provider(fake))
+    assert isinstance(unavailable.value.__cause__, stripe.APIError)
     assert Payment.objects.count() == 0
     checkout_start(application=application, provider=provider(fake))
     assert len({c["headers"]["Idempotency-Key"] for c in fake.calls}) == 1
@@ -139,12 +156,9 @@ def test_a_new_session_after_the_last_one_failed_gets_a_new_key(application: Any
 
 
 def test_opening_the_pay_link_calls_stripe_not_once(
-    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    application: Any, stripe_for_the_pay_page: Callable[..., FakeStripe]
 ) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
-    fake = FakeStripe()
-    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    fake = stripe_for_the_pay_page()
     for _ in range(3):  # a person, a link scanner, a preview
         response = Client().get(f"/pay/{application.payment_token}/")
         assert response.status_code == 200
@@ -154,12 +168,9 @@ def test_opening_the_pay_link_calls_stripe_not_once(
 
 
 def test_pressing_pay_redirects_to_stripe_checkout_with_303(
-    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    application: Any, stripe_for_the_pay_page: Callable[..., FakeStripe]
 ) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
-    fake = FakeStripe()
-    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    fake = stripe_for_the_pay_page()
     response = Client().post(f"/pay/{application.payment_token}/")
     assert response.status_code == 303
     assert response["Location"].startswith("https://checkout.stripe.com/")
@@ -169,13 +180,12 @@ def test_pressing_pay_redirects_to_stripe_checkout_with_303(
 
 
 def test_stripe_down_shows_a_plain_page_and_no_secret(
-    application: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    application: Any,
+    stripe_for_the_pay_page: Callable[..., FakeStripe],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
-    fake = FakeStripe(fail_first=5)
-    monkeypatch.setattr("grants.views.pay.payment_provider", lambda: provider(fake))
+    stripe_for_the_pay_page(fail_first=5)
     response = Client().post(f"/pay/{application.payment_token}/")
     assert response.status_code == 503
     text = response.content.decode()

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..schema import Field, Table
 from ..store import Row, TableRows
 from ..values import FieldValueError, to_python, to_storage
-from . import functions, planner
+from . import compiled, folding, functions, planner
 from .errors import NxError
 from .nodes import (
     Assign,
@@ -40,6 +40,7 @@ from .nodes import (
     With,
 )
 from .parser import parse
+from .records import Choice, Rec
 
 
 class DataSource(Protocol):
@@ -55,54 +56,6 @@ class DataSource(Protocol):
     def delete(self, table: Table, rid: int) -> None: ...
     def today(self) -> date: ...
     def now(self) -> datetime: ...
-
-
-class Rec:
-    """A record in NX: equal to another when it is the same table and id."""
-
-    __slots__ = ("row", "table")
-
-    def __init__(self, table: Table, row: Row) -> None:
-        self.table = table
-        self.row = row
-
-    @property
-    def id(self) -> int:
-        return self.row.id
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Rec) and other.table.key == self.table.key and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash((self.table.key, self.row.id))
-
-    def __repr__(self) -> str:
-        return f"{self.table.id}{self.row.id}"
-
-
-class Choice:
-    """A choice value: equal to its caption (text) or its id (number)."""
-
-    __slots__ = ("caption", "id")
-
-    def __init__(self, option_id: int, caption: str) -> None:
-        self.id = option_id
-        self.caption = caption
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Choice):
-            return other.id == self.id and other.caption == self.caption
-        if isinstance(other, str):
-            return other == self.caption
-        if isinstance(other, Decimal | int) and not isinstance(other, bool):
-            return other == self.id
-        return False
-
-    def __hash__(self) -> int:
-        return hash(self.caption)
-
-    def __repr__(self) -> str:
-        return self.caption
 
 
 class Env:
@@ -130,7 +83,7 @@ _MISSING = object()
 
 @lru_cache(maxsize=512)
 def parse_cached(source: str) -> Node:
-    return parse(source)
+    return folding.fold(parse(source))
 
 
 class Evaluator:
@@ -274,10 +227,17 @@ class Evaluator:
         table = self.table(node.table, node)
         if node.where is None:
             return [Rec(table, row) for row in self.data.rows(table).rows]
+        exact = planner.by_ids(self, table, node.where, env)
+        if exact is not None:
+            return [Rec(table, row) for row in exact]
         rows = planner.narrow(self, table, node.where, env)
         if rows is None:
             rows = self.data.rows(table).rows
-        return self._keep([Rec(table, row) for row in rows], node.where, env)
+        records = [Rec(table, row) for row in rows]
+        test = compiled.where_test(self, table, node.where, env)
+        if test is not None:
+            return [rec for rec in records if test(rec)]
+        return self._keep(records, node.where, env)
 
     def _keep(self, records: list[Any], cond: Node, env: Env) -> list[Any]:
         child = Env(env, env.this, None)

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..values import decimal_text, parse_decimal
+from .records import Choice, Rec
 
 if TYPE_CHECKING:
     from .evaluator import DataSource
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
 def kind(value: Any) -> str:
     """The NX type name of a value, for messages."""
-    from .evaluator import Choice, Rec
-
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -51,19 +50,15 @@ def truthy(value: Any) -> bool:
 
 def _plain(value: Any) -> Any:
     """Choices as captions, records stay records; "" counts as empty."""
-    from .evaluator import Choice
-
     if isinstance(value, Choice):
         return value.caption
-    if value == "":
+    if isinstance(value, str) and not value:
         return None
     return value
 
 
 def compare(op: str, left: Any, right: Any) -> bool:
     """``= != < <= > >=`` with NX's coercions (choice ↔ caption/id, record ↔ id)."""
-    from .evaluator import Choice, Rec
-
     if isinstance(left, Choice) and isinstance(right, Decimal):
         left = Decimal(left.id)
     if isinstance(right, Choice) and isinstance(left, Decimal):
@@ -155,8 +150,6 @@ def text(value: Any) -> str:
 
 
 def number(value: Any) -> Decimal | None:
-    from .evaluator import Choice, Rec
-
     if value is None or isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
@@ -172,8 +165,6 @@ def number(value: Any) -> Decimal | None:
 
 def to_written(value: Any) -> Any:
     """An NX value in the JSON-like form that :func:`values.to_storage` accepts."""
-    from .evaluator import Choice, Rec
-
     if isinstance(value, Rec):
         return value.id
     if isinstance(value, Choice):

@@ -5,6 +5,10 @@ hold for records that point at certain target records; the reverse index of the
 reference field gives those at once. The full condition is still evaluated on every
 candidate, so narrowing never changes a result: it only skips records that cannot
 match (a 50,000-grant scan becomes a few dozen).
+
+One condition is answered by the id index alone, without evaluating it:
+``Id = 3 or Id = 7 or …`` (ids as number literals, ``Id`` neither a variable nor a
+field), which holds for exactly the records with those ids.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..schema import Field, Table
 from ..store import Row
 from . import functions
 from .nodes import Binary, Literal, Name, Node, Path, This, Unary
+from .records import Rec
 
 if TYPE_CHECKING:
     from .evaluator import Env, Evaluator
@@ -37,6 +42,47 @@ def _constant(node: Node) -> tuple[bool, Any]:
         value = node.operand.value
         return isinstance(value, Decimal), -value if isinstance(value, Decimal) else None
     return False, None
+
+
+def disjuncts(node: Node) -> Iterator[Node]:
+    """The terms of ``a or b or …``, left to right (a loop: long chains nest deeply)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, Binary) and current.op == "or":
+            pending.extend((current.right, current.left))
+        else:
+            yield current
+
+
+def by_ids(ev: Evaluator, table: Table, where: Node, env: Env) -> list[Row] | None:
+    """The rows ``where`` selects if it is only ``Id = <number>`` terms joined by ``or``
+    (in id order), or None when it is anything else."""
+    wanted: set[int] = set()
+    for node in disjuncts(where):
+        if not isinstance(node, Binary) or node.op != "=":
+            return None
+        for name, other in ((node.left, node.right), (node.right, node.left)):
+            if _is_record_id(ev, table, name, env):
+                is_constant, value = _constant(other)
+                if is_constant and isinstance(value, Decimal):
+                    if value == value.to_integral_value():
+                        wanted.add(int(value))
+                    break  # a fractional id matches no record
+        else:
+            return None
+    by_id = ev.data.rows(table).by_id
+    return [by_id[rid] for rid in sorted(wanted) if rid in by_id]
+
+
+def _is_record_id(ev: Evaluator, table: Table, node: Node, env: Env) -> bool:
+    """Whether ``node`` inside ``where`` is the record's own id (not a variable or field)."""
+    return (
+        isinstance(node, Name)
+        and node.name in ("Id", "id")
+        and env.find(node.name) is None
+        and ev.field(table, node.name) is None
+    )
 
 
 def narrow(ev: Evaluator, table: Table, where: Node, env: Env) -> list[Row] | None:
@@ -62,8 +108,6 @@ def _reference(ev: Evaluator, table: Table, node: Node, env: Env) -> Field | Non
 def _by_reference(
     ev: Evaluator, table: Table, left: Node, right: Node, env: Env
 ) -> list[Row] | None:
-    from .evaluator import Rec
-
     rows = ev.data.rows(table)
     if isinstance(left, Path):
         ref = _reference(ev, table, left.obj, env)

@@ -187,6 +187,24 @@ def test_dates(nx: Emulator) -> None:
     assert run(nx, "date(2026, 5, 1) + 30") == "2026-05-31"
 
 
+def test_a_call_that_would_fail_fails_only_when_it_runs(nx: Emulator) -> None:
+    # Calls on literals are worked out once per program; a failing one is left to fail.
+    assert run(nx, "if false then date(2026, 13, 1) else 1 end") == 1
+    with pytest.raises(BadRequest, match=r"month must be in 1\.\.12"):
+        run(nx, "if true then date(2026, 13, 1) else 1 end")
+
+
+def test_today_is_read_on_every_run_of_the_same_program() -> None:
+    now = [datetime(2026, 8, 1, 12, 0, tzinfo=UTC)]
+    emu = Emulator(token="k", clock=lambda: now[0], dialect="legacy")
+    emu.add_team("t")
+    emu.add_database("t", "d")
+    assert run(emu, "text(today())") == "2026-08-01"
+    now[0] = datetime(2026, 8, 3, 12, 0, tzinfo=UTC)
+    assert run(emu, "text(today())") == "2026-08-03"
+    emu.close()
+
+
 def test_number_and_text_convert(nx: Emulator) -> None:
     assert run(nx, 'number("12.50") + 1') == Decimal("13.5")
     assert run(nx, "text(12.50)") == "12.5"
@@ -305,6 +323,65 @@ def test_selections_narrowed_through_references_match_full_scans(
     nx: Emulator, narrowed: str, scanned: str
 ) -> None:
     assert run(nx, narrowed) == run(nx, scanned)
+
+
+@pytest.mark.parametrize(
+    ("by_id", "scanned", "expected"),
+    [
+        (
+            "select Grants where Id = 3 or Id = 1 or 3 = Id",
+            "Id + 0 = 3 or Id + 0 = 1",
+            ["B1", "B3"],
+        ),
+        ("select Grants where Id = 99 or Id = -1 or Id = 2.5", "Id + 0 = 99", []),
+        ('select Grants where Id = "2"', 'Id + 0 = "2"', []),
+        ("select Grants where id = 5", "id + 0 = 5", ["B5"]),
+    ],
+)
+def test_a_selection_of_ids_answered_from_the_id_index_matches_a_full_scan(
+    nx: Emulator, by_id: str, scanned: str, expected: list[str]
+) -> None:
+    assert run(nx, by_id) == expected
+    assert run(nx, f"select Grants where {scanned}") == expected
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ('Amount > 100 and Status != "Cancelled"', ["B1", "B4"]),
+        ("100 < Amount and 'Grant Date' >= date(2026, 5, 3)", ["B1", "B3"]),
+        ("Lodge = l", ["B1", "B2", "B3", "B4"]),
+        ("Amount > 1 and Lodge = l and Status = 3", ["B3"]),
+        ("Reference = null", ["B1", "B2", "B3", "B4", "B5"]),
+        ("Amount = 1", []),
+    ],
+)
+def test_a_condition_of_comparisons_selects_as_the_same_condition_walked(
+    nx: Emulator, where: str, expected: list[str]
+) -> None:
+    # "(a > b) = true" means the same but is not a plain comparison: it takes the slow path.
+    walked = " and ".join(f"({term}) = true" for term in where.split(" and "))
+    for condition in (where, walked):
+        assert run(nx, f"let l := record(Lodges, 1); select Grants where {condition}") == expected
+
+
+def test_a_variable_in_a_condition_wins_over_a_field_of_the_same_name(nx: Emulator) -> None:
+    assert run(nx, "let Amount := 5; count(select Grants where Amount > 1)") == 5
+    assert run(nx, "let Amount := 5; count(select Grants where Amount > 9)") == 0
+
+
+def test_a_comparison_that_cannot_be_made_names_the_problem_in_a_condition(nx: Emulator) -> None:
+    with pytest.raises(BadRequest, match="cannot compare a date with a number"):
+        run(nx, "select Grants where Amount > 1 and 'Grant Date' > 5")
+
+
+def test_a_condition_on_a_formula_field_reads_the_formula(nx: Emulator) -> None:
+    assert run(nx, "select Lodges where 'FY Total' > 1000") == ["A1"]
+
+
+def test_a_variable_named_id_is_not_the_records_id(nx: Emulator) -> None:
+    assert run(nx, "let Id := 2; count(select Grants where Id = 2)") == 5
+    assert run(nx, "let Id := 2; count(select Grants where Id = 3)") == 0
 
 
 def test_exec_reads_its_own_writes(nx: Emulator) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
-from openpyxl import Workbook
+import xlsxwriter
 
-from portal.lib.spreadsheet import csv_safe, xlsx_safe
+from portal.lib.spreadsheet import XlsxText, csv_safe
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
 
@@ -27,10 +29,29 @@ def test_it_leaves_numbers_and_blanks_alone(value: object) -> None:
     assert csv_safe(value) is value
 
 
+def written(*values: str, **properties: object) -> list[openpyxl.cell.Cell]:
+    """Write ``values`` down column A with ``XlsxText``; the cells as openpyxl reads them back."""
+    content = io.BytesIO()
+    workbook = xlsxwriter.Workbook(content, {"constant_memory": True})
+    sheet = workbook.add_worksheet()
+    text = XlsxText(workbook)
+    for row, value in enumerate(values):
+        text.write(sheet, row, 0, value, **properties)
+    workbook.close()
+    content.seek(0)
+    return [row[0] for row in openpyxl.load_workbook(content).active.iter_rows()]
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_it_makes_an_explicit_string_cell_for_xlsx(payload: str) -> None:
-    sheet = Workbook(write_only=True).create_sheet()
-    cell = xlsx_safe(sheet, payload)
+def test_it_writes_formula_like_text_to_xlsx_as_a_quoted_string(payload: str) -> None:
+    [cell] = written(payload, bold=True)
     assert cell.data_type == "s"
-    assert cell.value == payload
-    assert xlsx_safe(sheet, Decimal("-12.50")) == Decimal("-12.50")
+    # Intact; a carriage return is stored as the OOXML escape _x000D_, which Excel decodes.
+    assert cell.value == payload.replace("\r", "_x000D_")
+    assert cell.quotePrefix
+    assert cell.font.bold  # the quote prefix comes on top of the cell's own format
+
+
+def test_it_writes_ordinary_text_to_xlsx_without_a_quote_prefix() -> None:
+    [cell] = written("a=b")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("a=b", "s", False)
