@@ -63,6 +63,9 @@ def test_get_returns_the_same_shape_with_the_current_status(fresh_lodge: Lodge, 
         "used",
         "remaining",
         "payment_url",
+        "lodge_left",
+        "what_next",
+        "apply_for",
     }
 
 
