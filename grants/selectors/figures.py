@@ -112,7 +112,7 @@ def grant_rows(
 ) -> Iterator[GrantRow]:
     """Every grant's figures: the ``applications`` (each once), then the ``grants`` in Ninox
     that no application stands for. Streamed, a few queries whatever the size."""
-    fields = (
+    fields: tuple[str, ...] = (
         "lodge_id",
         "lodge__district",
         "status",
@@ -226,10 +226,9 @@ def fiscal_year_grants(
 
 def counted_lodges(fiscal_year: int, *, lodge_id: int | None = None, district: str = "") -> Q:
     """The lodges a cap is counted for: active ones, and any with a grant in the FY."""
-    with_grants = Q(applications__fiscal_year=fiscal_year) | Q(
-        ninox_grants__fiscal_year=fiscal_year
-    )
-    scope = Q(active=True) | Q(id__in=Lodge.objects.filter(with_grants).values("id"))
+    applied = Application.objects.filter(fiscal_year=fiscal_year).values("lodge_id")
+    granted = NinoxGrant.objects.filter(fiscal_year=fiscal_year).values("lodge_id")
+    scope = Q(active=True) | Q(id__in=applied) | Q(id__in=granted)
     if lodge_id is not None:
         scope &= Q(id=lodge_id)
     if district:
