@@ -43,6 +43,11 @@ class GrantsConfig(AppConfig):
             roles_allowed=reviewer,
             description="resend emails and payment links",
         )
+        register(
+            "grants.payment.refund",
+            roles_allowed=finance,
+            description="refund a paid grant's share through Stripe",
+        )
         register("grants.lodge.view", roles_allowed=staff, description="read lodge dashboards")
         register(
             "grants.reports.view",

@@ -132,6 +132,22 @@ PHRASES: dict[str, Phrase] = {
     "application.bulk_rejected": _by_person("rejected", " with others at once"),
     "application.cancelled": _by_person("cancelled"),
     "application.expired": lambda e, n: f"The payment link for {_ref(e)} ran out unpaid",
+    "application.refund_requested": lambda e, n: (
+        f"{n.actor(e)} asked Stripe to refund {money((e.after or {}).get('amount', ''))} "
+        f"of the lodge's share of {_ref(e)}"
+    ),
+    "application.refund_unconfirmed": lambda e, n: (
+        f"Stripe did not confirm the refund for {_ref(e)}; the portal waits for its events"
+    ),
+    "application.refund_failed": lambda e, n: f"Stripe did not make the refund for {_ref(e)}",
+    "application.refunded": lambda e, n: (
+        f"{_ref(e)} refunded in full: {money((e.after or {}).get('refunded_share', ''))} "
+        "of the lodge's share back, the match released"
+    ),
+    "application.partly_refunded": lambda e, n: (
+        f"{_ref(e)} partly refunded: {money((e.after or {}).get('refunded_share', ''))} "
+        f"of the lodge's share back, {money((e.after or {}).get('match_kept', ''))} of the match stays"
+    ),
     "application.paid": _paid,
     "application.payment_link_resent": _by_person("sent again the payment link for"),
     "application.written_back": _written_back,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from grants.forms import FIELDS
+from grants.models import Status
+
 MONEY = {
     "type": "string",
     "pattern": r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$",
@@ -12,10 +15,7 @@ MONEY = {
 
 APPLICATION_IN: dict[str, Any] = {
     "type": "object",
-    "required": [
-        "lodge_number", "contact_name", "contact_email", "charity_name",
-        "purpose", "amount_raised", "amount_requested", "event_date",
-    ],
+    "required": list(FIELDS),
     "properties": {
         "lodge_number": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 99999}, {"type": "string", "pattern": "^[1-9][0-9]{0,4}$"}]},
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -28,57 +28,37 @@ APPLICATION_IN: dict[str, Any] = {
     },
 }  # fmt: skip
 
-APPLICATION_OUT: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "reference",
-        "status",
-        "fiscal_year",
-        "explanation",
-        "cap",
-        "used",
-        "remaining",
-        "payment_url",
-        "lodge_left",
-        "what_next",
-        "apply_for",
-    ],
-    "properties": {
-        "reference": {"type": "string", "examples": ["MG-2026-00042"]},
-        "status": {
-            "enum": [
-                "submitted",
-                "approved",
-                "rejected",
-                "needs_review",
-                "paid",
-                "expired",
-                "cancelled",
-            ]
-        },
-        "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
-        "explanation": {"type": "string"},
-        "cap": {"type": ["string", "null"]},
-        "used": {"type": ["string", "null"]},
-        "remaining": {"type": ["string", "null"]},
-        "payment_url": {"type": ["string", "null"], "format": "uri"},
-        "lodge_left": {
-            "type": ["object", "null"],
-            "description": "What the lodge has left now (as the apply form shows it).",
-            "required": ["amount", "fiscal_year", "until", "sentence"],
-            "properties": {
-                "amount": {"type": "string", "examples": ["653.25"]},
-                "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
-                "until": {"type": "string", "format": "date"},
-                "sentence": {"type": "string"},
-            },
-        },
-        "what_next": {"type": "string", "description": "What the lodge may do next (rejections)."},
-        "apply_for": {
-            "type": ["string", "null"],
-            "description": "A rejection for asking more than remains: the match to apply for instead.",
+_APPLICATION_OUT_PROPERTIES: dict[str, Any] = {
+    "reference": {"type": "string", "examples": ["MG-2026-00042"]},
+    "status": {"enum": [status.value for status in Status]},
+    "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
+    "explanation": {"type": "string"},
+    "cap": {"type": ["string", "null"]},
+    "used": {"type": ["string", "null"]},
+    "remaining": {"type": ["string", "null"]},
+    "payment_url": {"type": ["string", "null"], "format": "uri"},
+    "lodge_left": {
+        "type": ["object", "null"],
+        "description": "What the lodge has left now (as the apply form shows it).",
+        "required": ["amount", "fiscal_year", "until", "sentence"],
+        "properties": {
+            "amount": {"type": "string", "examples": ["653.25"]},
+            "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
+            "until": {"type": "string", "format": "date"},
+            "sentence": {"type": "string"},
         },
     },
+    "what_next": {"type": "string", "description": "What the lodge may do next (rejections)."},
+    "apply_for": {
+        "type": ["string", "null"],
+        "description": "A rejection for asking more than remains: the match to apply for instead.",
+    },
+}
+
+APPLICATION_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": list(_APPLICATION_OUT_PROPERTIES),
+    "properties": _APPLICATION_OUT_PROPERTIES,
 }
 
 ERROR: dict[str, Any] = {

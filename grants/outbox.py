@@ -64,6 +64,11 @@ def _handlers() -> dict[str, Handler]:
         kinds.EMAIL_PAYMENT_LINK: emails.email_from_outbox,
         kinds.EMAIL_DIGEST: emails.email_from_outbox,
         kinds.EMAIL_WRITE_BACK_FAILED: emails.email_from_outbox,
+        kinds.NINOX_REFUND: write_backs.write_back_from_outbox,
+        kinds.EMAIL_REFUND_LODGE: emails.email_from_outbox,
+        kinds.EMAIL_REFUND_VENDOR: emails.email_from_outbox,
+        kinds.EMAIL_REFUND_FINANCE: emails.email_from_outbox,
+        kinds.EMAIL_CANCELLED: emails.email_from_outbox,
     }
 
 

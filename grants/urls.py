@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grants.views import api, applications, apply, lodges, pay, queue, webhook
+from grants.views import api, applications, apply, lodges, pay, queue, refunds, webhook
 from portal.lib import converters  # noqa: F401 - registers <dbid:…>
 
 app_name = "grants"
@@ -31,6 +31,8 @@ urlpatterns = [
         applications.payment_link_resend_view,
         name="resend_link",
     ),
+    path("applications/<str:reference>/cancel/", refunds.cancel, name="cancel"),
+    path("applications/<str:reference>/refund/", refunds.refund, name="refund"),
     path("lodges/", lodges.lodge_list, name="lodges"),
     path("lodges/<int:number>/", lodges.lodge_page, name="lodge"),
 ]

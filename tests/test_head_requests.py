@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from tests.authorization_table import EXPECTED, VISITORS
 from tests.conftest import client_for
-from tests.test_authorization import EXPECTED, VISITORS
 
 pytestmark = pytest.mark.django_db
 

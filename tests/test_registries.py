@@ -32,6 +32,7 @@ EXPECTED: dict[str, list[Any]] = {
         "grants.lodge.view",
         "grants.manage.rules",
         "grants.manage.tokens",
+        "grants.payment.refund",
         "grants.queue.view",
         "grants.reports.view",
         "portal.health.act",

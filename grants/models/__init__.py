@@ -17,7 +17,7 @@ from grants.models.applications import (
 from grants.models.drift import DriftFinding
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge, NinoxGrant, NinoxQuarantine
-from grants.models.payments import EmailLog, OutboxMessage, Payment, WebhookEvent
+from grants.models.payments import EmailLog, OutboxMessage, Payment, Refund, WebhookEvent
 from grants.models.reports import ReportExport
 from grants.models.rules import GrantRules
 
@@ -40,6 +40,7 @@ __all__ = [
     "Payment",
     "Reapply",
     "ReferenceCounter",
+    "Refund",
     "ReportExport",
     "Status",
     "Transition",

@@ -25,12 +25,14 @@ class Status(models.TextChoices):
     PAID = "paid", "Paid"
     EXPIRED = "expired", "Expired"
     CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
 
 
 # Approvals that hold part of a lodge's budget until Ninox has them.
 RESERVING = (Status.APPROVED, Status.PAID)
 
 DECIDE = "grants.application.decide"
+REFUND = "grants.payment.refund"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.APPROVED, Status.PAID, None, automatic=True, releases=False),
     # The expiry sweep: the link ran out unpaid.
     Transition(Status.APPROVED, Status.EXPIRED, None, automatic=True, releases=True),
+    # Stripe's charge says the whole share came back (a refund by Finance through the
+    # portal, or one made in Stripe's dashboard): the whole match returns to the budget.
+    # A partial refund keeps the status and releases part of the match (``match_released``).
+    Transition(Status.PAID, Status.REFUNDED, REFUND, automatic=True, releases=True),
 )
 _TRANSITIONS = {(t.source, t.target): t for t in TRANSITIONS}
 
@@ -124,6 +130,10 @@ class Application(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     ninox_record_id = models.PositiveIntegerField(null=True, blank=True)
     written_back_at = models.DateTimeField(null=True, blank=True)
+    # The lodge's share Stripe has refunded for good (pending refunds excluded), and the part
+    # of the match that returned to the lodge's budget with it; both only ever grow.
+    refunded_share = money_field(default=Decimal("0.00"))
+    match_released = money_field(default=Decimal("0.00"))
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -175,6 +185,21 @@ class Application(models.Model):
     def gift(self) -> Decimal:
         """What the vendor issues: the lodge's share plus the foundation's match."""
         return self.amount_raised + self.amount_requested
+
+    @property
+    def match_kept(self) -> Decimal:
+        """The match that stays granted after refunds: what counts against the cap."""
+        return self.amount_requested - self.match_released
+
+    @property
+    def share_kept(self) -> Decimal:
+        """The lodge's share the foundation keeps after refunds."""
+        return self.amount_raised - self.refunded_share
+
+    @property
+    def gift_kept(self) -> Decimal:
+        """The gift after refunds: the share kept plus the match that stays."""
+        return self.share_kept + self.match_kept
 
 
 class Reapply(models.TextChoices):

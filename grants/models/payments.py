@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -48,6 +51,11 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The charge behind the session, and its cumulative ``amount_refunded`` as of the newest
+    # charge event applied (``refunds_as_of``, the event's own time): an older event changes nothing.
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount_refunded = money_field(default=Decimal("0.00"))
+    refunds_as_of = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -55,6 +63,55 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_session_id} {self.status} ${self.amount}"
+
+
+class Refund(models.Model):
+    """One refund of a payment, asked for in the portal or seen in Stripe's events.
+
+    Only a succeeded refund releases anything: a pending one is subtracted from the charge's
+    ``amount_refunded`` until it succeeds, a failed one Stripe takes out of it again.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTING = "requesting", "Being requested"  # the portal is asking Stripe now
+        PENDING = "pending", "Pending"
+        REQUIRES_ACTION = "requires_action", "Requires action"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    # Not final: their amount may be in the charge's amount_refunded, but releases nothing yet.
+    UNSETTLED = (Status.REQUESTING, Status.PENDING, Status.REQUIRES_ACTION)
+    # Statuses only move up this order (an older event never undoes a newer one).
+    RANK = {
+        Status.REQUESTING: 0,
+        Status.PENDING: 1,
+        Status.REQUIRES_ACTION: 1,
+        Status.SUCCEEDED: 2,
+        Status.FAILED: 3,
+        Status.CANCELED: 3,
+    }
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    # Empty only while the portal's request is on its way to Stripe.
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    amount = money_field()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTING)
+    reason = models.TextField(blank=True)  # Finance's reason, or "made in Stripe"
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by_name = models.CharField(max_length=150, blank=True)  # a username, or "stripe"
+    error = models.CharField(max_length=300, blank=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)  # when Stripe made it
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_refund_id or 'refund #' + str(self.pk)} {self.status} ${self.amount}"
 
 
 class WebhookEvent(models.Model):
@@ -85,6 +142,11 @@ class OutboxMessage(models.Model):
         EMAIL_PAYMENT_LINK = "email_payment_link", "Payment link to the lodge"
         EMAIL_DIGEST = "email_digest", "Daily digest to reviewers"
         EMAIL_WRITE_BACK_FAILED = "email_write_back_failed", "Write-back refused: email to finance"
+        NINOX_REFUND = "ninox_refund", "Write the refund to Ninox"
+        EMAIL_REFUND_LODGE = "email_refund_lodge", "Refund email to the lodge"
+        EMAIL_REFUND_VENDOR = "email_refund_vendor", "Refund email to the vendor"
+        EMAIL_REFUND_FINANCE = "email_refund_finance", "Refund email to finance"
+        EMAIL_CANCELLED = "email_cancelled", "Cancellation email to the lodge"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -28,9 +28,11 @@ COLUMNS = (
     Column("stripe_session", "Stripe session", TEXT, 24),
     Column("stripe_paid_at", "Stripe paid at", DATETIME, 17),
     Column("stripe_amount", "Stripe amount", MONEY, 12),
+    Column("stripe_refunded", "Stripe refunded", MONEY, 12),
     Column("portal_status", "Portal status", TEXT, 12),
     Column("lodge_share", "Lodge share", MONEY, 12),
     Column("portal_match", "Portal match", MONEY, 12),
+    Column("match_kept", "Match that stays", MONEY, 12),
     Column("ninox_record", "Ninox record", NUMBER, 9),
     Column("ninox_status", "Ninox status", TEXT, 11),
     Column("ninox_amount", "Ninox amount", MONEY, 12),
@@ -47,6 +49,8 @@ NINOX_WITHOUT_PAYMENT = "In Ninox without a payment"
 NINOX_UNKNOWN_REFERENCE = "In Ninox, unknown to the portal"
 NINOX_AMOUNT_DIFFERS = "Ninox amount differs from the portal"
 NINOX_STATUS_DIFFERS = "Ninox status differs from the portal"
+REFUND_NOT_IN_NINOX = "Refund not reflected in Ninox"
+REFUND_NOT_IN_PORTAL = "Stripe refunded more than the portal released"
 KINDS = (
     PAID_NOT_IN_NINOX,
     STRIPE_AMOUNT_DIFFERS,
@@ -57,13 +61,18 @@ KINDS = (
     NINOX_UNKNOWN_REFERENCE,
     NINOX_AMOUNT_DIFFERS,
     NINOX_STATUS_DIFFERS,
+    REFUND_NOT_IN_NINOX,
+    REFUND_NOT_IN_PORTAL,
 )
 # The Ninox status that matches each portal status (others: no expectation).
 EXPECTED_NINOX_STATUS = {
     Status.PAID: "Paid",
     Status.CANCELLED: NinoxGrant.CANCELLED,
     Status.EXPIRED: NinoxGrant.CANCELLED,
+    Status.REFUNDED: NinoxGrant.CANCELLED,
 }
+# Portal statuses that a paid Stripe payment agrees with.
+PAID_IN_PORTAL = (Status.PAID, Status.REFUNDED)
 
 
 def _money(amount: Decimal | None) -> str:
@@ -143,6 +152,8 @@ class Reconciliation:
             app_status=Subquery(app.values("status")[:1]),
             app_match=Subquery(app.values("amount_requested")[:1]),
             app_share=Subquery(app.values("amount_raised")[:1]),
+            app_released=Subquery(app.values("match_released")[:1]),
+            app_refunded=Subquery(app.values("refunded_share")[:1]),
             has_payment=Exists(paid),
         )
         rows = f.scope(rows, status="app_status")  # the status is the portal's
@@ -185,7 +196,16 @@ class Reconciliation:
                 ninox=ninox,
                 detail=f"Stripe took {_money(p.amount)}; the lodge share is {_money(a.amount_raised)}.",
             )
-        if a.status != Status.PAID:
+        if p.amount_refunded > a.refunded_share and not p.flagged:
+            yield self._row(
+                REFUND_NOT_IN_PORTAL,
+                payment=p,
+                application=a,
+                ninox=ninox,
+                detail=f"Stripe refunded {_money(p.amount_refunded)} of the share; the portal "
+                f"released {_money(a.refunded_share)} (a refund still pending, or one it missed).",
+            )
+        if a.status not in PAID_IN_PORTAL:
             yield self._row(
                 STRIPE_PAID_PORTAL_NOT,
                 payment=p,
@@ -215,6 +235,14 @@ class Reconciliation:
             )
             return
         portal = (g.app_status, g.app_share, g.app_match)
+        refunded = g.app_refunded or Decimal("0.00")
+        # What Ninox should hold: the match that stays (a full refund keeps the match, Cancelled).
+        match_expected = (
+            g.app_match
+            if g.app_status == Status.REFUNDED
+            else g.app_match - (g.app_released or Decimal("0.00"))
+        )
+        expected = EXPECTED_NINOX_STATUS.get(g.app_status)
         if g.status != NinoxGrant.CANCELLED and not g.has_payment:
             yield self._row(
                 NINOX_WITHOUT_PAYMENT,
@@ -224,16 +252,30 @@ class Reconciliation:
                 ninox=ninox,
                 detail=f"Ninox has the grant ({g.status or 'no status'}); Stripe has no paid payment.",
             )
-        if g.amount != g.app_match:
+        if refunded > 0 and (
+            g.amount != match_expected or (expected is not None and g.status != expected)
+        ):
+            yield self._row(
+                REFUND_NOT_IN_NINOX,
+                reference=g.reference,
+                lodge_number=lodge_number,
+                portal=portal,
+                ninox=ninox,
+                kept=match_expected,
+                detail=f"{_money(refunded)} of the share was refunded; Ninox should say "
+                f"{expected or 'Paid'} with {_money(match_expected)}, and says "
+                f"{g.status or 'nothing'} with {_money(g.amount)}.",
+            )
+            return
+        if g.amount != match_expected:
             yield self._row(
                 NINOX_AMOUNT_DIFFERS,
                 reference=g.reference,
                 lodge_number=lodge_number,
                 portal=portal,
                 ninox=ninox,
-                detail=f"Ninox says {_money(g.amount)}; the portal's match is {_money(g.app_match)}.",
+                detail=f"Ninox says {_money(g.amount)}; the portal's match is {_money(match_expected)}.",
             )
-        expected = EXPECTED_NINOX_STATUS.get(g.app_status)
         if expected is not None and g.status != expected:
             yield self._row(
                 NINOX_STATUS_DIFFERS,
@@ -256,11 +298,13 @@ class Reconciliation:
         lodge_number: int | None = None,
         portal: tuple[Any, Any, Any] | None = None,
         ninox: tuple[Any, Any, Any] = (None, "", None),
+        kept: Decimal | None = None,
     ) -> Row:
         if application is not None:
             reference = application.reference
             lodge_number = application.lodge_number
             portal = (application.status, application.amount_raised, application.amount_requested)
+            kept = application.match_kept
         status, share, match = portal or ("", None, None)
         paid_at = (
             timezone.localtime(payment.paid_at).replace(tzinfo=None)
@@ -274,9 +318,11 @@ class Reconciliation:
             "stripe_session": payment.stripe_session_id if payment else "",
             "stripe_paid_at": paid_at,
             "stripe_amount": payment.amount if payment else None,
+            "stripe_refunded": payment.amount_refunded if payment else None,
             "portal_status": Status(status).label if status else "",
             "lodge_share": share,
             "portal_match": match,
+            "match_kept": kept,
             "ninox_record": ninox[0],
             "ninox_status": ninox[1] or "",
             "ninox_amount": ninox[2],

@@ -4,6 +4,9 @@ used      = Ninox grants in the FY, not Cancelled (from the mirror)
           + portal approvals in the FY that Ninox does not have yet (by reference)
 remaining = cap - used
 
+A refund the portal knows of counts at once: an approval counts its match that stays, and a
+Ninox row of a refunded grant counts at most that (until its own write-back says so too).
+
 The rule is the two subqueries below, ``used_in_ninox_expression`` and
 ``pending_in_portal_expression``. Every reader goes through them: ``lodges_with_budget``
 annotates many lodges in one query (the lodge list, the dashboard, reports), and
@@ -15,7 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from grants.models import RESERVING, Application, Lodge, NinoxGrant
@@ -48,12 +62,35 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     )
 
 
-def used_in_ninox_expression(fiscal_year: int) -> Coalesce:
-    """Ninox grants of the lodge (``OuterRef("pk")``) in the FY, not Cancelled."""
+def with_refunds_counted(grants: QuerySet[NinoxGrant]) -> QuerySet[NinoxGrant]:
+    """Ninox rows annotated with ``counted``: the amount, or less when a refund released part."""
+    refunded = Application.objects.filter(reference=OuterRef("reference"), match_released__gt=0)
+    kept = Subquery(
+        refunded.annotate(kept=F("amount_requested") - F("match_released")).values("kept")[:1],
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+    return grants.annotate(kept=kept).annotate(
+        counted=Case(
+            When(kept__isnull=False, amount__gt=F("kept"), then=F("kept")),
+            default=F("amount"),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
+    )
+
+
+def used_in_ninox_expression(fiscal_year: int, *, count_refunds: bool = False) -> Coalesce:
+    """Ninox grants of the lodge (``OuterRef("pk")``) in the FY, not Cancelled.
+
+    ``count_refunds`` (the budget): a grant the portal knows was partly or wholly refunded
+    counts at most its match that stays, before its own write-back reaches Ninox. Without it
+    (the drift check), the mirror's rows as Ninox holds them.
+    """
     grants = NinoxGrant.objects.filter(lodge_id=OuterRef("pk"), fiscal_year=fiscal_year).exclude(
         status=NinoxGrant.CANCELLED
     )
-    return _sum_subquery(grants, "amount")
+    if not count_refunds:
+        return _sum_subquery(grants, "amount")
+    return _sum_subquery(with_refunds_counted(grants), "counted")
 
 
 def pending_in_portal_expression(fiscal_year: int, *, exclude_id: int | None = None) -> Coalesce:
@@ -68,7 +105,9 @@ def pending_in_portal_expression(fiscal_year: int, *, exclude_id: int | None = N
     ).filter(~Exists(in_ninox))
     if exclude_id is not None:
         pending = pending.exclude(id=exclude_id)
-    return _sum_subquery(pending, "amount_requested")
+    # Each counts its match that stays (less what a refund released).
+    pending = pending.annotate(kept=F("amount_requested") - F("match_released"))
+    return _sum_subquery(pending, "kept")
 
 
 def lodges_with_budget(
@@ -77,7 +116,7 @@ def lodges_with_budget(
     """Lodges annotated with ``used_ninox``, ``pending_portal``, ``used``, ``remaining``."""
     return (
         Lodge.objects.annotate(
-            used_ninox=used_in_ninox_expression(fiscal_year),
+            used_ninox=used_in_ninox_expression(fiscal_year, count_refunds=True),
             pending_portal=pending_in_portal_expression(fiscal_year, exclude_id=exclude_id),
         )
         .annotate(

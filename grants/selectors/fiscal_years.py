@@ -21,6 +21,6 @@ def fiscal_year_choices(selected: FiscalYear) -> list[FiscalYear]:
     current = current_fiscal_year()
     years = {current.key - 2, current.key - 1, current.key, selected.key}
     return [
-        FiscalYear.from_key(key, (current.start.month, current.start.day))
+        FiscalYear.from_key(key, current.starts or (current.start.month, current.start.day))
         for key in sorted(years, reverse=True)
     ]

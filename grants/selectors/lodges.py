@@ -75,8 +75,15 @@ def _grant_flag(grant: NinoxGrant, by_reference: dict[str, Application]) -> str:
     application = by_reference.get(grant.reference)
     if application is None:
         return "Not in the portal"
-    if application.amount_requested != grant.amount:
-        return f"Amount differs from the portal's {application.amount_requested}"
+    if application.status == Status.REFUNDED:
+        # A full refund: the row keeps the match granted and becomes Cancelled.
+        if grant.status != NinoxGrant.CANCELLED:
+            return "Refunded in the portal; not yet Cancelled in Ninox"
+        expected = application.amount_requested
+    else:
+        expected = application.match_kept  # the match that stays after a partial refund
+    if expected != grant.amount:
+        return f"Amount differs from the portal's {expected}"
     return ""
 
 

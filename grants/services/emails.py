@@ -44,6 +44,10 @@ TEMPLATES: dict[str, str] = {
     Kind.EMAIL_PAYMENT_LINK: "payment-link",
     Kind.EMAIL_DIGEST: "digest",
     Kind.EMAIL_WRITE_BACK_FAILED: "write-back-failed",
+    Kind.EMAIL_REFUND_LODGE: "refund-lodge",
+    Kind.EMAIL_REFUND_VENDOR: "refund-vendor",
+    Kind.EMAIL_REFUND_FINANCE: "refund-finance",
+    Kind.EMAIL_CANCELLED: "cancelled",
 }
 
 
@@ -80,6 +84,18 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
         return digest_recipients(), digest_context(since, until)
     application = _application(payload)
     context = _application_context(application)
+    if kind in (Kind.EMAIL_REFUND_LODGE, Kind.EMAIL_REFUND_VENDOR, Kind.EMAIL_REFUND_FINANCE):
+        context["payment"] = Payment.objects.get(id=int(payload["payment_id"]))
+        context["refunds"] = list(context["payment"].refunds.order_by("created_at", "id"))
+        recipients: dict[str, list[str]] = {
+            Kind.EMAIL_REFUND_LODGE: [application.contact_email],
+            Kind.EMAIL_REFUND_VENDOR: [rules.vendor_email],
+            Kind.EMAIL_REFUND_FINANCE: [rules.finance_email],
+        }
+        return recipients[kind], context
+    if kind == Kind.EMAIL_CANCELLED:
+        context["message"] = str(payload.get("message", ""))
+        return [application.contact_email], context
     if kind == Kind.EMAIL_VENDOR:
         return [rules.vendor_email], context
     if kind == Kind.EMAIL_WRITE_BACK_FAILED:

@@ -7,8 +7,9 @@ transaction and calls nothing outside the database.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,10 +19,13 @@ from django.utils import timezone
 from grants.models import Application, OutboxMessage, Payment, Status, WebhookEvent
 from grants.money import format_money, from_cents, to_cents
 from grants.outbox import outbox_enqueue
-from grants.payments.provider import CURRENCY, PaymentProvider, payment_provider
+from grants.payments.provider import CURRENCY, PaymentProvider, ProviderError, payment_provider
 from grants.selectors.applications import pay_link
+from grants.services import refunds
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
+
+logger = logging.getLogger("grants.payments")
 
 WEBHOOK = "stripe webhook"
 EXPIRY = "payment expiry"
@@ -36,6 +40,9 @@ HANDLED_EVENTS = PAID_EVENTS | {
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
 }
+# Refunds (grants.services.refunds): the charge's cumulative amount, and each refund's status.
+CHARGE_EVENTS = {"charge.refunded"}
+REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 
 
 def checkout_start(*, application: Application, provider: PaymentProvider | None = None) -> Payment:
@@ -133,13 +140,27 @@ def payment_record_from_webhook(*, event: Mapping[str, Any]) -> str:
                 )
         except IntegrityError:
             return "duplicate event"
-        if event["type"] in HANDLED_EVENTS:
-            result = _record_session_event(str(event["type"]), event["data"]["object"])
+        event_type, obj = str(event["type"]), event["data"]["object"]
+        if event_type in HANDLED_EVENTS:
+            result = _record_session_event(event_type, obj)
+        elif event_type in CHARGE_EVENTS | REFUND_EVENTS:
+            result = _record_refund_event(event_type, obj, event.get("created"))
         else:
             result = "ignored"
         row.result = result[:300]
         row.save(update_fields=["result"])
     return result
+
+
+def _record_refund_event(event_type: str, obj: Mapping[str, Any], created: Any) -> str:
+    at = (
+        datetime.fromtimestamp(created, tz=UTC)
+        if isinstance(created, int) and not isinstance(created, bool) and created >= 0
+        else timezone.now()
+    )
+    if event_type in CHARGE_EVENTS:
+        return refunds.charge_record_from_webhook(charge=obj, event_at=at)
+    return refunds.refund_record_from_webhook(refund=obj, event_at=at)
 
 
 def _record_session_event(event_type: str, session: Mapping[str, Any]) -> str:
@@ -314,6 +335,44 @@ def applications_expire_due(*, now: datetime | None = None) -> int:
         status=Status.APPROVED, payment_expires_at__lte=now
     ).values_list("id", flat=True)
     return sum(application_expire(application_id=i, now=now) for i in list(due))
+
+
+def checkout_sessions_expire(
+    *, application: Application, provider: PaymentProvider | None = None
+) -> int:
+    """Close the application's open checkout sessions at Stripe; returns how many were closed.
+
+    Called after a cancellation commits (no lock is held across the calls). A session Stripe
+    cannot close is left to the webhook: a payment on it is flagged for finance, not taken.
+    """
+    provider = provider or payment_provider()
+    closed = 0
+    for payment in Payment.objects.filter(
+        application=application, status=PStatus.OPEN, provider=provider.name
+    ):
+        try:
+            if not provider.expire_checkout_session(session_id=payment.stripe_session_id):
+                continue  # no longer open at Stripe: its own event says whether it was paid
+        except ProviderError as exc:
+            logger.warning(
+                "could not expire session %s of %s: %s",
+                payment.stripe_session_id,
+                application.reference,
+                exc,
+            )
+            continue
+        if Payment.objects.filter(id=payment.id, status=PStatus.OPEN).update(
+            status=PStatus.EXPIRED
+        ):
+            closed += 1
+            audit_record(
+                actor="portal",
+                action="payment.expired",
+                obj=application,
+                after={"payment": PStatus.EXPIRED, "session": payment.stripe_session_id},
+                message="The open checkout session was closed: the approval was cancelled.",
+            )
+    return closed
 
 
 @transaction.atomic

@@ -15,14 +15,24 @@ from django.utils import timezone
 
 from grants.budget_rule import budget_sentence
 from grants.fiscal_year import FiscalYear
-from grants.models import TRANSITIONS, Application, Decision, Lodge, Reapply, Status
+from grants.models import (
+    TRANSITIONS,
+    Application,
+    Decision,
+    Lodge,
+    OutboxMessage,
+    Reapply,
+    Status,
+)
 from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
+from grants.outbox import outbox_enqueue
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import mirror_refresh
+from grants.services.payments import checkout_sessions_expire
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
@@ -195,7 +205,8 @@ def application_decide(
 
 
 def application_cancel(*, application: Application, actor: Any, reason: str) -> None:
-    """Cancel an approved, unpaid application: its amount is released."""
+    """Cancel an approved, unpaid application: its amount is released, the payment link stops
+    working at once (an open checkout session is expired too), the lodge is emailed ``reason``."""
     _require("grants.application.decide", actor, application)
     reason = _clean_reason(reason)
     with transaction.atomic():
@@ -212,7 +223,17 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
             obj=application,
             before={"status": Status.APPROVED},
             after={"status": Status.CANCELLED, "reason": reason},
+            message=f"The approval is cancelled and the match of "
+            f"{format_money(locked.amount_requested)} is released. Message to the lodge: {reason}",
         )
+        outbox_enqueue(
+            kind=OutboxMessage.Kind.EMAIL_CANCELLED,
+            dedupe_key=f"email_cancelled:{locked.reference}",
+            application=locked,
+            payload={"application_id": locked.id, "message": reason},
+        )
+    # After the commit: the page already refuses to pay; this closes a session left open.
+    checkout_sessions_expire(application=locked)
     application.refresh_from_db()
 
 

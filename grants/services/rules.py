@@ -146,10 +146,12 @@ def fiscal_years_rebucket(starts: FiscalStarts, since: date) -> int:
     fiscal years ``starts`` gives them; returns how many moved."""
     moved = 0
     for grant in NinoxGrant.objects.filter(grant_date__gte=since):
+        assert grant.grant_date is not None  # the filter says so
         key = fiscal_year(grant.grant_date, starts).key
         if grant.fiscal_year != key:
             moved += NinoxGrant.objects.filter(pk=grant.pk).update(fiscal_year=key)
     for application in Application.objects.filter(grant_date__gte=since):
+        assert application.grant_date is not None
         key = fiscal_year(application.grant_date, starts).key
         if application.fiscal_year != key:
             moved += Application.objects.filter(pk=application.pk).update(fiscal_year=key)
@@ -259,24 +261,29 @@ def rules_change_preview(
         new_cap = Decimal(str(changes["annual_cap"]))
         rows = (
             lodges_with_budget(target.key, new_cap)
-            .filter(used__gt=0)
+            .filter(used__gt=0)  # type: ignore[misc]  # an annotation
             .order_by("remaining", "number")
         )
         count = rows.count()
         affected = [
             LodgeEffect(
                 lodge=lodge,
-                used=lodge.used,
-                remaining_before=base.annual_cap - lodge.used,
-                remaining_after=lodge.remaining,
+                used=lodge.used,  # type: ignore[attr-defined]
+                remaining_before=base.annual_cap - lodge.used,  # type: ignore[attr-defined]
+                remaining_after=lodge.remaining,  # type: ignore[attr-defined]
             )
             for lodge in rows[:AFFECTED_SHOWN]
         ]
-        over = rows.filter(remaining__lt=0).count()
+        over = rows.filter(remaining__lt=0).count()  # type: ignore[misc]  # an annotation
+        used = (
+            f"{count} lodge(s) have used some of it already"
+            + (f", and {over} would be over the new cap." if over else ".")
+            if count
+            else "no lodge has used any of it yet."
+        )
         sentences.append(
             f"Each lodge's cap for {target.label} goes from {by_name['annual_cap'].old} to "
-            f"{by_name['annual_cap'].new}; {count} lodge(s) have used some of it already"
-            + (f", and {over} would be over the new cap." if over else ".")
+            f"{by_name['annual_cap'].new}; {used}"
         )
     if "match_ratio" in by_name:
         sentences.append(

@@ -1,5 +1,9 @@
 """``grant_write_back``: put a paid grant into Ninox's Grants table, exactly once.
 
+It writes the grant as it stands: paid, with the match that stays after a partial refund
+as its Amount; or, refunded in full, with the Status ``Cancelled`` (the Amount is the
+match that was granted). A refund's write-back is the same call, from its own outbox row.
+
 Whether the grant's row exists is decided first, keyed by the application's
 reference, so a task that runs twice, or a Ninox that committed a create and then
 answered 500, still leaves one row: the next attempt finds it and updates it.
@@ -22,7 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from grants.models import Application, OutboxMessage, Payment, Status
+from grants.models import Application, NinoxGrant, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.sync_handlers import GrantHandler
 from ninox_backend.django.connection import database, mapping
@@ -32,6 +36,8 @@ from ninox_backend.types import Record
 from portal.audit import audit_record
 
 NINOX_STATUS_PAID = "Paid"
+# The Ninox status each written portal status gets.
+NINOX_STATUS = {Status.PAID: NINOX_STATUS_PAID, Status.REFUNDED: NinoxGrant.CANCELLED}
 ACTOR = "ninox write-back"
 
 
@@ -47,11 +53,11 @@ def grant_write_back(*, application_id: int) -> int:
 
     Raises ``NinoxError`` (its ``permanent`` says whether a retry can help),
     ``WriteBackRefused`` when it cannot be sure which row is the grant's (finance is
-    told), and ``PermanentError`` for an application that is not paid. No transaction
-    is held across the Ninox calls.
+    told), and ``PermanentError`` for an application that is neither paid nor refunded.
+    No transaction is held across the Ninox calls.
     """
     application = Application.objects.select_related("lodge").get(id=application_id)
-    if application.status != Status.PAID:
+    if application.status not in NINOX_STATUS:
         raise PermanentError(f"{application.reference} is {application.status}, not paid.")
     grants = mapping()["grants"]
     f = grants.field
@@ -92,11 +98,14 @@ def _grant_fields(application: Application, f: Any) -> dict[str, object]:
     )
     fields: dict[str, object] = {
         f("reference"): application.reference,
-        f("amount"): application.amount_requested,  # the match: what counts against the cap
+        # The match that counts against the cap; a full refund keeps the granted match, Cancelled.
+        f("amount"): application.amount_requested
+        if application.status == Status.REFUNDED
+        else application.match_kept,
         f("grant_date"): application.grant_date,
         f("charity"): application.charity_name,
         f("purpose"): application.purpose,
-        f("status"): NINOX_STATUS_PAID,
+        f("status"): NINOX_STATUS[Status(application.status)],
         f("paid_at"): _utc(application.paid_at),
         f("payment"): (payment.stripe_payment_intent_id or payment.stripe_session_id)
         if payment

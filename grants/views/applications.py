@@ -53,6 +53,9 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "can_resend": has_permission(
                 "grants.application.resend", request.user, application
             ).allowed,
+            "can_refund": has_permission(
+                "grants.payment.refund", request.user, application
+            ).allowed,
             "emails": application_emails(application),
             "reapply_choices": Reapply.choices,
         },

@@ -31,6 +31,7 @@ from portal.lib.views import require
 from portal.manage import manage_tabs
 
 MONTHS = [(number, calendar.month_name[number]) for number in range(1, 13)]
+YEAR_START = ("fiscal_year_start_month", "fiscal_year_start_day")
 
 
 class RulesForm(forms.Form):
@@ -99,8 +100,11 @@ class RulesForm(forms.Form):
     def programme(self) -> list[Any]:
         return [self[name] for name in self.PROGRAMME_FIELDS]
 
+    def year_start(self) -> list[Any]:
+        return [self[name] for name in YEAR_START]
+
     def settings(self) -> list[Any]:
-        return [self[name] for name in EDITABLE if name not in PROGRAMME] + [self["reason"]]
+        return [self[name] for name in EDITABLE if name not in (*PROGRAMME, *YEAR_START)]
 
 
 class TokenForm(forms.Form):

@@ -149,6 +149,7 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
         "lodges": "/lodges/",
         "lodge": f"/lodges/{lodge.number}/",
         "bulk decision": f"/queue/bulk/?outcome=approved&selected={reference}",
+        "cancel an approval": f"/applications/{reference}/cancel/",
         "health": "/health/",
         "reports: FY summary": "/reports/",
         "reports: grant ledger": "/reports/ledger/",
@@ -167,6 +168,47 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
         assert response is not None
         assert response.ok, f"{label}: {path} answered {response.status}"
         report.check(page, label)
+    page.goto("/manage/rules/")
+    page.get_by_label("Annual cap").fill("3900.00")
+    page.get_by_label("Why").fill("Checking the preview's accessibility")
+    page.get_by_role("button", name="Preview the change").click()
+    expect(page.get_by_role("heading", name="Check the change before it is saved")).to_be_visible()
+    report.check(page, "manage: grant rules preview")
+    page.goto("/manage/audit/")
+    page.locator("details.audit-raw summary").first.click()
+    report.check(page, "manage: audit log, details open")
+    report.assert_clean()
+
+
+def test_the_refund_and_cancel_forms_pass_axe_with_their_errors_and_confirmation(
+    portal: Portal, page: Any, new_page: Any
+) -> None:
+    report = AxeReport("refunds")
+    secretary = new_page()
+    paid = apply_for(
+        secretary, portal.take_lodge("none"), raised=Decimal("300.00"), requested=Decimal("300.00")
+    )
+    secretary.get_by_role("link", name="Pay $300.00 now").click()
+    pay_and_wait(secretary)
+    approved = apply_for(
+        secretary, portal.take_lodge("none"), raised=Decimal("100.00"), requested=Decimal("100.00")
+    )
+    sign_in(page, "admin")
+
+    page.goto(f"/applications/{paid}/refund/")
+    report.check(page, "refund: the form")
+    page.get_by_label("Amount of the share to refund").fill("999")
+    page.get_by_role("button", name="Review the refund").click()
+    expect(page.get_by_text("Amount must be at most $300.00")).to_be_visible()
+    report.check(page, "refund: with errors")
+    page.get_by_label("Amount of the share to refund").fill("50")
+    page.get_by_label("Reason").fill("Fewer guests")
+    page.get_by_role("button", name="Review the refund").click()
+    report.check(page, "refund: the confirmation")
+    page.goto(f"/applications/{approved}/cancel/")
+    page.get_by_role("button", name="Cancel the approval and email the lodge").click()
+    expect(page.get_by_text("Message to the lodge: say why")).to_be_visible()
+    report.check(page, "cancel: with errors")
     report.assert_clean()
 
 

@@ -122,7 +122,14 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
         expect(emails.get_by_role("row", name=re.compile(re.escape(address)))).to_contain_text(
             "Sent"
         )
-    shot(staff, "staff-application-paid")
+    timeline = staff.locator("#h-timeline + ol")
+    expect(timeline).to_contain_text(f"Lodge {lodge.number} paid $750.00 by card")
+    poll(lambda: f"Grant {reference} written to Ninox" in timeline.inner_text(), "the write-back")
+    expect(timeline).not_to_contain_text("outbox")
+    expect(timeline).not_to_contain_text("webhook")
+    for width in (1280, 375):
+        staff.set_viewport_size({"width": width, "height": 900})
+        shot(staff, f"staff-application-paid-{width}px")
 
 
 def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_a_reload(
@@ -269,3 +276,119 @@ def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
     expect(row).to_contain_text("Finance")
     expect(row).to_contain_text("deactivated")
     shot(page, "users-after")
+
+
+def test_finance_refunds_part_of_a_paid_grant_and_ninox_the_budget_and_the_emails_follow(
+    portal: Portal, page: Any, new_page: Any, shot: Any
+) -> None:
+    lodge = portal.take_lodge("none")
+    reference = apply_for(
+        page, lodge, raised=Decimal("500.00"), requested=Decimal("400.00"), charity="Youth Choir"
+    )
+    page.get_by_role("link", name="Pay $500.00 now").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    press_pay(page)
+    assert poll(lambda: portal.ninox_grants(reference), f"a Ninox grant for {reference}") == [
+        Decimal("400.00")
+    ]
+
+    finance = new_page()
+    sign_in(finance, "finance")
+
+    def shows_paid() -> bool:
+        finance.goto(f"/applications/{reference}/")
+        return "Paid" in finance.locator("#status-cell").inner_text()
+
+    poll(shows_paid, "the application page saying paid")
+    shot(finance, "paid-with-refund-action")
+    finance.get_by_role("link", name="Refund the lodge's share…").click()
+    expect(
+        finance.get_by_role("heading", name=f"Refund the lodge's share of {reference}")
+    ).to_be_visible()
+    finance.get_by_label("Amount of the share to refund").fill("200.00")
+    finance.get_by_label("Reason").fill("The concert sold fewer tickets than planned.")
+    shot(finance, "refund-form")
+    finance.get_by_role("button", name="Review the refund").click()
+    # Share $500.00, $200.00 back: the match that stays is min(400, 300) = $300.00.
+    summary = finance.locator("#refund-summary")
+    expect(summary).to_contain_text("Stripe will refund $200.00 of the lodge's share")
+    expect(summary).to_contain_text("The match that stays is $300.00, so $100.00 returns")
+    shot(finance, "refund-confirmation")
+    finance.get_by_role("button", name="Refund $200.00 through Stripe").click()
+    finance.wait_for_url(re.compile(rf"/applications/{reference}/$"))
+    expect(finance.get_by_text("Stripe refunded $200.00 of the lodge's share.")).to_be_visible()
+    expect(finance.get_by_role("row", name=re.compile("Refunded to the lodge"))).to_contain_text(
+        "$200.00 of its $500.00 share"
+    )
+    expect(finance.get_by_role("row", name=re.compile("Match that stays"))).to_contain_text(
+        "$300.00 ($100.00 returned to the lodge's budget)"
+    )
+    expect(finance.locator(".timeline")).to_contain_text("partly refunded")
+    shot(finance, "partly-refunded")
+
+    assert poll(
+        lambda: portal.ninox_grants(reference) == [Decimal("300.00")],
+        "the Ninox grant's Amount reduced to the match that stays",
+    )
+
+    def refund_emails() -> list[tuple[str, str, str]]:
+        sent = [e for e in portal.emails_for(reference) if e[2] == "sent"]
+        kinds = {kind for kind, _to, _status in sent}
+        wanted = {"email_refund_lodge", "email_refund_vendor", "email_refund_finance"}
+        return sent if wanted <= kinds else []
+
+    sent = {kind: to for kind, to, _ in poll(refund_emails, "the three refund emails")}
+    assert sent["email_refund_lodge"] == "secretary@example.org"
+    assert "vendor@example.org" in sent["email_refund_vendor"]
+    assert "finance@example.org" in sent["email_refund_finance"]
+
+    finance.goto(f"/lodges/{lodge.number}/")
+    expect(
+        finance.get_by_text("$200.00 of the share refunded, $300.00 of the match stays")
+    ).to_be_visible()
+    shot(finance, "lodge-page")
+
+
+def test_an_admin_previews_a_cap_change_for_next_year_confirms_it_and_reads_it_in_the_audit_log(
+    portal: Portal, new_page: Any, shot: Any
+) -> None:
+    page = new_page(1280, 900)
+    sign_in(page, "admin")
+    page.goto("/manage/rules/")
+    expect(page.get_by_label("Fiscal year starts: month")).to_have_value("5")  # a month list
+    starts_in = page.get_by_label("Programme changes start in")
+    next_year = starts_in.locator("option").nth(1)
+    next_label = next_year.inner_text().split(",")[0]  # "FY 2027-28", from the clock
+    starts_in.select_option(index=1)
+    page.get_by_label("Annual cap").fill("4500.00")
+    page.get_by_label("Why").fill("The board raised next year's cap")
+    shot(page, "rules-form-1280px")
+    page.get_by_role("button", name="Preview the change").click()
+    preview = page.locator(".rules-preview")
+    expect(preview).to_contain_text(f"Annual cap: $4,000.00 → $4,500.00 (from {next_label})")
+    expect(preview).to_contain_text(f"from {next_label}, which starts")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"rules-preview-{width}px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Confirm and save").click()
+    expect(page.locator("#toasts")).to_contain_text("saved")
+    history = page.locator("#result_list tbody tr").first
+    expect(history).to_contain_text("Annual cap: $4,000.00 → $4,500.00")
+    expect(history).to_contain_text(f"Programme rules from {next_label}.")
+    expect(history).to_contain_text("The board raised next year's cap")
+    # This year's cap is untouched: the pages still say $4,000.00.
+    in_force = page.get_by_role("region", name="In force")
+    expect(in_force.get_by_role("row", name="Annual cap $4,000.00 $4,500.00")).to_be_visible()
+    shot(page, "rules-saved")
+
+    page.goto("/manage/audit/?action=grant_rules")
+    row = page.locator("#result_list tbody tr").first
+    expect(row.get_by_role("rowheader")).to_contain_text(
+        re.compile(r"changed the grant rules: the annual cap from \$4,000\.00 to \$4,500\.00")
+    )
+    row.locator("summary", has_text="Details").click()
+    expect(row.locator("details")).to_contain_text("grant_rules.changed")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"audit-log-{width}px")

@@ -1,31 +1,39 @@
-"""Stripe's webhook as tests drive it: signed deliveries of Checkout Session events."""
+"""Stripe's webhook as tests drive it: signed deliveries of Checkout Session, charge and refund events."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import time
+from decimal import Decimal
 from typing import Any
 
 import stripe
 from django.test import Client
 
-from grants.models import Application
-from grants.payments.provider import session_object
+from grants.models import Application, Payment
+from grants.money import to_cents
+from grants.payments.provider import charge_object, refund_object, session_object
 
 SECRET = "whsec_test_" + "a" * 24
 URL = "/webhooks/stripe/"
 
 
-def event_body(event_type: str, session: dict[str, Any], event_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "id": event_id or "evt_" + secrets.token_hex(8),
-            "object": "event",
-            "type": event_type,
-            "data": {"object": session},
-        }
-    )
+def event_body(
+    event_type: str,
+    session: dict[str, Any],
+    event_id: str | None = None,
+    created: int | None = None,
+) -> str:
+    event: dict[str, Any] = {
+        "id": event_id or "evt_" + secrets.token_hex(8),
+        "object": "event",
+        "type": event_type,
+        "data": {"object": session},
+    }
+    if created is not None:
+        event["created"] = created
+    return json.dumps(event)
 
 
 def post(
@@ -56,3 +64,19 @@ def paid_session(
     )
     session.update(changes)
     return session
+
+
+def charge_refunded(payment: Payment, amount_refunded: str) -> dict[str, Any]:
+    """The charge of ``payment`` as ``charge.refunded`` carries it: ``amount_refunded`` so far."""
+    return charge_object(payment=payment, amount_refunded_cents=to_cents(Decimal(amount_refunded)))
+
+
+def refund(
+    payment: Payment, refund_id: str, amount: str, status: str, **changes: Any
+) -> dict[str, Any]:
+    """A Refund object of ``payment`` as ``refund.created`` / ``refund.updated`` carry it."""
+    made = refund_object(
+        refund_id=refund_id, payment=payment, amount_cents=to_cents(Decimal(amount)), status=status
+    )
+    made.update(changes)
+    return made

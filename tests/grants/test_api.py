@@ -9,6 +9,7 @@ from django.db.models import ProtectedError
 from django.test import Client
 
 from grants.models import ApiToken, Application, Lodge
+from grants.openapi import APPLICATION_OUT
 from grants.services.submit import application_submit
 from grants.tokens import api_token_create
 from portal.models import AuditEvent
@@ -54,19 +55,7 @@ def test_get_returns_the_same_shape_with_the_current_status(fresh_lodge: Lodge, 
     )
     assert response.status_code == 200
     assert response.json()["reference"] == reference
-    assert set(response.json()) == {
-        "reference",
-        "status",
-        "fiscal_year",
-        "explanation",
-        "cap",
-        "used",
-        "remaining",
-        "payment_url",
-        "lodge_left",
-        "what_next",
-        "apply_for",
-    }
+    assert set(response.json()) == set(APPLICATION_OUT["required"])
 
 
 def test_no_or_a_wrong_token_gets_401(fresh_lodge: Lodge, token: str) -> None:

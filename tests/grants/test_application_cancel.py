@@ -6,13 +6,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
+from django.test import Client
 
-from grants.models import Lodge, Status
+from grants.models import Lodge, OutboxMessage, Payment, Status
+from grants.payments.provider import StripeProvider
 from grants.selectors.budgets import lodge_budget
+from grants.services.payments import checkout_sessions_expire, checkout_start
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, PaymentFactory
+from tests.grants.fake_stripe import FakeStripe
+from tests.grants.stripe_events import SECRET, event_body, paid_session, post
 
 CAP = Decimal("4000.00")
 
@@ -63,3 +69,111 @@ def test_it_refuses_a_user_without_the_decide_permission(fresh_lodge: Lodge, fin
 
     application.refresh_from_db()
     assert application.status == Status.APPROVED
+
+
+# ---- the payment link dies at once, and a late payment is flagged -------------------------
+
+
+@pytest.fixture
+def dev_stripe(settings: Any) -> None:
+    settings.STRIPE_SECRET_KEY = None
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+
+
+def test_cancelling_closes_the_open_checkout_kills_the_link_and_emails_the_lodge(
+    fresh_lodge: Lodge, reviewer: Any, dev_stripe: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00054"
+    )
+    payment = checkout_start(application=application)
+    assert payment.status == Payment.Status.OPEN
+
+    with django_capture_on_commit_callbacks(execute=True):
+        application_cancel(
+            application=application, actor=reviewer, reason="The event was called off."
+        )
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.EXPIRED
+    page = Client().get(f"/pay/{application.payment_token}/")
+    assert "This payment link is closed" in page.content.decode()
+    with pytest.raises(PortalError, match="not waiting for a payment"):
+        checkout_start(application=application)
+    [email] = [m for m in mail.outbox if m.to == [application.contact_email]]
+    assert email.subject == "Matching grant MG-2099-00054 has been cancelled"
+    assert "The event was called off." in email.body
+    assert "$200.00 returns to your lodge's budget" in " ".join(email.body.split())
+
+
+def test_a_late_payment_on_the_cancelled_applications_session_is_flagged_not_taken(
+    fresh_lodge: Lodge, reviewer: Any, dev_stripe: None
+) -> None:
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00055"
+    )
+    payment = checkout_start(application=application)
+    application_cancel(application=application, actor=reviewer, reason="Called off")
+    before = lodge_budget(fresh_lodge.id, application.fiscal_year, CAP)
+
+    # Stripe could not close the session in time, and the lodge paid on it.
+    response = post(
+        event_body(
+            "checkout.session.completed",
+            paid_session(application, session_id=payment.stripe_session_id),
+        )
+    )
+
+    assert response.status_code == 200
+    assert response.json()["result"].startswith("flagged for finance")
+    payment.refresh_from_db()
+    assert payment.flagged
+    assert "the application is cancelled" in payment.flag_reason
+    application.refresh_from_db()
+    assert application.status == Status.CANCELLED
+    assert lodge_budget(fresh_lodge.id, application.fiscal_year, CAP) == before
+    assert OutboxMessage.objects.filter(
+        kind=OutboxMessage.Kind.EMAIL_FINANCE, application=application
+    ).exists()
+
+
+def test_stripes_open_session_is_expired_through_the_sdk(fresh_lodge: Lodge) -> None:
+    application = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    PaymentFactory.create(
+        application=application,
+        stripe_session_id="cs_test_open1",
+        status=Payment.Status.OPEN,
+        paid_at=None,
+    )
+    PaymentFactory.create(
+        application=application,
+        stripe_session_id="cs_test_gone",
+        status=Payment.Status.OPEN,
+        paid_at=None,
+    )
+    fake = FakeStripe(closed_sessions=("cs_test_gone",))
+    provider = StripeProvider("sk_test_fake", http_client=fake, max_network_retries=0)
+
+    closed = checkout_sessions_expire(application=application, provider=provider)
+
+    assert closed == 1
+    urls = sorted(call["url"] for call in fake.calls)
+    assert urls[0].endswith("/v1/checkout/sessions/cs_test_gone/expire")
+    assert urls[1].endswith("/v1/checkout/sessions/cs_test_open1/expire")
+    statuses = dict(Payment.objects.values_list("stripe_session_id", "status"))
+    assert statuses == {"cs_test_open1": "expired", "cs_test_gone": "open"}
+
+
+def test_stripe_down_leaves_the_session_to_the_webhook(fresh_lodge: Lodge) -> None:
+    application = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    PaymentFactory.create(
+        application=application,
+        stripe_session_id="cs_test_open2",
+        status=Payment.Status.OPEN,
+        paid_at=None,
+    )
+    fake = FakeStripe(fail_with=500)
+    provider = StripeProvider("sk_test_fake", http_client=fake, max_network_retries=0)
+
+    assert checkout_sessions_expire(application=application, provider=provider) == 0
+    assert Payment.objects.get(stripe_session_id="cs_test_open2").status == Payment.Status.OPEN

@@ -12,18 +12,18 @@ from tests.grants.conftest import as_cleaned, valid_body
 pytestmark = pytest.mark.django_db
 
 
-def approved(lodge: Lodge, capture: Any) -> Application:
-    with capture(execute=True):
-        return application_submit(cleaned=as_cleaned(valid_body(lodge.number)), source="web")
+@pytest.fixture
+def application(
+    fresh_lodge: Lodge, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> Application:
+    """An application approved at once, its decision email sent."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="web")
 
 
 def test_the_application_page_lists_its_emails_on_the_timeline(
-    fresh_lodge: Lodge,
-    reviewer: Any,
-    django_capture_on_commit_callbacks: Any,
-    mailoutbox: list[Any],
+    application: Application, reviewer: Any
 ) -> None:
-    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
     assert EmailLog.objects.filter(application=application, status="sent").count() == 1
     page = client_for(reviewer).get(f"/applications/{application.reference}/").content.decode()
     assert f"Decision email to the lodge sent to {application.contact_email}" in page
@@ -31,12 +31,11 @@ def test_the_application_page_lists_its_emails_on_the_timeline(
 
 
 def test_a_reviewer_resends_an_email_and_the_payment_link(
-    fresh_lodge: Lodge,
+    application: Application,
     reviewer: Any,
     django_capture_on_commit_callbacks: Any,
     mailoutbox: list[Any],
 ) -> None:
-    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
     email = EmailLog.objects.get(application=application)
     client = client_for(reviewer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -57,9 +56,6 @@ def test_a_reviewer_resends_an_email_and_the_payment_link(
     assert any("/pay/" in message.body for message in mailoutbox[1:])
 
 
-def test_finance_cannot_resend(
-    fresh_lodge: Lodge, finance: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    application = approved(fresh_lodge, django_capture_on_commit_callbacks)
+def test_finance_cannot_resend(application: Application, finance: Any) -> None:
     response = client_for(finance).post(f"/applications/{application.reference}/resend-link/")
     assert response.status_code == 403

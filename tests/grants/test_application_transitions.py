@@ -18,6 +18,7 @@ from grants.models import (
     Transition,
     transition_between,
 )
+from grants.models.applications import DECIDE, REFUND
 from portal.lib.errors import PortalError
 
 DECLARED = {(t.source, t.target) for t in TRANSITIONS}
@@ -60,14 +61,24 @@ def test_the_portal_itself_may_make_each_automatic_transition(transition: Transi
 @pytest.mark.parametrize(
     "transition", [t for t in TRANSITIONS if t.permission is not None], ids=_label
 )
-def test_a_reviewer_may_make_each_transition_that_names_a_permission(
-    transition: Transition, reviewer: Any
+def test_the_role_the_permission_names_may_make_each_transition_that_names_one(
+    transition: Transition, reviewer: Any, finance: Any
 ) -> None:
+    # Deciding and cancelling are the reviewers'; refunding is finance's.
+    person = {DECIDE: reviewer, REFUND: finance}[transition.permission]  # type: ignore[index]
     application = _application(transition.source)
 
-    application.move_to(transition.target, actor=reviewer)
+    application.move_to(transition.target, actor=person)
 
     assert application.status == transition.target
+
+
+@pytest.mark.django_db
+def test_a_reviewer_may_not_refund_and_finance_may_not_cancel(reviewer: Any, finance: Any) -> None:
+    with pytest.raises(IllegalTransition, match="Finance or Admin"):
+        _application(Status.PAID).move_to(Status.REFUNDED, actor=reviewer)
+    with pytest.raises(IllegalTransition, match="Reviewer or Admin"):
+        _application(Status.APPROVED).move_to(Status.CANCELLED, actor=finance)
 
 
 @pytest.mark.parametrize(("source", "target"), UNDECLARED, ids=[f"{s}->{t}" for s, t in UNDECLARED])

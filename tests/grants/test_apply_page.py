@@ -72,6 +72,19 @@ def test_errors_are_shown_again_on_the_form_with_nothing_stored(mirrored: Any) -
     assert Application.objects.count() == 0
 
 
+def test_an_unknown_lodge_is_shown_on_the_form_as_typed_with_nothing_stored(
+    mirrored: Any,
+) -> None:
+    response = Client().post("/apply/", valid_body(99998, purpose="Winter coats"))
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert "Please correct the error below." in text
+    assert "Lodge number: no lodge has number 99998." in text
+    assert 'value="99998"' in text
+    assert "Winter coats" in text
+    assert Application.objects.count() == 0
+
+
 def test_the_honeypot_stops_bots_without_storing_anything(fresh_lodge: Lodge) -> None:
     response = Client().post(
         "/apply/", {**valid_body(fresh_lodge.number), "website": "http://spam"}

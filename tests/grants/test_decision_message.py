@@ -149,7 +149,7 @@ def test_existing_staff_reasons_become_the_lodges_message(
         explanation="Waiting for a person.",
     )
     migration = import_module(
-        "grants.migrations.0007_decision_message_to_the_lodge_and_internal_note"
+        "grants.migrations.0008_decision_message_to_the_lodge_and_internal_note"
     )
     migration.reasons_become_messages(apps, None)
     decision.refresh_from_db()

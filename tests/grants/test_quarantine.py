@@ -24,6 +24,24 @@ def submit(lodge_number: int, amount: str) -> Any:
     return application_submit(cleaned=as_cleaned(body), source="web")
 
 
+def paid_grant_in_ninox(ninox: Any, lodge: Lodge) -> int:
+    """A $3,900 grant of ``lodge``'s $4,000 this fiscal year, entered in Ninox; its record id."""
+    [grant_id] = ninox.emulator.insert(
+        ninox.team_id,
+        ninox.database_id,
+        "Grants",
+        [
+            {
+                "Lodge": lodge.ninox_id,
+                "Amount": Decimal("3900.00"),
+                "Grant Date": current_fiscal_year().start.isoformat(),
+                "Status": "Paid",
+            }
+        ],
+    )
+    return grant_id
+
+
 def bad_grant(lodge: Lodge | None, ninox_id: int = 90001, **fields: Any) -> Record:
     values: dict[str, Any] = {
         "Lodge": lodge.ninox_id if lodge else None,
@@ -42,19 +60,7 @@ def test_a_grant_by_hand_whose_lodge_link_arrives_as_a_caption_is_not_counted_as
     mirrored: Any, fresh_lodge: Lodge, use_variant: Any, ninox_dialect: str
 ) -> None:
     # Entered by hand in Ninox: $3,900 of the lodge's $4,000 this fiscal year.
-    [grant_id] = mirrored.emulator.insert(
-        mirrored.team_id,
-        mirrored.database_id,
-        "Grants",
-        [
-            {
-                "Lodge": fresh_lodge.ninox_id,
-                "Amount": Decimal("3900.00"),
-                "Grant Date": current_fiscal_year().start.isoformat(),
-                "Status": "Paid",
-            }
-        ],
-    )
+    grant_id = paid_grant_in_ninox(mirrored, fresh_lodge)
 
     def link_as_caption(record: dict[str, Any]) -> None:
         if record.get("id") == grant_id:
@@ -186,19 +192,7 @@ def test_the_lodge_page_says_why_a_lodge_counts_as_inactive(
 def test_a_date_ninox_sends_as_a_number_outside_2000_to_2100_is_quarantined(
     mirrored: Any, fresh_lodge: Lodge, use_variant: Any, ninox_dialect: str
 ) -> None:
-    [grant_id] = mirrored.emulator.insert(
-        mirrored.team_id,
-        mirrored.database_id,
-        "Grants",
-        [
-            {
-                "Lodge": fresh_lodge.ninox_id,
-                "Amount": Decimal("3900.00"),
-                "Grant Date": current_fiscal_year().start.isoformat(),
-                "Status": "Paid",
-            }
-        ],
-    )
+    grant_id = paid_grant_in_ninox(mirrored, fresh_lodge)
 
     def date_as_seconds(record: dict[str, Any]) -> None:
         if record.get("id") == grant_id:

@@ -124,7 +124,8 @@ def test_the_receipt_email_says_what_the_receipt_page_says(paid: Any) -> None:
     )
     assert message is not None
     assert outbox_deliver(message.id) == "done"
-    [email] = mail.outbox
+    [sent] = mail.outbox
+    email: Any = sent  # an EmailMultiAlternatives: text and HTML
     assert email.to == [paid.contact_email]
     plain = re.sub(r" {2,}", " ", email.body)
     html = visible_text(email.alternatives[0][0])

@@ -138,7 +138,25 @@ def planted(db: Any) -> Planted:
         lodge=north1,
         amount_requested=Decimal("100.00"),
     )
+    # Half the share refunded and released; Stripe has refunded more since (a refund the
+    # portal has not released), and Ninox still holds the whole match.
+    refunded = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00010",
+        lodge=north2,
+        payment__stripe_session_id="cs_refunded",
+        payment__amount_refunded=Decimal("150.00"),
+        amount_requested=Decimal("200.00"),
+        amount_raised=Decimal("200.00"),
+        refunded_share=Decimal("100.00"),
+        match_released=Decimal("100.00"),
+    )
+    NinoxGrantFactory.create(
+        ninox_id=9, lodge=north2, reference=refunded.reference, amount=Decimal("200.00")
+    )
     expected = {
+        (rec.REFUND_NOT_IN_NINOX, "MG-T-00010"),
+        (rec.REFUND_NOT_IN_PORTAL, "MG-T-00010"),
         (rec.PAID_NOT_IN_NINOX, "MG-T-00002"),
         (rec.STRIPE_PAID_PORTAL_NOT, "MG-T-00003"),
         (rec.PAID_NOT_IN_NINOX, "MG-T-00003"),
@@ -309,6 +327,14 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
     assert differs["What differs"] == "Ninox says $600.00; the portal's match is $500.00."
     page = client_for(finance).get("/reports/reconciliation/").content.decode()
     assert "Stripe took $450.00; the lodge share is $500.00." in page
+    refund = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_NINOX)
+    assert refund["What differs"] == (
+        "$100.00 of the share was refunded; Ninox should say Paid with $100.00, "
+        "and says Paid with $200.00."
+    )
+    assert refund["Match that stays"] == "100.00"
+    ahead = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_PORTAL)
+    assert ahead["Stripe refunded"] == "150.00"
 
 
 @pytest.mark.parametrize("slug", sorted(REPORTS))

@@ -258,3 +258,14 @@ def test_the_queue_filters_by_who_decided(fresh_lodge: Lodge, reviewer: Any) -> 
     automatic = client.get("/queue/", {"kind": "auto"}).content.decode()
     assert auto.reference in automatic
     assert reviewed.reference not in automatic
+
+
+def test_the_lodge_list_pages_through_the_lodges_keeping_the_search(
+    mirrored: Any, reviewer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grants.views.lodges.PER_PAGE", 2)
+    assert Lodge.objects.count() > 4
+    page = client_for(reviewer).get("/lodges/", {"q": "", "page": "2"}).content.decode()
+    assert "Page 2 of " in page
+    assert '<a href="?q=&amp;page=1">Previous</a>' in page
+    assert '<a href="?q=&amp;page=3">Next</a>' in page

@@ -27,7 +27,7 @@ def messages_become_reasons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grants', '0006_grantrules_fiscal_year_from'),
+        ('grants', '0007_merge_rules_by_fiscal_year_and_refunds'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grants', '0007_decision_message_to_the_lodge_and_internal_note'),
+        ('grants', '0008_decision_message_to_the_lodge_and_internal_note'),
     ]
 
     operations = [
