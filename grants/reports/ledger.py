@@ -134,6 +134,7 @@ class Ledger:
         approved, paid = application_amounts(
             status=a.status,
             amount_requested=a.amount_requested,
+            match_released=a.match_released,
             in_ninox=a.in_ninox,
             ninox_amount=a.ninox_amount,
             ninox_paid=a.ninox_paid,
@@ -156,7 +157,9 @@ class Ledger:
             "paid": paid,
             "lodge_share": a.amount_raised,
             "lodge_share_received": (
-                a.share_received.quantize(CENT) if a.share_received is not None else None
+                a.share_received.quantize(CENT) - a.refunded_share
+                if a.share_received is not None
+                else None
             ),
             "status": Status(a.status).label,
             "stripe_session": a.stripe_session or "",

@@ -4,10 +4,11 @@ A *grant* is a Ninox grant record, or a portal approval that Ninox does not have
 the two are matched by the application's reference, so a grant counts once. For each:
 
 approved             = its match, unless cancelled: Ninox's amount where Ninox has the
-                       reference (Ninox is the record), else the portal's approved match
+                       reference (Ninox is the record), else the portal's approved match;
+                       less what a refund released (as the budget counts it)
 paid                 = approved, when its status is Paid: in the portal or in Ninox
-lodge share received = what the portal took through Stripe (the lodge's own money; only
-                       where the portal took the payment)
+lodge share received = what the portal took through Stripe, less what was refunded (the
+                       lodge's own money; only where the portal took the payment)
 remaining            = cap - approved, per lodge (exactly the budget the decisions use)
 
 For a lodge, a district or the whole programme in a fiscal year: `fiscal_year_figures`.
@@ -29,7 +30,7 @@ from grants.fiscal_year import FiscalYear, long_date
 from grants.models import RESERVING, Application, Lodge, NinoxGrant, Payment, Status
 from grants.money import CENT, ZERO, format_money
 from grants.rules import current_fiscal_year, rules_for_fiscal_year
-from grants.selectors.budgets import lodge_budget
+from grants.selectors.budgets import lodge_budget, with_refunds_counted
 
 NINOX_PAID = "Paid"
 CHUNK = 2000
@@ -42,14 +43,15 @@ def _money_subquery(queryset: QuerySet, field_name: str, group: str) -> Subquery
 
 def with_grant_facts(applications: QuerySet[Application]) -> QuerySet[Application]:
     """``applications`` annotated with what Ninox and Stripe know of each (by reference):
-    ``in_ninox``, ``ninox_amount`` (its records not cancelled), ``ninox_paid`` and
-    ``share_received`` (Stripe payments the portal took)."""
+    ``in_ninox``, ``ninox_amount`` (its records not cancelled, less what a refund released,
+    as the budget counts them), ``ninox_paid`` and ``share_received`` (Stripe payments the
+    portal took, before refunds)."""
     in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference"))
     counted = in_ninox.exclude(status=NinoxGrant.CANCELLED)
     paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
     return applications.annotate(
         in_ninox=Exists(in_ninox),
-        ninox_amount=_money_subquery(counted, "amount", "reference"),
+        ninox_amount=_money_subquery(with_refunds_counted(counted), "counted", "reference"),
         ninox_paid=Exists(counted.filter(status=NINOX_PAID)),
         share_received=_money_subquery(paid, "amount", "application_id"),
     )
@@ -59,6 +61,7 @@ def application_amounts(
     *,
     status: str,
     amount_requested: Decimal,
+    match_released: Decimal,
     in_ninox: bool,
     ninox_amount: Decimal | None,
     ninox_paid: bool,
@@ -68,7 +71,7 @@ def application_amounts(
         approved = _cents(ninox_amount)
         is_paid = ninox_paid or status == Status.PAID
     else:
-        approved = amount_requested if status in RESERVING else ZERO
+        approved = amount_requested - match_released if status in RESERVING else ZERO
         is_paid = status == Status.PAID
     return approved, approved if is_paid else ZERO
 
@@ -117,6 +120,8 @@ def grant_rows(
         "lodge__district",
         "status",
         "amount_requested",
+        "match_released",
+        "refunded_share",
         "in_ninox",
         "ninox_amount",
         "ninox_paid",
@@ -126,11 +131,12 @@ def grant_rows(
     )
     rows = with_grant_facts(applications).values_list(*fields)
     for values in rows.iterator(chunk_size=CHUNK):
-        lodge_id, district, status, requested, in_ninox, ninox_amount, ninox_paid = values[:7]
-        share, grant_date, paid_at = values[7:]
+        lodge_id, district, status, requested, released, refunded = values[:6]
+        in_ninox, ninox_amount, ninox_paid, share, grant_date, paid_at = values[6:]
         approved, paid = application_amounts(
             status=status,
             amount_requested=requested,
+            match_released=released,
             in_ninox=in_ninox,
             ninox_amount=ninox_amount,
             ninox_paid=ninox_paid,
@@ -140,7 +146,7 @@ def grant_rows(
             district=district or "",
             approved=approved,
             paid=paid,
-            share_received=_cents(share) if share is not None else None,
+            share_received=_cents(share) - refunded if share is not None else None,
             grant_date=grant_date,
             paid_on=(_local_date(paid_at) or grant_date) if paid else None,
             counted=bool(approved),

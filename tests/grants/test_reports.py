@@ -196,7 +196,8 @@ def independent_lodge_figures() -> dict[int, dict[str, Decimal | int]]:
     """Per lodge number, from the model rows: approved, paid, count of grants (not the code).
 
     A grant is a Ninox record, or a portal approval Ninox lacks (matched by reference);
-    Ninox's amount where Ninox has it; paid when either side says Paid.
+    Ninox's amount where Ninox has it, at most the match a refund left; paid when either
+    side says Paid.
     """
     figures: dict[int, dict[str, Decimal | int]] = {}
 
@@ -212,13 +213,16 @@ def independent_lodge_figures() -> dict[int, dict[str, Decimal | int]]:
     for a in refs.values():
         figures.setdefault(a.lodge_number, {"approved": Decimal(0), "paid": Decimal(0), "n": 0})
         if a.reference not in in_ninox and a.status in ("approved", "paid"):
-            add(a.lodge_number, a.amount_requested, a.status == "paid")
+            add(a.lodge_number, a.amount_requested - a.match_released, a.status == "paid")
     for g in NinoxGrant.objects.select_related("lodge"):
         if g.status == "Cancelled":
             continue
         application = refs.get(g.reference) if g.reference else None
         paid = g.status == "Paid" or (application is not None and application.status == "paid")
-        add(g.lodge.number if g.lodge else 0, g.amount, paid)
+        amount = g.amount
+        if application is not None and application.match_released:
+            amount = min(amount, application.amount_requested - application.match_released)
+        add(g.lodge.number if g.lodge else 0, amount, paid)
     return figures
 
 

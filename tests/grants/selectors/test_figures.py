@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from grants.models import Application, Lodge, NinoxGrant
+from grants.models import Application, Lodge, NinoxGrant, Status
 from grants.money import format_money
 from grants.rules import current_fiscal_year, rules_for_fiscal_year
 from grants.selectors.budgets import lodge_budget
@@ -28,7 +28,8 @@ def independent_figures(fy: int, *, district: str = "", lodge: Lodge | None = No
     """approved, paid and lodge shares received in ``fy``, from the model rows (not the code).
 
     A grant is a Ninox record not cancelled, or a portal approval Ninox lacks (by reference);
-    it is paid when Ninox says Paid or the portal took the lodge's payment.
+    it is paid when Ninox says Paid or the portal took the lodge's payment. A refund the
+    portal knows of releases part of the match, and takes back part of the share received.
     """
 
     def wanted(lodge_obj: Lodge | None) -> bool:
@@ -44,20 +45,25 @@ def independent_figures(fy: int, *, district: str = "", lodge: Lodge | None = No
     for grant in NinoxGrant.objects.select_related("lodge").filter(fiscal_year=fy):
         if grant.status == "Cancelled" or not wanted(grant.lodge):
             continue
-        approved += grant.amount
         application = applications.get(grant.reference) if grant.reference else None
+        amount = grant.amount
+        if application is not None and application.match_released > 0:
+            amount = min(amount, application.amount_requested - application.match_released)
+        approved += amount
         if grant.status == "Paid" or (application is not None and application.status == "paid"):
-            paid += grant.amount
+            paid += amount
     for application in applications.values():
         if not wanted(application.lodge):
             continue
         for payment in application.payments.filter(status="paid"):
             received += payment.amount
+        received -= application.refunded_share
         if application.reference in ninox_refs or application.status not in ("approved", "paid"):
             continue
-        approved += application.amount_requested
+        kept = application.amount_requested - application.match_released
+        approved += kept
         if application.status == "paid":
-            paid += application.amount_requested
+            paid += kept
     return {"approved": approved, "paid": paid, "received": received}
 
 
@@ -90,6 +96,26 @@ def programme(mirrored: Any) -> int:
         reference=paid_in_ninox.reference,
         lodge=paid_in_ninox.lodge,
         amount_requested=paid_in_ninox.amount,
+    )
+    # Refunded: a quarter of the share and of the match; all of it (the match is back).
+    ApplicationFactory.create(
+        paid=True,
+        lodge=lodges[3],
+        amount_raised=Decimal("400.00"),
+        amount_requested=Decimal("400.00"),
+        payment__amount=Decimal("400.00"),
+        refunded_share=Decimal("100.00"),
+        match_released=Decimal("100.00"),
+    )
+    ApplicationFactory.create(
+        paid=True,
+        status=Status.REFUNDED,
+        lodge=lodges[3],
+        amount_raised=Decimal("250.00"),
+        amount_requested=Decimal("200.00"),
+        payment__amount=Decimal("250.00"),
+        refunded_share=Decimal("250.00"),
+        match_released=Decimal("200.00"),
     )
     PaymentFactory.create(orphan=True, amount=Decimal("75.00"))  # no application: no lodge's
     return fy
