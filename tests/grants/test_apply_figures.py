@@ -5,11 +5,14 @@ rejection for asking more, and the same figures in the API's reply."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
 from grants.fiscal_year import long_date
@@ -128,3 +131,17 @@ def test_the_api_reply_carries_the_same_figures(fresh_lodge: Lodge) -> None:
     }
     assert reply["apply_for"] == "653.25"
     assert "$653.25" in reply["what_next"]
+
+
+def test_what_is_left_follows_the_clock_into_the_next_fiscal_year(fresh_lodge: Lodge) -> None:
+    submit(fresh_lodge.number, "3346.75")
+    this_year = current_fiscal_year()
+    first_day = datetime.combine(
+        this_year.end + timedelta(days=1), time(9), timezone.get_current_timezone()
+    )
+    with mock.patch("django.utils.timezone.now", return_value=first_day):
+        next_year = current_fiscal_year()
+        text = lookup(fresh_lodge.number).content.decode()
+    assert next_year.key == this_year.key + 1
+    cap = format_money(rules_in_force().annual_cap)
+    assert f"{cap} left in {next_year.label} (until {long_date(next_year.end)})" in text
