@@ -54,9 +54,9 @@ def main() -> None:
 
     from grants.models import Application, Decision, Lodge, Status
     from grants.rules import current_fiscal_year
-    from ninox_backend.django.connection import build_client, use_client
-    from ninox_backend.django.mirror import sync_mirror
     from ninox_backend.emulator import Emulator
+    from ninox_backend.ninox.connection import build_client, use_client
+    from ninox_backend.ninox.mirror import sync_mirror
 
     emulator = Emulator(token="bench-token")
     emulator.seed_demo(seed=5, lodges=args.lodges, grants=args.grants)

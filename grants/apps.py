@@ -15,7 +15,7 @@ class GrantsConfig(AppConfig):
         from grants.selectors import health
         from grants.selectors.dashboard import dashboard_figures
         from grants.sync_handlers import GrantHandler, LodgeHandler
-        from ninox_backend.django.mirror import register_handler
+        from ninox_backend.ninox.mirror import register_handler
         from portal import roles
         from portal.dashboard import Panel, register_panel
         from portal.health_panels import HealthPanel, register_health_panel

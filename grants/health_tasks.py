@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ninox_backend.django import connection
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox import connection
 from portal.health import record_check
 
 SCHEMA_CHECK = "ninox_schema"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Min, Sum
 from django.utils import timezone
 
-from ninox_backend.django.models import NinoxCall
+from ninox_backend.ninox.models import NinoxCall
 
 #: the call log behind the projection
 PROJECTION_WINDOW = timedelta(days=3)

@@ -1,6 +1,6 @@
 """Sync handlers that mirror Ninox's Lodges and Grants tables into ``Lodge`` and ``NinoxGrant``.
 
-Registered with ``ninox_backend.django.mirror`` when the app is ready. Field names come from
+Registered with ``ninox_backend.ninox.mirror`` when the app is ready. Field names come from
 the mapping (``NINOX_SCHEMA``), never from this file. Handlers are idempotent.
 
 The fields a lodge's budget rests on (Lodges: Number, Active; Grants: Lodge, Amount,
@@ -22,7 +22,7 @@ from django.db import transaction
 from grants.models import Lodge, NinoxGrant
 from grants.quarantine import Unreadable, quarantine_record_reads, quarantine_resolve_deleted
 from grants.rules import fiscal_year_of, rules_in_force
-from ninox_backend.django.connection import mapping
+from ninox_backend.ninox.connection import mapping
 from ninox_backend.types import Record
 
 BATCH = 500

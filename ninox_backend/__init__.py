@@ -5,27 +5,14 @@
 >>> client.database("team", "db").table("Grants").all()
 
 The core imports neither Django nor the portal's apps; its Django half (models,
-migrations, commands, tasks, the process's connection) is ``ninox_backend.django``.
+migrations, commands, tasks, the process's connection) is ``ninox_backend.ninox``.
 """
 
-from . import nx
+from . import exceptions, nx
 from .changes import Change, ChangeSet
 from .client import DEFAULT_BASE_URL, DatabaseInfo, NinoxClient, Team
 from .database import Database
-from .exceptions import (
-    NinoxAuthError,
-    NinoxError,
-    NinoxLimiterTimeout,
-    NinoxLookupUnreliable,
-    NinoxNotFound,
-    NinoxPagingError,
-    NinoxQuotaExceeded,
-    NinoxRateLimited,
-    NinoxServerError,
-    NinoxSyncError,
-    NinoxUnavailable,
-    NinoxValidationError,
-)
+from .exceptions import *  # noqa: F403  (the whole tree: exceptions.__all__)
 from .limiter import FileLockLimiter, InProcessLimiter, Lease, Limiter, NullLimiter
 from .request import CallInfo, RetryPolicy
 from .schema import Schema, TableSchema
@@ -48,19 +35,7 @@ __all__ = [
     "Lease",
     "Limiter",
     "Location",
-    "NinoxAuthError",
     "NinoxClient",
-    "NinoxError",
-    "NinoxLimiterTimeout",
-    "NinoxLookupUnreliable",
-    "NinoxNotFound",
-    "NinoxPagingError",
-    "NinoxQuotaExceeded",
-    "NinoxRateLimited",
-    "NinoxServerError",
-    "NinoxSyncError",
-    "NinoxUnavailable",
-    "NinoxValidationError",
     "NullLimiter",
     "Record",
     "RetryPolicy",
@@ -70,3 +45,4 @@ __all__ = [
     "Team",
     "nx",
 ]
+__all__ += exceptions.__all__

@@ -1,7 +1,10 @@
 """``python -m ninox_backend``: look at a Ninox account from a terminal, without Django.
 
 Reads the API key from ``NINOX_API_KEY`` and the base URL from ``NINOX_BASE_URL``
-(default ``https://api.ninox.com/v1``).
+(default ``https://api.ninox.com/v1``). ``NINOX_API=workspace`` speaks Ninox's workspace
+API instead (``NINOX_BASE_URL`` is then the host): ``modules WORKSPACE`` lists a
+workspace's modules, and ``tables``/``records`` take the workspace id and the module in
+place of the team and the database.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from .client import DEFAULT_BASE_URL, NinoxClient
-from .exceptions import NinoxError
+from .exceptions import NinoxError, NinoxUnsupported
 from .types import Appointment, Location, Record, dumps, to_ninox
+from .workspace import WorkspaceClient
 
 __all__ = ["main"]
 
@@ -25,12 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ninox_backend",
         description="Read a Ninox account: teams, databases, tables, records, NX queries. "
-        "The API key comes from NINOX_API_KEY, the base URL from NINOX_BASE_URL.",
+        "The API key comes from NINOX_API_KEY, the base URL from NINOX_BASE_URL; "
+        "NINOX_API=workspace speaks the workspace API (TEAM is then the workspace id, "
+        "DATABASE the module).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("teams", help="list the teams the key can see")
     databases = commands.add_parser("databases", help="list a team's databases")
     databases.add_argument("team")
+    modules = commands.add_parser("modules", help="list a workspace's modules (workspace API)")
+    modules.add_argument("workspace")
     tables = commands.add_parser("tables", help="list a database's tables and fields")
     tables.add_argument("team")
     tables.add_argument("database")
@@ -70,6 +78,11 @@ def run(args: argparse.Namespace, client: NinoxClient, out: Any) -> None:
     if args.command == "teams":
         for team in client.teams():
             print(f"{team.id}\t{team.name}", file=out)
+    elif args.command == "modules":
+        if not isinstance(client, WorkspaceClient):
+            raise NinoxUnsupported("modules are the workspace API's (set NINOX_API=workspace)")
+        for name in client.modules(args.workspace):
+            print(name, file=out)
     elif args.command == "databases":
         for database in client.databases(args.team):
             print(f"{database.id}\t{database.name}", file=out)
@@ -111,9 +124,18 @@ def main(argv: Sequence[str] | None = None, *, client: NinoxClient | None = None
         if not token:
             print("NINOX_API_KEY is not set", file=sys.stderr)
             return 2
-        client = NinoxClient(
-            token=token, base_url=os.environ.get("NINOX_BASE_URL", DEFAULT_BASE_URL)
-        )
+        api = os.environ.get("NINOX_API", "classic").strip().lower()
+        if api not in ("classic", "workspace"):
+            print("NINOX_API must be classic or workspace", file=sys.stderr)
+            return 2
+        base_url = os.environ.get("NINOX_BASE_URL")
+        if api == "workspace":
+            if not base_url:
+                print("NINOX_BASE_URL (the workspace API's host) is not set", file=sys.stderr)
+                return 2
+            client = WorkspaceClient(token=token, base_url=base_url)
+        else:
+            client = NinoxClient(token=token, base_url=base_url or DEFAULT_BASE_URL)
     try:
         run(args, client, sys.stdout)
     except NinoxError as error:

@@ -20,6 +20,7 @@ __all__ = [
     "NinoxServerError",
     "NinoxSyncError",
     "NinoxUnavailable",
+    "NinoxUnsupported",
     "NinoxValidationError",
     "error_for_status",
 ]
@@ -139,6 +140,12 @@ class NinoxLookupUnreliable(NinoxError):
 class NinoxSyncError(NinoxError):
     """The change feed sent something the sync cannot apply (a change without a known table or
     an integer id, an unknown shape); the sync stops and its high-water mark stays put.
+    """
+
+
+class NinoxUnsupported(NinoxError):
+    """The API in use has no such call (the workspace API has no NX query, change feed or
+    read by id). Permanent; callers that handle a refused call handle this one alike.
     """
 
 

@@ -83,40 +83,10 @@ class Table:
 
     # ---- reading ----------------------------------------------------------------------
 
-    def iter_records(
-        self,
-        per_page: int = 100,
-        since_sq: int | None = None,
-        since_id: int | None = None,
-        order: str | None = None,
-        desc: bool = False,
-        filters: Mapping[str, Any] | None = None,
-        *,
-        ids: Iterable[int] | None = None,
-        new: bool | None = None,
-        updated: bool | None = None,
-        server_cap: int | None = None,
-    ) -> Iterator[Record]:
-        """Yield every matching record, reading page after page lazily.
-
-        ``since_sq`` returns records changed after that sequence number,
-        ``since_id`` ids above it, ``filters`` equality filters by field name (sent
-        keyed by field id). Stops on an empty page or one shorter than
-        ``min(per_page, server_cap, 100)`` (see :func:`~ninox_backend.paging.iter_pages`);
-        raises ``NinoxPagingError`` on a repeated page.
-        """
-        for page in self.iter_pages(
-            per_page,
-            since_sq,
-            since_id,
-            order,
-            desc,
-            filters,
-            ids=ids,
-            new=new,
-            updated=updated,
-            server_cap=server_cap,
-        ):
+    def iter_records(self, **options: Any) -> Iterator[Record]:
+        """Yield every matching record, reading page after page lazily (the options of
+        :meth:`iter_pages`)."""
+        for page in self.iter_pages(**options):
             yield from page
 
     def iter_pages(
@@ -133,10 +103,15 @@ class Table:
         updated: bool | None = None,
         server_cap: int | None = None,
     ) -> Iterator[list[Record]]:
-        """Like :meth:`iter_records`, one list per page (for progress and batching).
+        """Every matching record, one list per page (for progress and batching).
 
-        ``server_cap`` is the largest page the server has been shown to send (the
-        capability profile's ``per_page``), if known.
+        ``since_sq`` returns records changed after that sequence number,
+        ``since_id`` ids above it, ``filters`` equality filters by field name (sent
+        keyed by field id). Stops on an empty page or one shorter than
+        ``min(per_page, server_cap, 100)`` (see :func:`~ninox_backend.paging.iter_pages`);
+        raises ``NinoxPagingError`` on a repeated page. ``server_cap`` is the largest
+        page the server has been shown to send (the capability profile's ``per_page``),
+        if known.
         """
         schema = self.schema
         params: dict[str, Any] = {
@@ -159,7 +134,7 @@ class Table:
             yield [self._record(item, schema) for item in page]
 
     def all(self, **kwargs: Any) -> list[Record]:
-        """Every matching record as a list (same arguments as :meth:`iter_records`)."""
+        """Every matching record as a list (the options of :meth:`iter_pages`)."""
         return list(self.iter_records(**kwargs))
 
     def get(self, record_id: int) -> Record:

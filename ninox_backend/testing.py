@@ -27,8 +27,7 @@ Every helper takes ``dialect="docs"`` or ``dialect="legacy"`` (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,9 +39,11 @@ from .emulator.dialects import DEFAULT_TEST_DIALECT, DIALECTS, default_dialect, 
 
 __all__ = [
     "BASE_URL",
+    "CLASSIC_VARIANTS",
     "DEFAULT_TEST_DIALECT",
     "DIALECTS",
     "EMULATOR_VARIANTS",
+    "WORKSPACE_BASE_URL",
     "EmulatedNinox",
     "EmulatorVariant",
     "default_dialect",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 BASE_URL = "http://ninox.test/v1"
+#: the workspace API's paths begin ``/api/v1/workspace``: its base URL is the host
+WORKSPACE_BASE_URL = "http://ninox.test"
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,15 @@ class EmulatorVariant:
     dialect: str
     faults: str | None = None
 
+    @property
+    def api(self) -> str:
+        """``"workspace"`` for the workspace dialect, else ``"classic"``."""
+        return "workspace" if self.dialect == "workspace" else "classic"
 
-#: The matrix the portal must stay right on (issue 15): both dialects, and the
-#: documents' reading with no change feed, numeric dates, or no NX query. Use as
+
+#: The matrix the portal must stay right on (issue 15): both classic dialects, the
+#: documents' reading with no change feed, numeric dates, or no NX query, and the
+#: workspace API (issue 23; a client built with ``ninox.api_client()`` speaks it). Use as
 #: ``@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)``
 #: and ``demo_ninox(dialect=variant.dialect, faults=variant.faults)``.
 EMULATOR_VARIANTS = (
@@ -73,7 +82,12 @@ EMULATOR_VARIANTS = (
     EmulatorVariant("docs-changes_404", "docs", "changes_404"),
     EmulatorVariant("docs-dates_epoch_ms", "docs", "dates_epoch_ms"),
     EmulatorVariant("docs-query_refused", "docs", "query_refused"),
+    EmulatorVariant("workspace", "workspace"),
 )
+
+#: The classic API's variants, for tests of what only the classic API has (``sinceSq``,
+#: the change feed, lookup forms, NX); the workspace API's own tests cover the rest.
+CLASSIC_VARIANTS = tuple(v for v in EMULATOR_VARIANTS if v.api == "classic")
 
 Schema = Mapping[str, Sequence[Mapping[str, Any]]]
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -99,8 +113,27 @@ class EmulatedNinox:
             headers={"Authorization": f"Bearer {self.token}"},
         )
 
+    @property
+    def api(self) -> str:
+        """``"workspace"`` when the emulator serves the workspace API, else ``"classic"``."""
+        return "workspace" if self.dialect == "workspace" else "classic"
+
+    def api_client(self, **kwargs: Any) -> Any:
+        """A :class:`NinoxClient` (or, on the workspace dialect, a ``WorkspaceClient``)."""
+        from .client import NinoxClient
+        from .workspace import WorkspaceClient
+
+        kind = WorkspaceClient if self.api == "workspace" else NinoxClient
+        return kind(token=self.token, base_url=self.base_url, transport=self.transport, **kwargs)
+
     def close(self) -> None:
         self.emulator.close()
+
+    def __enter__(self) -> EmulatedNinox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def start_emulated_ninox(  # nosec B107
@@ -115,7 +148,16 @@ def start_emulated_ninox(  # nosec B107
     today: date | None = None,
     dialect: str | None = None,
 ) -> EmulatedNinox:
-    """Start an emulator (call ``.close()`` when done); see :func:`emulated_ninox`."""
+    """An in-process emulator, running until ``.close()`` or the end of a ``with`` block.
+
+    ``schema`` maps table names to field specs (``{"name", "type", "options"?,
+    "table"?, "formula"?}``, tables created in order so references can point back);
+    ``records`` maps table names to lists of field values by name. With
+    ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``,
+    deterministic from ``demo_seed``). ``faults`` is a fault spec
+    (``"changes_404,query_refused"``); ``dialect`` is ``"docs"`` or ``"legacy"``
+    (None: the test default).
+    """
     emulator = Emulator(token=token, faults=faults, dialect=resolve_dialect(dialect))
     if seed_demo:
         info = emulator.seed_demo(seed=demo_seed, today=today)
@@ -130,7 +172,7 @@ def start_emulated_ninox(  # nosec B107
     return EmulatedNinox(
         emulator=emulator,
         transport=emulator.transport(),
-        base_url=BASE_URL,
+        base_url=WORKSPACE_BASE_URL if emulator.dialect == "workspace" else BASE_URL,
         token=token,
         team_id=team_id,
         database_id=database_id,
@@ -138,45 +180,19 @@ def start_emulated_ninox(  # nosec B107
     )
 
 
-@contextmanager
-def emulated_ninox(  # nosec B107
-    schema: Schema | None = None,
-    records: Records | None = None,
-    seed_demo: bool = False,
-    token: str = "test-token",  # noqa: S107 (a fake key for tests)
-    team_id: str = "team",
-    database_id: str = "db",
-    faults: str | None = None,
-    dialect: str | None = None,
-) -> Iterator[EmulatedNinox]:
-    """An in-process emulator for the duration of a ``with`` block.
-
-    ``schema`` maps table names to field specs (``{"name", "type", "options"?,
-    "table"?, "formula"?}``, tables created in order so references can point back);
-    ``records`` maps table names to lists of field values by name. With
-    ``seed_demo=True`` the demo data is loaded first (team ``demo``, db ``grants``).
-    ``faults`` is a fault spec (``"changes_404,query_refused"``); ``dialect`` is
-    ``"docs"`` or ``"legacy"`` (None: the test default).
-    """
-    ninox = start_emulated_ninox(
-        schema, records, seed_demo, token, team_id, database_id, faults=faults, dialect=dialect
-    )
-    try:
-        yield ninox
-    finally:
-        ninox.close()
+#: ``with emulated_ninox(schema=…, records=…) as ninox:``: the emulator runs for the block.
+emulated_ninox = start_emulated_ninox
 
 
-@contextmanager
 def demo_ninox(  # nosec B107
     seed: int = 42,
     token: str = "test-token",  # noqa: S107 (a fake key for tests)
     today: date | None = None,
     dialect: str | None = None,
     faults: str | None = None,
-) -> Iterator[EmulatedNinox]:
-    """The demo foundation's data, deterministic from ``seed``."""
-    ninox = start_emulated_ninox(
+) -> EmulatedNinox:
+    """The demo foundation's data, deterministic from ``seed`` (in a ``with`` block)."""
+    return start_emulated_ninox(
         seed_demo=True,
         token=token,
         demo_seed=seed,
@@ -184,7 +200,3 @@ def demo_ninox(  # nosec B107
         dialect=dialect,
         faults=faults,
     )
-    try:
-        yield ninox
-    finally:
-        ninox.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -86,7 +87,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "portal",
-    "ninox_backend.django",
+    "ninox_backend.ninox",
     "grants",
 ]
 
@@ -210,7 +211,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "kwargs": {"tables": ["lodges"]},
     },
     "ninox-calls-prune": {
-        "task": "ninox_backend.django.tasks.ninox_calls_prune_task",
+        "task": "ninox_backend.ninox.tasks.ninox_calls_prune_task",
         "schedule": 86400.0,
     },
     "grants-outbox-sweep": {"task": "grants.tasks.outbox_sweep_task", "schedule": 60.0},
@@ -347,25 +348,57 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 NINOX_EMULATOR_PORT: int = cfg.integer("NINOX_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
 
 
-def _emulator_dialect(value: str) -> str:
-    if value.strip().lower() not in ("docs", "legacy"):
-        raise ValueError(value)
-    return value.strip().lower()
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.strip().lower() not in choices:
+            raise ValueError(value)
+        return value.strip().lower()
+
+    return parse
 
 
-# How the embedded emulator answers: docs (as Ninox's documents show) or legacy.
+# Which of Ninox's two public APIs the account speaks: classic (api.ninox.com/v1: teams,
+# databases, sinceSq, NX) or workspace (Ninox's newer /api/v1/workspace/{id}/modules/…).
+# `manage.py ninox_doctor` tries both and proposes the one that answers.
+NINOX_API: str = cfg.parsed(
+    "NINOX_API", "classic", _one_of("classic", "workspace"), rule="classic or workspace"
+)
+# How the embedded emulator answers: docs (as Ninox's documents show), legacy, or workspace
+# (the workspace API); the default follows NINOX_API.
 NINOX_EMULATOR_DIALECT: str = cfg.parsed(
-    "NINOX_EMULATOR_DIALECT", "docs", _emulator_dialect, rule="docs or legacy"
+    "NINOX_EMULATOR_DIALECT",
+    "workspace" if NINOX_API == "workspace" else "docs",
+    _one_of("docs", "legacy", "workspace"),
+    rule="docs, legacy or workspace",
 )
 # Unset NINOX_BASE_URL means the embedded emulator that `make run` starts, with demo data.
 NINOX_EMBEDDED: bool = not cfg.text("NINOX_BASE_URL", None)
-NINOX_BASE_URL: str = cfg.url("NINOX_BASE_URL", f"http://127.0.0.1:{NINOX_EMULATOR_PORT}/v1")
+if NINOX_EMBEDDED and (NINOX_EMULATOR_DIALECT == "workspace") != (NINOX_API == "workspace"):
+    raise ImproperlyConfigured(
+        "NINOX_EMULATOR_DIALECT=workspace goes with NINOX_API=workspace (and docs or legacy "
+        "with NINOX_API=classic): the embedded emulator serves one API."
+    )
+# Classic: the API's root including /v1. Workspace: the host only (the paths begin /api/v1).
+NINOX_BASE_URL: str = cfg.url(
+    "NINOX_BASE_URL",
+    f"http://127.0.0.1:{NINOX_EMULATOR_PORT}" + ("" if NINOX_API == "workspace" else "/v1"),
+)
 NINOX_EMULATOR_TOKEN = "dev-token"  # noqa: S105 - the embedded emulator's key, not a secret  # nosec B105
 NINOX_API_KEY: str | None = cfg.text(
     "NINOX_API_KEY", NINOX_EMULATOR_TOKEN if NINOX_EMBEDDED else None
 )
 NINOX_TEAM_ID: str = cfg.text("NINOX_TEAM_ID", "demo")
 NINOX_DATABASE_ID: str = cfg.text("NINOX_DATABASE_ID", "grants")
+# The workspace API's workspace id (12 letters and digits) and module name; the embedded
+# emulator serves its demo as workspace "demo", module "grants".
+NINOX_WORKSPACE_ID: str | None = cfg.text("NINOX_WORKSPACE_ID", None) or (
+    "demo" if NINOX_EMBEDDED else None
+)
+NINOX_MODULE: str | None = cfg.text("NINOX_MODULE", None) or ("grants" if NINOX_EMBEDDED else None)
+if NINOX_API == "workspace" and not (NINOX_WORKSPACE_ID and NINOX_MODULE):
+    raise ImproperlyConfigured(
+        "NINOX_API=workspace needs NINOX_WORKSPACE_ID and NINOX_MODULE (where the grants live)."
+    )
 NINOX_MONTHLY_QUOTA: int = cfg.integer("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
 NINOX_TIMEOUT_SECONDS: int = cfg.integer("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
 # Ninox allows few parallel calls per key: every process of the portal shares this limit.

@@ -15,13 +15,12 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import beat_init, before_task_publish
-from django.conf import settings
 from django.utils import timezone
 
-from ninox_backend.django.connection import client, last_successful_call
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.quota import background_sync_allowed, quota_state
 from ninox_backend.exceptions import NinoxAuthError, NinoxError
+from ninox_backend.ninox.connection import last_successful_call, probe
+from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.quota import background_sync_allowed, quota_state
 from portal.health import record_check
 from portal.models import ServiceCheck
 
@@ -96,7 +95,7 @@ def ninox_probe_task() -> str:
     if failed_at is not None and now - failed_at < PROBE_EVERY:
         return "down (recent failure)"
     try:
-        client().team(settings.NINOX_TEAM_ID)
+        probe()
     except NinoxError as exc:
         return _record_ninox_error(exc)
     record_check("ninox", ok=True)

@@ -103,12 +103,15 @@ def ninox_dialect() -> str:
 @pytest.fixture
 def ninox(settings: Any, ninox_dialect: str) -> Any:
     """The demo Ninox database in an in-process emulator, wired as the portal's connection."""
-    from ninox_backend.django.connection import build_client, use_client
+    from ninox_backend.ninox.connection import build_client, use_client
     from ninox_backend.testing import demo_ninox
 
     with demo_ninox(seed=42, dialect=ninox_dialect) as emulated:
         settings.NINOX_TEAM_ID = emulated.team_id
         settings.NINOX_DATABASE_ID = emulated.database_id
+        settings.NINOX_API = emulated.api
+        settings.NINOX_WORKSPACE_ID = emulated.team_id
+        settings.NINOX_MODULE = emulated.database_id
         client = build_client(
             transport=emulated.transport, base_url=emulated.base_url, token=emulated.token
         )

@@ -54,7 +54,7 @@ from grants.payments.provider import session_object
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors.applications import status_token
 from grants.tokens import api_token_create
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.mirror import sync_mirror
 from portal import roles
 from tests.authorization_table import EXPECTED, VISITORS, named_patterns
 from tests.conftest import client_for
@@ -363,6 +363,20 @@ POSTS: dict[str, Endpoint] = {
     ),
     "grants:resend_link": Endpoint(
         ("reviewer", "admin"), kwargs=lambda s: {"reference": s.approved.reference}
+    ),
+    "grants:cancel": Endpoint(
+        ("reviewer", "admin"),
+        kwargs=lambda s: {"reference": s.approved.reference},
+        fields=lambda s: {"message": ("The event was called off.",)},
+    ),
+    "grants:refund": Endpoint(
+        ("finance", "admin"),
+        kwargs=lambda s: {"reference": s.approved.reference},
+        fields=lambda s: {
+            "amount": ("10.00", ""),
+            "reason": ("Fewer guests",),
+            "confirm": ("yes",),
+        },
     ),
     "manage:invite": Endpoint(
         ("admin",),

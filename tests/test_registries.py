@@ -67,7 +67,7 @@ def registries() -> dict[str, list[Any]]:
     The registries keep their entries private; this test reads them directly rather
     than widen their API for it.
     """
-    from ninox_backend.django import mirror
+    from ninox_backend.ninox import mirror
     from portal import dashboard, health_panels, manage, navigation, permissions
 
     def by_order(panels: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from grants.rules import rules_for_fiscal_year
 from grants.selectors.budgets import lodges_with_budget
 from grants.selectors.figures import fiscal_year_figures
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
-from ninox_backend.django.mirror import sync_status
+from ninox_backend.ninox.mirror import sync_status
 
 NEAR_CAP_SHARE = Decimal("0.75")
 

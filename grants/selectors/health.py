@@ -16,13 +16,14 @@ from django.utils import timezone
 from grants.drift import DRIFT_CHECK, open_findings
 from grants.fiscal_year import FiscalYear
 from grants.health_tasks import SCHEMA_CHECK
-from grants.models import Lodge, OutboxMessage, Payment, WebhookEvent
+from grants.models import Lodge, NinoxGrant, OutboxMessage, Payment, WebhookEvent
 from grants.ninox_usage import projected_monthly_calls
 from grants.quarantine import describe, open_quarantines
 from grants.rules import rules_in_force
-from ninox_backend.django.mirror import sync_status
-from ninox_backend.django.models import NinoxCall
-from ninox_backend.django.quota import quota_state
+from ninox_backend.ninox.connection import is_workspace
+from ninox_backend.ninox.mirror import sync_status, workspace_idle_budget
+from ninox_backend.ninox.models import NinoxCall
+from ninox_backend.ninox.quota import quota_state
 from portal import health
 from portal.models import ServiceCheck
 
@@ -45,8 +46,18 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
     midnight = datetime.combine(timezone.localdate(), time.min, timezone.get_current_timezone())
     today = NinoxCall.objects.filter(at__gte=midnight).aggregate(n=Sum("attempts"))["n"] or 0
     state = health.ninox_state()
+    idle_per_hour = (
+        workspace_idle_budget(
+            {"lodges": Lodge.objects.count(), "grants": NinoxGrant.objects.count()}
+        )
+        if is_workspace()
+        else None
+    )
     return {
         "state": state,
+        "api": "workspace" if is_workspace() else "classic",
+        "idle_per_hour": idle_per_hour,
+        "idle_per_month": idle_per_hour * 24 * 31 if idle_per_hour is not None else None,
         "ok": state == "ok",
         "probe": checks.get("ninox"),
         "schema": checks.get(SCHEMA_CHECK),

@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from grants.models import Application, EmailLog, OutboxMessage
+from grants.models import Application, EmailLog, OutboxMessage, Refund
+from grants.money import format_money
 from portal.audit_text import Names, names_for, sentence
 from portal.models import AuditEvent
 
@@ -47,6 +48,22 @@ def _email_entry(email: EmailLog) -> TimelineEntry:
     return TimelineEntry(email.sent_at or email.created_at, what, email.error)
 
 
+def _refund_entry(refund: Refund) -> TimelineEntry:
+    by = (
+        " (made in Stripe)"
+        if refund.requested_by_name == "stripe"
+        else f" (asked by {refund.requested_by_name})"
+        if refund.requested_by_name
+        else ""
+    )
+    what = (
+        f"Refund of {format_money(refund.amount)} of the lodge's share "
+        f"{refund.get_status_display().lower()}{by}"
+    )
+    detail = ": ".join(part for part in (refund.stripe_refund_id or "", refund.error) if part)
+    return TimelineEntry(refund.created_at, what, detail)
+
+
 def application_timeline(application: Application) -> list[TimelineEntry]:
     events = list(
         AuditEvent.objects.filter(
@@ -61,4 +78,6 @@ def application_timeline(application: Application) -> list[TimelineEntry]:
         if said is not None:
             entries.append(TimelineEntry(event.at, said, event.message, raw_change(event)))
     entries += [_email_entry(email) for email in EmailLog.objects.filter(application=application)]
+    refunds = Refund.objects.filter(payment__application=application)
+    entries += [_refund_entry(refund) for refund in refunds]
     return sorted(entries, key=lambda entry: entry.at)

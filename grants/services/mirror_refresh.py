@@ -7,6 +7,11 @@ why, and the decision goes to a person with that reason.
 Decisions arriving together share one refresh that started after each of them
 arrived (``grants.services.refresh_flight``), so a burst of fifty applications costs
 Ninox a couple of calls, not fifty. ``NINOX_COALESCE_REFRESH = False`` turns that off.
+
+Each read is narrowed to the lodge (``sync_mirror(where=…)``): the workspace API, which
+has no incremental read, then reads the lodge's grants in one call (every fiscal year;
+the budget keeps the year's client-side), and only decisions for the same lodge share a
+refresh; the classic API reads ``records?sinceSq=`` as before and ignores ``where``.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from grants.services.refresh_flight import (
     RefreshFlight,
     flight_name,
 )
-from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.connection import is_workspace
+from ninox_backend.ninox.mirror import sync_mirror
 
 logger = logging.getLogger("grants")
 
@@ -55,21 +61,23 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     """
     tables: tuple[str, ...] = ("grants",)
     try:
-        if lodge_number is not None and not Lodge.objects.filter(number=lodge_number).exists():
+        if lodge_number is not None and _lodge_ninox_id(lodge_number) is None:
             tables = ("lodges", "grants")  # lodges first, so new grants find their lodge
     except Exception as exc:
         logger.exception("Looking up lodge %s before a decision failed", lodge_number)
         return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
     if not settings.NINOX_COALESCE_REFRESH:
-        return _refresh(tables)
+        return _refresh(tables, lodge_number)
     ours: list[Freshness] = []
 
     def run() -> dict[str, Any]:
-        ours.append(_refresh(tables))
+        ours.append(_refresh(tables, lodge_number))
         return asdict(ours[0])
 
     try:
-        flight = refresh_flight(tables)
+        # A scoped read serves one lodge: on the workspace API only its decisions share it.
+        scope = (f"lodge {lodge_number}",) if is_workspace() and lodge_number is not None else ()
+        flight = refresh_flight(tables, *scope)
         landing = flight.wait(flight.arrive(), run)
     except FlightTimeout as exc:
         logger.warning("No refresh of %s before a decision: %s", "+".join(tables), exc)
@@ -77,13 +85,21 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     except Exception:
         # The shared state (Redis, the data dir) failed us, not Ninox: refresh alone.
         logger.exception("The shared refresh of %s failed; refreshing alone", "+".join(tables))
-        return ours[0] if ours else _refresh(tables)
+        return ours[0] if ours else _refresh(tables, lodge_number)
     return Freshness(**landing.result)
 
 
-def _refresh(tables: tuple[str, ...]) -> Freshness:
+def _refresh(tables: tuple[str, ...], lodge_number: int | None = None) -> Freshness:
     try:
-        sync_mirror(tables=list(tables))
+        lodge_id = _lodge_ninox_id(lodge_number)
+        if "lodges" in tables:
+            where = {"lodges": {"number": lodge_number}} if lodge_number is not None else None
+            sync_mirror(tables=["lodges"], where=where)
+            lodge_id = _lodge_ninox_id(lodge_number)
+        sync_mirror(
+            tables=["grants"],
+            where={"grants": {"lodge": lodge_id}} if lodge_id is not None else None,
+        )
     except NinoxError as exc:
         logger.warning(
             "Ninox sync of %s before a decision failed: %s", "+".join(tables), exc, exc_info=True
@@ -97,14 +113,22 @@ def _refresh(tables: tuple[str, ...]) -> Freshness:
     return Freshness(True)
 
 
-def refresh_flight(tables: tuple[str, ...]) -> RefreshFlight:
+def _lodge_ninox_id(lodge_number: int | None) -> int | None:
+    """The lodge's Ninox record id, from the mirror (None when it is not mirrored)."""
+    if lodge_number is None:
+        return None
+    found = Lodge.objects.filter(number=lodge_number).values_list("ninox_id", flat=True).first()
+    return int(found) if found is not None else None
+
+
+def refresh_flight(tables: tuple[str, ...], *scope: str) -> RefreshFlight:
     """The shared refresh of ``tables`` for the configured Ninox database.
 
     Its state lives in Redis when ``REDIS_URL`` is set (every machine), else in the data
     dir (this machine). Waiting is bounded by what one refresh may take in the worst
     case, twice: the one running at arrival, then ours.
     """
-    name = flight_name(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID, "+".join(tables))
+    name = flight_name(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID, "+".join(tables), *scope)
     one_refresh = settings.NINOX_LIMITER_TIMEOUT_SECONDS + settings.NINOX_TIMEOUT_SECONDS
     store: FlightStore
     if getattr(settings, "REDIS_URL", None):

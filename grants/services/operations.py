@@ -46,7 +46,7 @@ def outbox_retry(*, outbox_ids: Iterable[int] | None = None, actor: Any) -> int:
 
 def ninox_sync_request(*, actor: Any) -> None:
     """Queue a mirror sync now (the worker runs it, under the quota guard like beat's)."""
-    from ninox_backend.django.tasks import ninox_sync_task
+    from ninox_backend.ninox.tasks import ninox_sync_task
 
     audit_record(actor=actor, action="ninox.sync_requested", object_type="ninox_backend.sync")
     transaction.on_commit(ninox_sync_task.delay)

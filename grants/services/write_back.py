@@ -29,9 +29,9 @@ from django.utils import timezone
 from grants.models import Application, NinoxGrant, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.sync_handlers import GrantHandler
-from ninox_backend.django.connection import database, mapping
-from ninox_backend.django.profile_store import load_profile
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.connection import database, mapping
+from ninox_backend.ninox.profile_store import load_profile
 from ninox_backend.types import Record
 from portal.audit import audit_record
 

@@ -1,7 +1,7 @@
 """Cancelling an approval and refunding a paid grant: a page each, with a confirmation.
 
-Plain forms (they work without JavaScript). A form with errors is shown again (200) with
-each field's error; a refund is confirmed on a second page that shows its figures.
+Plain forms (they work without JavaScript). A form with errors is shown again (422, the
+one rule) with each field's error; a refund is confirmed on a second page with its figures.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from grants.services.refunds import (
 )
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
 CANCEL = "grants.application.decide"
@@ -57,9 +57,10 @@ def cancel(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             application_cancel(application=application, actor=request.user, reason=message)
         except PortalError as exc:
             errors = _errors(exc)
-            if "reason" in errors:
-                errors["message"] = ["Message to the lodge: say why, in a few words."]
-                del errors["reason"]
+            if "reason" in errors:  # the service calls it the reason; the page, the message
+                errors["message"] = [
+                    m.replace("Reason:", "Message to the lodge:") for m in errors.pop("reason")
+                ]
         else:
             messages.success(
                 request,
@@ -78,6 +79,7 @@ def cancel(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             errors=errors,
             can_cancel=application.status == Status.APPROVED,
         ),
+        status=form_error_status(bool(errors)),
     )
 
 
@@ -92,7 +94,9 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     figures = None
     step = "form"
-    if request.method == "POST" and payment is not None:
+    if request.method == "POST" and payment is None:
+        errors["page"] = [f"{application.reference} has no paid share the portal can refund."]
+    elif request.method == "POST" and payment is not None:
         try:
             if request.POST.get("confirm") == "yes":
                 made = refund_request(
@@ -135,4 +139,5 @@ def refund(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             released_now=application.match_kept - figures.match_kept if figures else None,
             step=step,
         ),
+        status=form_error_status(bool(errors)),
     )

@@ -1,5 +1,7 @@
 """Which API answers: Ninox's classic API (``GET /teams`` is a list holding the team), or
-the newer workspace API, or none; nothing else is checked unless it is the classic one."""
+the newer workspace API (its list of modules, see :mod:`.workspace`), or none. The
+configured one is tried first; when it does not answer, the other one's list endpoint is
+tried and the finding proposes the ``NINOX_API`` to set."""
 
 from __future__ import annotations
 
@@ -7,16 +9,20 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ..exceptions import NinoxAuthError, NinoxError
+from ..workspace import WorkspaceDatabase
 from .probe import Probe
 from .replies import error_text, shape_of, short
+from .workspace import check_workspace_api, host_of, suggest_workspace
 
 
 def check_api(probe: Probe) -> bool:
+    if isinstance(probe.database, WorkspaceDatabase):
+        return check_workspace_api(probe)
     state = probe.state
     base = probe.database.client.base_url
     workspace_hint = (
-        "this portal needs Ninox's classic API (https://api.ninox.com/v1 with a personal"
-        " API key) for now"
+        "set NINOX_API=workspace, NINOX_BASE_URL (the host, without /api/v1), "
+        "NINOX_WORKSPACE_ID and NINOX_MODULE"
     )
     if "/workspace" in urlsplit(base).path:
         state.api = "workspace"
@@ -24,7 +30,7 @@ def check_api(probe: Probe) -> bool:
             "api",
             False,
             "the base URL is Ninox's newer workspace API (/api/v1/workspace/…)",
-            workspace_hint + "; nothing else was checked",
+            f"{workspace_hint}; NINOX_BASE_URL is then {host_of(base)}",
         )
         return False
     try:
@@ -42,7 +48,8 @@ def check_api(probe: Probe) -> bool:
             "api",
             False,
             f"GET /teams answered {error_text(exc)}: no classic Ninox API at this base URL",
-            "if your account is on Ninox's newer workspace API, " + workspace_hint,
+            suggest_workspace(probe)
+            or "if your account is on Ninox's newer workspace API, " + workspace_hint,
         )
         return False
     if isinstance(teams, Mapping) and ("data" in teams or "page_info" in teams):

@@ -22,6 +22,15 @@ def format_finding(finding: Finding) -> str:
 def format_profile(profile: CapabilityProfile) -> list[str]:
     """The profile as the lines a person reads (what the client will do)."""
     refused = {True: "refused", False: "allowed", None: "not checked"}[profile.parallel_refused]
+    if profile.api == "workspace":
+        return [
+            "api: workspace",
+            "reads: every table whole by offset, hourly (deletes reconciled); a decision "
+            "reads its lodge's grants with one equality filter",
+            "lookup: an equality filter, every record it returns verified",
+            "query and change feed: none on this API (the drift check is unavailable)",
+            f"limit: {min(profile.per_page, 100)}",
+        ]
     return [
         f"api: {profile.api}",
         "change feed: "

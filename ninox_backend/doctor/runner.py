@@ -23,6 +23,7 @@ from .report import DoctorReport, proposed_profile
 from .since import check_since_sq
 from .tables import check_schema
 from .transport import check_error_body, check_latency, check_parallel
+from .workspace import check_workspace, run_workspace_write_test
 from .write_test import run_write_test
 
 if TYPE_CHECKING:
@@ -88,31 +89,44 @@ class Doctor:
         refused: str | None = None
         guard = self._guard
         with self.database.client.counting() as counter:
-            if guard("api", self._check_api, False):
-                if guard("schema", self._check_schema, False):
-                    guard("perPage", self._check_pages_and_values, None)
-                    guard("sinceSq", self._check_since_sq, None)
-                    guard("change feed", self._check_change_feed, None)
-                    guard("lookup", self._check_lookups, None)
-                    guard("query", self._check_query, None)
-                    guard("error body", self._check_error_body, None)
-                    guard("latency", self._check_latency, None)
-                    guard("parallel calls", self._check_parallel, None)
-                    if write_test is not None:
-                        refused = guard(
-                            "write test",
-                            lambda: self._write_test(write_test, force=force),
-                            None,
-                        )
-                elif write_test is not None:
-                    refused = "the schema could not be read"
+            if not guard("api", self._check_api, False):
+                if write_test is not None:
+                    configured = "workspace" if self._workspace_configured() else "classic"
+                    refused = f"the {configured} Ninox API was not confirmed"
+            elif probe.state.api == "workspace":
+                # The classic checks (sinceSq, feed, lookup forms, NX) do not apply here.
+                guard("workspace", lambda: check_workspace(probe), None)
+                if write_test is not None:
+                    refused = guard(
+                        "write test", lambda: run_workspace_write_test(probe, write_test), None
+                    )
+            elif guard("schema", self._check_schema, False):
+                guard("perPage", self._check_pages_and_values, None)
+                guard("sinceSq", self._check_since_sq, None)
+                guard("change feed", self._check_change_feed, None)
+                guard("lookup", self._check_lookups, None)
+                guard("query", self._check_query, None)
+                guard("error body", self._check_error_body, None)
+                guard("latency", self._check_latency, None)
+                guard("parallel calls", self._check_parallel, None)
+                if write_test is not None:
+                    refused = guard(
+                        "write test",
+                        lambda: self._write_test(write_test, force=force),
+                        None,
+                    )
             elif write_test is not None:
-                refused = "the classic Ninox API was not confirmed"
+                refused = "the schema could not be read"
         return DoctorReport(
             profile=proposed_profile(probe),
             calls=counter.calls + probe.state.raw_calls,
             write_test_refused=refused,
         )
+
+    def _workspace_configured(self) -> bool:
+        from ..workspace import WorkspaceDatabase
+
+        return isinstance(self.database, WorkspaceDatabase)
 
     def _guard(self, check: str, step: Callable[[], _T], failed: _T) -> _T:
         """Run one check; a reply that breaks it is reported, never the end of the run."""

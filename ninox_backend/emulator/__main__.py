@@ -24,7 +24,7 @@ from .server import make_server
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ninox_backend.emulator",
-        description="A Ninox REST API (classic v1) emulator on SQLite.",
+        description="A Ninox REST API emulator on SQLite (classic v1, or the workspace API).",
         epilog="Fault spec:\n" + (FAULTS_DOC or "").split("\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -69,12 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded demo: {info.lodges} lodges, {info.grants} grants", flush=True)
     server = make_server(emu.wsgi_app, args.host, args.port)
     host, port = server.server_address[:2]
-    print(f"Ninox emulator at http://{host!s}:{port}/v1", flush=True)
+    root = "" if args.dialect == "workspace" else "/v1"
+    print(f"Ninox emulator at http://{host!s}:{port}{root}", flush=True)
     print(f"dialect: {args.dialect}", flush=True)
     teams = emu.store.teams()
     for team in teams:
         for db in emu.store.databases(team["id"]):
-            print(f"team id: {team['id']}  database id: {db.id}  ({db.name})", flush=True)
+            names = (
+                ("workspace id", "module")
+                if args.dialect == "workspace"
+                else ("team id", "database id")
+            )
+            print(f"{names[0]}: {team['id']}  {names[1]}: {db.id}  ({db.name})", flush=True)
     if not teams:
         print(f"no data yet (use --seed demo for team {TEAM_ID!r}, db {DATABASE_ID!r})")
     if args.faults:

@@ -1,7 +1,8 @@
 """The WSGI application: routing under ``/v1``, auth, faults, errors in the dialect.
 
 Every error is answered with its status and a message: ``{"message": "..."}`` in the
-``legacy`` dialect, plain text in ``docs``. Handlers live in :mod:`.api`; this module
+``legacy`` dialect, plain text in ``docs``, ``{"error": {"message": "..."}}`` in
+``workspace`` (whose routes live under ``/api/v1/workspace``, and ``/v1`` is 404). Handlers live in :mod:`.api`; this module
 only turns WSGI into :class:`Request` / :class:`Response`.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from .dialects import DOCS, check_dialect
+from .dialects import DOCS, WORKSPACE, check_dialect
 from .errors import ApiError, NotFound, Unauthorized
 from .faults import Faults
 from .store import Store
@@ -26,12 +27,14 @@ Handler = Callable[..., Any]
 class App:
     """The WSGI callable serving the Ninox API from a :class:`Store`."""
 
-    prefix = "/v1"
+    classic_prefix = "/v1"
+    workspace_prefix = "/api/v1/workspace"
 
     def __init__(
         self, store: Store, tokens: Iterable[str], faults: Faults, dialect: str = DOCS
     ) -> None:
         from .api import routes  # api imports this module's Request/Response
+        from .workspace import workspace_routes
 
         self.dialect = check_dialect(dialect)
         self.store = store
@@ -39,10 +42,8 @@ class App:
         self.faults = faults
         self.calls = 0
         self._calls_lock = threading.Lock()
-        self._routes: list[tuple[str, list[str], Handler, bool]] = [
-            (method, pattern.strip("/").split("/"), handler, write)
-            for method, pattern, handler, write in routes()
-        ]
+        self._classic_routes = _compile(routes())
+        self._workspace_routes = _compile(workspace_routes())
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = _request(environ)
@@ -57,14 +58,31 @@ class App:
         """True when answering in the ``docs`` dialect."""
         return self.dialect == DOCS
 
+    @property
+    def workspace(self) -> bool:
+        """True when serving the workspace API instead of the classic one."""
+        return self.dialect == WORKSPACE
+
+    @property
+    def prefix(self) -> str:
+        return self.workspace_prefix if self.workspace else self.classic_prefix
+
+    @property
+    def _routes(self) -> list[tuple[str, list[str], Handler, bool]]:
+        return self._workspace_routes if self.workspace else self._classic_routes
+
     def handle(self, request: Request) -> Response:
         """Serve one request; may raise :class:`ConnectionDropped` (a fault)."""
         response = self._handle(request)
-        return response.as_text() if self.docs else response
+        if self.docs:
+            return response.as_text()
+        return response.as_error_object() if self.workspace else response
 
     def _handle(self, request: Request) -> Response:
         if not request.path.startswith(self.prefix + "/") and request.path != self.prefix:
-            return Response.error(404, f"no such path {request.path!r}; the API is under /v1")
+            return Response.error(
+                404, f"no such path {request.path!r}; the API is under {self.prefix}"
+            )
         with self._calls_lock:
             self.calls += 1
         if not self.faults.enter():
@@ -112,6 +130,15 @@ class App:
         if allowed:
             raise ApiError(f"method {request.method} not allowed here", 405)
         raise NotFound(f"no such path {request.path!r}")
+
+
+def _compile(
+    table: list[tuple[str, str, Handler, bool]],
+) -> list[tuple[str, list[str], Handler, bool]]:
+    return [
+        (method, pattern.strip("/").split("/"), handler, write)
+        for method, pattern, handler, write in table
+    ]
 
 
 def _match(pattern: list[str], parts: list[str]) -> dict[str, str] | None:

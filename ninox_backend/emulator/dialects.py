@@ -13,6 +13,12 @@
 ``legacy``
     The emulator as it was before the dialects: the same guesses the client was
     written from (lookups by name or id, ``{"seq", "changes"}``, JSON errors).
+``workspace``
+    Not the classic API at all but Ninox's newer workspace API, as its public
+    OpenAPI description shows it (see :mod:`.workspace`): routes under
+    ``/api/v1/workspace/{workspaceId}/modules/{module}``, ``{"data", "page_info"}``
+    replies, ``limit`` 1-100 with ``offset``, a JSON ``filter`` by field name,
+    ``PATCH`` updates, ``{"error": {"message"}}`` errors; ``/v1`` answers 404.
 
 The command line serves ``docs`` unless told otherwise. In-process emulators (the
 test helpers, :class:`~ninox_backend.emulator.Emulator` without ``dialect``) use
@@ -28,7 +34,10 @@ from .schema import FIELD_TYPES
 
 DOCS = "docs"
 LEGACY = "legacy"
-DIALECTS = (DOCS, LEGACY)
+WORKSPACE = "workspace"
+DIALECTS = (DOCS, LEGACY, WORKSPACE)
+#: the dialects that speak the classic v1 API (teams, databases, ``sinceSq``, NX)
+CLASSIC_DIALECTS = (DOCS, LEGACY)
 
 #: What ``python -m ninox_backend.emulator`` (and ``make run``) serve by default.
 DEFAULT_SERVER_DIALECT = DOCS

@@ -20,9 +20,10 @@ A spec is a comma-separated list of ``key=value`` items, for example
 ``changes_404``        every ``/changes`` endpoint answers 404 (no change feed here)
 ``dates_epoch_ms``     date fields go out as epoch milliseconds (UTC midnight), not text
 ``query_refused``      ``/query`` and ``/exec`` answer 403 with a plain-text body
+``filter_ignored``     ``workspace``: the records' ``filter`` is ignored (every record matches)
 =====================  ==================================================================
 
-The last three are switches, in either dialect: a bare ``changes_404`` (or
+The last four are switches, in any dialect: a bare ``changes_404`` (or
 ``changes_404=1``) turns one on, ``=0`` leaves it off.
 
 Rates are drawn from ``random.Random(seed)``: the same calls in the same order get
@@ -43,7 +44,7 @@ from .wire import ConnectionDropped, Response
 
 _RATES = ("503", "502", "500", "drop", "commit_then_fail", "commit_then_drop")
 _INTS = ("429every", "parallel_limit", "quota", "quota_status", "seed")
-SWITCHES = ("changes_404", "dates_epoch_ms", "query_refused")
+SWITCHES = ("changes_404", "dates_epoch_ms", "query_refused", "filter_ignored")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 

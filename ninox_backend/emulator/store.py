@@ -98,6 +98,8 @@ class ListQuery:
     since_sq: int | None = None
     filters: tuple[tuple[Field, Any], ...] = ()
     ids: tuple[int, ...] | None = None
+    #: rows to skip (the workspace API's ``offset``); None: ``page * per_page``
+    offset: int | None = None
 
 
 def _row(values: Sequence[Any]) -> Row:
@@ -290,7 +292,8 @@ class Store:
         sql = f"SELECT {_ROW_COLUMNS} FROM records WHERE {' AND '.join(where)}"  # noqa: S608  # nosec B608
         sql += " ORDER BY " + _order_sql(query, args)
         sql += " LIMIT ? OFFSET ?"
-        args += [query.per_page, query.page * query.per_page]
+        skip = query.offset if query.offset is not None else query.page * query.per_page
+        args += [query.per_page, skip]
         with self.lock:
             return [_row(r) for r in self.conn.execute(sql, args)]
 

@@ -22,6 +22,7 @@ REASONS = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -87,3 +88,13 @@ class Response:
         kept = [(k, v) for k, v in self.headers if k.lower() != "content-type"]
         plain.headers = [*plain.headers, *kept]
         return plain
+
+    def as_error_object(self) -> Response:
+        """This error reply as the workspace API's ``{"error": {"message": ...}}``."""
+        if self.message is None:
+            return self
+        shaped = Response.json({"error": {"message": self.message}}, self.status)
+        shaped.message = self.message
+        kept = [(k, v) for k, v in self.headers if k.lower() != "content-type"]
+        shaped.headers = [*shaped.headers, *kept]
+        return shaped

@@ -210,7 +210,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[P
     from ninox_backend.emulator import Emulator
 
     data_dir = tmp_path_factory.mktemp("portal-data")
-    emulator = Emulator(token=EMULATOR_TOKEN)
+    # E2E_NINOX_API=workspace runs every journey on Ninox's workspace API instead.
+    api = os.environ.get("E2E_NINOX_API", "classic")
+    emulator = Emulator(token=EMULATOR_TOKEN, dialect="workspace" if api == "workspace" else None)
     info = emulator.seed_demo(seed=DEMO_SEED)
     ninox_url = emulator.start_background(host="127.0.0.1", port=0)
     # Bound here, handed to gunicorn: the port is the portal's from the start.
@@ -228,8 +230,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[P
         "DEBUG": "true",  # WhiteNoise serves the static files from the finders
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_BASE_URL": base,
-        "NINOX_BASE_URL": ninox_url,
+        "NINOX_BASE_URL": ninox_url.removesuffix("/v1") if api == "workspace" else ninox_url,
         "NINOX_API_KEY": EMULATOR_TOKEN,
+        "NINOX_API": api,
+        "NINOX_WORKSPACE_ID": info.team_id,
+        "NINOX_MODULE": info.database_id,
         "PORTAL_REQUIRE_2FA": "false",
         "CELERY_BROKER_URL": f"sqla+sqlite:///{data_dir / 'broker.sqlite3'}",
         "EMAIL_URL": "consolemail://",

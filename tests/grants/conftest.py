@@ -10,7 +10,7 @@ import pytest
 from grants.forms import ApplicationInput, application_form
 from grants.models import Lodge, NinoxGrant
 from grants.rules import current_fiscal_year
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.mirror import sync_mirror
 from tests.grants.ninox_variants import use_variant  # noqa: F401 (a fixture for every grants test)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ninox_backend.django.connection import build_client, use_client
+from ninox_backend.ninox.connection import build_client, use_client
 from ninox_backend.types import dumps, loads
 
 Answer = Callable[[httpx.Request], httpx.Response | None]

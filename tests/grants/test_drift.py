@@ -12,8 +12,8 @@ from grants.drift import DRIFT_CHECK, drift_check, drift_doubts, ninox_totals, s
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.django.connection import database
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.connection import database
+from ninox_backend.ninox.mirror import sync_mirror
 from portal.models import ServiceCheck
 from tests.factories import NinoxGrantFactory
 from tests.grants.conftest import as_cleaned, valid_body
@@ -210,7 +210,7 @@ def test_a_refused_query_makes_the_check_not_available_and_nothing_else(
 
 
 def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -> None:
-    from ninox_backend.django.profile_store import save_profile
+    from ninox_backend.ninox.profile_store import save_profile
     from ninox_backend.profile import CONSERVATIVE
 
     save_profile(
@@ -222,6 +222,19 @@ def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -
 
     assert not report.available
     assert mirrored.emulator.calls == calls
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_the_hourly_full_read_stands_in_without_a_call(
+    mirrored: Any, ninox_dialect: str
+) -> None:
+    calls = mirrored.emulator.calls
+    report = drift_check()
+    assert not report.available
+    assert mirrored.emulator.calls == calls
+    stored = ServiceCheck.objects.get(name=DRIFT_CHECK)
+    assert stored.ok
+    assert "hourly full read" in stored.detail
 
 
 def test_an_application_of_a_lodge_without_findings_is_not_doubted(mirrored: Any) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from grants.health_tasks import ninox_schema_check
 from grants.models import OutboxMessage, WebhookEvent
-from ninox_backend.django.mirror import sync_status
+from ninox_backend.ninox.mirror import sync_status
 from portal.health import record_check
 from portal.models import AuditEvent, ServiceCheck
 from portal.tasks import heartbeat_task, ninox_probe_task
@@ -155,3 +155,21 @@ def test_the_health_page_makes_a_fixed_number_of_queries(admin_user: Any) -> Non
         for i in range(5):
             failed_row(step * 10 + i)
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_the_ninox_panel_shows_the_idle_budget(
+    mirrored: Any, reviewer: Any, ninox_dialect: str
+) -> None:
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "every table is read whole hourly" in page
+    # the schema, 2 pages of 120 lodges and 15 of 1,500 grants, every idle hour
+    assert "about 18 call(s) an idle hour" in page
+    assert f"{18 * 24 * 31} a month" in page
+
+
+def test_on_the_classic_api_the_ninox_panel_shows_no_workspace_budget(
+    mirrored: Any, reviewer: Any
+) -> None:
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "Idle budget" not in page

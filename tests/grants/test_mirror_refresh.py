@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,8 @@ from django.test import Client
 from grants.models import Application, Lodge, Status
 from grants.rules import current_fiscal_year
 from grants.services import mirror_refresh as mirror_service
-from grants.services.mirror_refresh import mirror_refresh
+from grants.services.mirror_refresh import NINOX_UNREACHABLE, Freshness, mirror_refresh
+from grants.services.refresh_flight import FileFlightStore, RefreshFlight
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from grants.tokens import api_token_create
@@ -69,7 +72,7 @@ def test_a_failure_that_is_not_a_ninox_error_is_logged_with_its_traceback(
     assert "test-token" not in caplog.text  # never the key
 
 
-@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs", "workspace"])
 def test_the_api_still_answers_201_with_needs_review_and_the_reason(
     storing_fails: str, fresh_lodge: Lodge, ninox_dialect: str
 ) -> None:
@@ -110,31 +113,33 @@ def test_an_unknown_lodge_is_still_received_for_review_when_storing_fails(
 
 
 @pytest.fixture
-def synced_tables(mirrored: Any, monkeypatch: Any) -> list[tuple[str, ...]]:
-    calls: list[tuple[str, ...]] = []
+def synced_tables(mirrored: Any, monkeypatch: Any) -> list[tuple[tuple[str, ...], Any]]:
+    calls: list[tuple[tuple[str, ...], Any]] = []
 
-    def sync_mirror(*, full: bool = False, progress: Any = None, tables: Any = None) -> None:
-        calls.append(tuple(tables))
+    def sync_mirror(
+        *, full: bool = False, progress: Any = None, tables: Any = None, where: Any = None
+    ) -> None:
+        calls.append((tuple(tables), where))
 
     monkeypatch.setattr(mirror_service, "sync_mirror", sync_mirror)
     return calls
 
 
-def test_a_decision_for_a_known_lodge_reads_only_grants(
-    synced_tables: list[tuple[str, ...]], fresh_lodge: Lodge
+def test_a_decision_for_a_known_lodge_reads_only_that_lodges_grants(
+    synced_tables: list[tuple[tuple[str, ...], Any]], fresh_lodge: Lodge
 ) -> None:
     assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
-    assert synced_tables == [("grants",)]
+    assert synced_tables == [(("grants",), {"grants": {"lodge": fresh_lodge.ninox_id}})]
 
 
 def test_a_decision_for_a_lodge_not_in_the_mirror_reads_lodges_too(
-    synced_tables: list[tuple[str, ...]],
+    synced_tables: list[tuple[tuple[str, ...], Any]],
 ) -> None:
     assert mirror_refresh(lodge_number=99996).fresh
-    assert synced_tables == [("lodges", "grants")]
+    assert synced_tables == [(("lodges",), {"lodges": {"number": 99996}}), (("grants",), None)]
 
 
-@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
+@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs", "workspace"])
 def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any, ninox_dialect: str) -> None:
     mirrored.emulator.insert(
         mirrored.team_id,
@@ -146,3 +151,112 @@ def test_a_lodge_new_in_ninox_can_apply_at_once(mirrored: Any, ninox_dialect: st
     assert application.lodge is not None
     assert application.lodge.number == 99995
     assert application.status == Status.APPROVED
+
+
+def test_a_decision_that_cannot_join_the_shared_refresh_in_time_goes_to_review_as_unreachable(
+    synced_tables: list[tuple[tuple[str, ...], Any]], fresh_lodge: Lodge, monkeypatch: Any
+) -> None:
+    flight = mirror_service.refresh_flight(("grants",))
+    monkeypatch.setattr(
+        mirror_service,
+        "refresh_flight",
+        lambda tables, *scope: RefreshFlight(flight.store, timeout=0.05),
+    )
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another decision's refresh, running for longer than we may wait
+        with flight.store.run_lock(timeout=30):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        freshness = mirror_refresh(lodge_number=fresh_lodge.number)
+    finally:
+        release.set()
+        holder.join(30)
+    assert freshness == Freshness(False, NINOX_UNREACHABLE)
+    assert synced_tables == []
+
+
+def test_a_decision_refreshes_alone_when_the_shared_state_cannot_be_read(
+    synced_tables: list[tuple[tuple[str, ...], Any]],
+    fresh_lodge: Lodge,
+    monkeypatch: Any,
+    caplog: Any,
+) -> None:
+    def unreadable(self: FileFlightStore) -> None:
+        raise PermissionError("locks folder not ours")
+
+    monkeypatch.setattr(FileFlightStore, "read", unreadable)
+    with caplog.at_level(logging.ERROR, logger="grants"):
+        assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert synced_tables == [(("grants",), {"grants": {"lodge": fresh_lodge.ninox_id}})]
+    assert "refreshing alone" in caplog.text
+
+
+def test_without_coalescing_every_decision_refreshes_itself(
+    synced_tables: list[tuple[tuple[str, ...], Any]],
+    fresh_lodge: Lodge,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    settings.NINOX_COALESCE_REFRESH = False
+
+    def no_flight(tables: Any, *scope: str) -> None:
+        raise AssertionError("the shared refresh was used")
+
+    monkeypatch.setattr(mirror_service, "refresh_flight", no_flight)
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert synced_tables == [(("grants",), {"grants": {"lodge": fresh_lodge.ninox_id}})]
+
+
+@pytest.fixture
+def redis_url(tmp_path: Any) -> Iterator[str]:
+    from tests.redis_service import redis_server
+
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+@pytest.mark.services
+def test_the_shared_refresh_lives_in_redis_when_the_portal_has_one(
+    mirrored: Any, fresh_lodge: Lodge, settings: Any, redis_url: str
+) -> None:
+    import redis
+
+    settings.REDIS_URL = redis_url
+    before = mirrored.emulator.calls
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirrored.emulator.calls - before == 2  # one after the other: each its own refresh
+    connection = redis.Redis.from_url(redis_url)
+    [state] = connection.keys("refresh-flight:*:state")
+    assert connection.hget(state, "finished") == b"2"
+    connection.close()
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_a_decision_reads_the_lodges_grants_in_one_call(
+    mirrored: Any, fresh_lodge: Lodge, ninox_dialect: str
+) -> None:
+    add_grant_in_ninox(mirrored, fresh_lodge)
+    grants_before = fresh_lodge.ninox_grants.count()
+    before = mirrored.emulator.calls
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirrored.emulator.calls - before == 1
+    assert fresh_lodge.ninox_grants.count() == grants_before + 1  # read by the lodge's filter
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_an_ignored_filter_sends_the_decision_to_a_person(
+    mirrored: Any, fresh_lodge: Lodge, ninox_dialect: str
+) -> None:
+    mirrored.emulator.faults.configure("filter_ignored")
+    application = application_submit(
+        cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="web"
+    )
+    assert application.status == Status.NEEDS_REVIEW
+    assert "could not be confirmed" in application.review_reason

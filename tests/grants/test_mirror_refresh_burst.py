@@ -23,7 +23,7 @@ from grants.selectors.budgets import lodge_budget
 from grants.services.mirror_refresh import NINOX_UNREACHABLE
 from grants.services.refresh_flight import RefreshFlight, Ticket
 from grants.services.submit import application_submit
-from ninox_backend.django.connection import build_client, use_client
+from ninox_backend.ninox.connection import build_client, use_client
 from tests.grants.conftest import as_cleaned, valid_body
 from tests.grants.test_concurrency import run_together
 

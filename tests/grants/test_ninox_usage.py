@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from grants.ninox_usage import projected_monthly_calls
-from ninox_backend.django.models import NinoxCall
+from ninox_backend.ninox.models import NinoxCall
 
 pytestmark = pytest.mark.django_db
 

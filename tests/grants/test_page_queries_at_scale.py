@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from grants.models import Application, Lodge
 from grants.rules import current_fiscal_year
-from ninox_backend.django.connection import build_client, use_client
-from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.emulator import Emulator
+from ninox_backend.ninox.connection import build_client, use_client
+from ninox_backend.ninox.mirror import sync_mirror
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
 

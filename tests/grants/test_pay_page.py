@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from grants.models import EmailLog, Lodge, Payment, Status, WebhookEvent
 from grants.payments.signing import dev_webhook_secret, webhook_secrets
-from ninox_backend.django.connection import database
+from ninox_backend.ninox.connection import database
 from tests.factories import ApplicationFactory
 
 

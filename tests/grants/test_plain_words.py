@@ -120,6 +120,14 @@ def every_state(mirrored: Any, django_capture_on_commit_callbacks: Any) -> list[
             approved=True, lodge=plain, payment_expires_at=now - timedelta(hours=1)
         ),
         ApplicationFactory.create(approved=True, lodge=plain, status=Status.CANCELLED),
+        ApplicationFactory.create(
+            paid=True,
+            lodge=plain,
+            status=Status.REFUNDED,
+            refunded_share=Decimal("250.00"),
+            match_released=Decimal("200.00"),
+        ),
+        ApplicationFactory.create(paid=True, lodge=plain, refunded_share=Decimal("50.00")),
     ]
     return made
 
@@ -137,6 +145,21 @@ def lodge_emails(applications: list[Application]) -> list[Any]:
                 dedupe_key=f"sweep:{kind}:{application.reference}",
                 application=application,
                 payload={"application_id": application.id},
+            )
+            assert message is not None
+            outbox_deliver(message.id)
+        extra: list[tuple[str, dict[str, Any]]] = [
+            (OutboxMessage.Kind.EMAIL_CANCELLED, {"message": "The event was called off."})
+        ]
+        payment = application.payments.filter(status="paid").first()
+        if payment is not None:
+            extra.append((OutboxMessage.Kind.EMAIL_REFUND_LODGE, {"payment_id": payment.id}))
+        for other, payload in extra:
+            message = outbox_enqueue(
+                kind=other,
+                dedupe_key=f"sweep:{other}:{application.reference}",
+                application=application,
+                payload={"application_id": application.id, **payload},
             )
             assert message is not None
             outbox_deliver(message.id)
@@ -185,6 +208,8 @@ def test_no_public_page_and_no_lodge_email_names_our_machinery(
     kinds = {m.subject.split()[0] for m in emails}
     assert len(emails) >= 8
     assert {"Approved:", "Receipt:", "Not"} <= kinds, kinds
+    assert any("refund" in m.body for m in emails)
+    assert any("called off" in m.body for m in emails)
     for email in emails:
         check(f"email {email.subject}", email.subject + " " + email.body)
         check(f"email {email.subject} (HTML)", visible(email.alternatives[0][0]))

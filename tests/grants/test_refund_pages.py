@@ -194,12 +194,13 @@ def test_the_timeline_and_the_lodge_page_say_what_a_stripe_side_refund_did(
 
     text = " ".join(page(finance, paid).split()).replace("&#x27;", "'")
     assert (
-        "refund succeeded</strong> by stripe: $50.00 of the lodge's share (made in Stripe), re_test_t"
-        in text
-    )
+        "Refund of $50.00 of the lodge's share succeeded (made in Stripe)</strong>"
+        '<span class="timeline-detail">re_test_t</span>'
+    ) in text
     assert (
-        "partly refunded</strong> by stripe webhook: Stripe refunded $50.00 of the lodge's "
-        "$250.00 share; the match that stays is $200.00, and $0.00 returns to"
+        f"{paid.reference} partly refunded: $50.00 of the lodge's share back, $200.00 of the "
+        'match stays</strong><span class="timeline-detail">Stripe refunded $50.00 of the '
+        "lodge's $250.00 share; the match that stays is $200.00, and $0.00 returns to"
     ) in text
     assert paid.lodge is not None
     lodge_page = client_for(finance).get(f"/lodges/{paid.lodge.number}/").content.decode()

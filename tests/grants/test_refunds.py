@@ -24,7 +24,7 @@ from grants.rules import rules_in_force
 from grants.selectors.budgets import lodge_budget, used_in_ninox
 from grants.services.refunds import match_kept_after, refund_request
 from grants.services.write_back import grant_write_back
-from ninox_backend.django.connection import database
+from ninox_backend.ninox.connection import database
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent
 from tests.factories import ApplicationFactory

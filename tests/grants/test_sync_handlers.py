@@ -11,8 +11,6 @@ import pytest
 from grants.models import Lodge, NinoxGrant, NinoxQuarantine
 from grants.quarantine import quarantine_doubts
 from grants.sync_handlers import ACTIVE_EMPTY, GrantHandler, LodgeHandler
-from ninox_backend.django.mirror import sync_mirror
-from ninox_backend.django.models import SyncState as SyncStateRow
 from ninox_backend.types import Record
 
 pytestmark = pytest.mark.django_db
@@ -206,25 +204,3 @@ def test_a_lodge_without_a_number_is_not_mirrored_and_not_quarantined(db: Any) -
     LodgeHandler().upsert([lodge_record(Number=None)])
     assert not Lodge.objects.exists()
     assert open_rows() == []
-
-
-# ---- the daily reconciliation, through the real sync ---------------------------------------
-
-
-@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
-def test_the_daily_reconciliation_repairs_a_grant_whose_update_was_missed(
-    mirrored: Any, ninox_dialect: str
-) -> None:
-    grant = NinoxGrant.objects.exclude(ninox_sequence=None).order_by("ninox_id").first()
-    assert grant is not None
-    assert grant.ninox_sequence is not None
-    # As if an update had been missed: the mirror holds an older amount at an older sequence.
-    NinoxGrant.objects.filter(id=grant.id).update(
-        amount=grant.amount + 1, ninox_sequence=grant.ninox_sequence - 1
-    )
-    row = SyncStateRow.objects.get()
-    row.data = {**row.data, "reconciled": {}}  # the daily reconciliation is due
-    row.save()
-    sync_mirror(tables=("grants",))
-    repaired = NinoxGrant.objects.get(id=grant.id)
-    assert (repaired.amount, repaired.ninox_sequence) == (grant.amount, grant.ninox_sequence)

@@ -23,8 +23,8 @@ from grants.models import (
     Status,
     WebhookEvent,
 )
-from ninox_backend.django.connection import database
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.connection import database
+from ninox_backend.ninox.mirror import sync_mirror
 from portal.models import AuditEvent
 from tests.factories import ApplicationFactory
 from tests.grants.stripe_events import SECRET, event_body, paid_session, post

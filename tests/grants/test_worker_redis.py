@@ -52,7 +52,7 @@ from grants.payments.provider import DevProvider, session_object
 from grants.payments.webhook import webhook_receive
 from grants.rules import current_fiscal_year
 from grants.services.submit import application_submit
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.mirror import sync_mirror
 
 sync_mirror(full=True)
 fy = current_fiscal_year().key

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from ninox_backend import NinoxClient, RetryPolicy
+from ninox_backend import NinoxClient, Record, RetryPolicy
 from ninox_backend.types import dumps
 
 TOKEN = "tok-CANARY-5f1e2d3c4b5a"
@@ -61,6 +61,11 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+#: The ``…/tables`` reply of a database with one table, Lodges, of one number field.
+TABLES: list[dict[str, Any]] = [
+    {"id": "A", "name": "Lodges", "fields": [{"id": "A", "name": "Number", "type": "number"}]}
+]
 
 
 def record(rid: int, seq: int = 1, **fields: Any) -> dict[str, Any]:
@@ -155,3 +160,20 @@ class FakeNinox:
 
 def body(request: httpx.Request) -> Any:
     return json.loads(request.content, parse_float=Decimal)
+
+
+class Mirror:
+    """A sync handler that keeps the records it is given, by id (with their sequences)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Record] = {}
+
+    def upsert(self, records: list[Record]) -> None:
+        self.rows.update({r.id: r for r in records})
+
+    def delete(self, ids: list[int]) -> None:
+        for rid in ids:
+            self.rows.pop(rid, None)
+
+    def sequences(self) -> dict[int, int | None]:
+        return {rid: r.sequence for rid, r in self.rows.items()}

@@ -92,3 +92,49 @@ def test_without_a_key_the_cli_says_so() -> None:
     )
     assert done.returncode == 2
     assert "NINOX_API_KEY" in done.stderr
+
+
+# ---- the workspace API ------------------------------------------------------------------------
+
+
+def test_on_the_workspace_api_it_lists_modules_tables_and_records(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ninox_backend.testing import demo_ninox
+
+    with demo_ninox(seed=42, dialect="workspace") as ninox:
+        assert main(["modules", "demo"], client=ninox.api_client()) == 0
+        assert capsys.readouterr().out == "grants\n"
+        assert main(["tables", "demo", "grants"], client=ninox.api_client()) == 0
+        tables = capsys.readouterr().out
+        assert "Grants\tGrants\n" in tables
+        assert "  Amount\tAmount: number\n" in tables
+        argv = ["records", "demo", "grants", "Grants", "--limit", "2"]
+        assert main(argv, client=ninox.api_client()) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == ["#1", "#2"]
+
+
+def test_on_the_workspace_api_a_query_is_an_error_naming_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ninox_backend.testing import demo_ninox
+
+    with demo_ninox(seed=42, dialect="workspace") as ninox:
+        assert main(["query", "demo", "grants", "1"], client=ninox.api_client()) == 1
+    assert "no NX query" in capsys.readouterr().err
+
+
+def test_modules_on_the_classic_api_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(FakeNinox(), "modules", "demo") == 1
+    assert "NINOX_API=workspace" in capsys.readouterr().err
+
+
+def test_the_workspace_api_needs_its_host(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NINOX_API_KEY", "k")
+    monkeypatch.setenv("NINOX_API", "workspace")
+    monkeypatch.delenv("NINOX_BASE_URL", raising=False)
+    assert main(["modules", "demo"]) == 2
+    assert "NINOX_BASE_URL" in capsys.readouterr().err

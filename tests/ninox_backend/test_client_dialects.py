@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ninox_fakes import Mirror
 
-from ninox_backend import NinoxClient, NinoxError, NinoxLookupUnreliable, NinoxSyncError, Record
+from ninox_backend import NinoxClient, NinoxError, NinoxLookupUnreliable, NinoxSyncError
 from ninox_backend.database import Database
 from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore, SyncEngine, SyncState
-from ninox_backend.testing import EMULATOR_VARIANTS, EmulatedNinox, EmulatorVariant, emulated_ninox
+from ninox_backend.testing import CLASSIC_VARIANTS, EmulatedNinox, EmulatorVariant, emulated_ninox
 
 SCHEMA: dict[str, list[dict[str, Any]]] = {
     "Lodges": [
@@ -49,7 +50,8 @@ RECORDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(params=EMULATOR_VARIANTS, ids=lambda v: v.id)
+# The workspace API's client and sync: test_workspace.py.
+@pytest.fixture(params=CLASSIC_VARIANTS, ids=lambda v: v.id)
 def variant(request: pytest.FixtureRequest) -> EmulatorVariant:
     return request.param  # type: ignore[no-any-return]
 
@@ -66,21 +68,6 @@ def db(ninox: EmulatedNinox) -> Database:
         token=ninox.token, base_url=ninox.base_url, transport=ninox.transport, sleep=lambda s: None
     )
     return client.database(ninox.team_id, ninox.database_id)
-
-
-class Mirror:
-    def __init__(self) -> None:
-        self.rows: dict[int, Record] = {}
-
-    def upsert(self, records: list[Record]) -> None:
-        self.rows.update({r.id: r for r in records})
-
-    def delete(self, ids: list[int]) -> None:
-        for rid in ids:
-            self.rows.pop(rid, None)
-
-    def sequences(self) -> dict[int, int | None]:
-        return {rid: r.sequence for rid, r in self.rows.items()}
 
 
 # ---- values and the schema ------------------------------------------------------------------

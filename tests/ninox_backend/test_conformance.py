@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ninox_fakes import Mirror
 
 from ninox_backend import (
     Appointment,
@@ -23,7 +24,6 @@ from ninox_backend import (
     NinoxRateLimited,
     NinoxServerError,
     NinoxValidationError,
-    Record,
     RetryPolicy,
     Table,
     nx,
@@ -423,71 +423,52 @@ def test_an_exhausted_quota_is_a_quota_error_and_not_retried() -> None:
 # ---- sync -------------------------------------------------------------------------------
 
 
-class Mirror:
-    def __init__(self) -> None:
-        self.rows: dict[int, Record] = {}
+def mirrored_demo(n: EmulatedNinox, **options: Any) -> tuple[Database, Mirror, Mirror, SyncEngine]:
+    """The demo database, a Lodges and a Grants mirror, and an engine (``options``) to fill them."""
+    db = make_client(n).database(n.team_id, n.database_id)
+    lodges, grants = Mirror(), Mirror()
+    mirrors = {"Lodges": lodges, "Grants": grants}
+    return db, lodges, grants, SyncEngine(db, InMemorySyncStateStore(), mirrors, **options)
 
-    def upsert(self, records: list[Record]) -> None:
-        self.rows.update({r.id: r for r in records})
 
-    def delete(self, ids: list[int]) -> None:
-        for rid in ids:
-            self.rows.pop(rid, None)
-
-    def sequences(self) -> dict[int, int | None]:
-        return {rid: r.sequence for rid, r in self.rows.items()}
+def change_one_of_each(db: Database, grants: Mirror) -> tuple[int, int, int]:
+    """Update one mirrored grant, create one and delete another: (updated, created, deleted)."""
+    table = db.table("Grants")
+    some_id = next(iter(grants.rows))
+    table.update(some_id, {"Purpose": "changed"})
+    new = table.create({"Reference": "NEW-1", "Amount": Decimal("10.00")})
+    gone = next(i for i in grants.rows if i not in (some_id, new.id))
+    table.delete(gone)
+    return some_id, new.id, gone
 
 
 def test_sync_against_the_demo_database() -> None:
     with demo_ninox(seed=7) as n:
-        db = make_client(n).database(n.team_id, n.database_id)
-        lodges, grants = Mirror(), Mirror()
-        engine = SyncEngine(
-            db,
-            InMemorySyncStateStore(),
-            {"Lodges": lodges, "Grants": grants},
-            reconcile_every=dt.timedelta(0),  # every incremental run reconciles, for the test
-        )
+        # every incremental run reconciles, for the test
+        db, lodges, grants, engine = mirrored_demo(n, reconcile_every=dt.timedelta(0))
         first = engine.sync()
         assert len(lodges.rows) == db.query(nx.count(nx.select("Lodges")))
         assert len(grants.rows) == db.query(nx.count(nx.select("Grants")))
         assert first.mode == "records"
 
-        table = db.table("Grants")
-        some_id = next(iter(grants.rows))
-        table.update(some_id, {"Purpose": "changed"})
-        new = table.create({"Reference": "NEW-1", "Amount": Decimal("10.00")})
-        gone = next(i for i in grants.rows if i not in (some_id, new.id))
-        table.delete(gone)
+        some_id, new_id, gone = change_one_of_each(db, grants)
         result = engine.sync()
         assert result.deleted == 1  # records?sinceSq= cannot show a delete: the reconciliation did
         assert grants.rows[some_id]["Purpose"] == "changed"
-        assert new.id in grants.rows
+        assert new_id in grants.rows
         assert gone not in grants.rows
 
 
 def test_sync_with_the_feed_against_the_demo_database() -> None:
     with demo_ninox(seed=7) as n:
-        db = make_client(n).database(n.team_id, n.database_id)
-        lodges, grants = Mirror(), Mirror()
-        engine = SyncEngine(
-            db,
-            InMemorySyncStateStore(),
-            {"Lodges": lodges, "Grants": grants},
-            profile=CapabilityProfile(change_feed=True),
-        )
+        db, _lodges, grants, engine = mirrored_demo(n, profile=CapabilityProfile(change_feed=True))
         engine.sync()
         assert engine.sync().mode == "feed"
         assert engine.sync().calls == 1  # nothing new: one feed call
 
-        table = db.table("Grants")
-        some_id = next(iter(grants.rows))
-        table.update(some_id, {"Purpose": "changed"})
-        new = table.create({"Reference": "NEW-1", "Amount": Decimal("10.00")})
-        gone = next(i for i in grants.rows if i not in (some_id, new.id))
-        table.delete(gone)
+        some_id, new_id, gone = change_one_of_each(db, grants)
         result = engine.sync()
         assert (result.created, result.updated, result.deleted, result.calls) == (1, 1, 1, 1)
         assert grants.rows[some_id]["Purpose"] == "changed"
-        assert new.id in grants.rows
+        assert new_id in grants.rows
         assert gone not in grants.rows

@@ -9,20 +9,17 @@ a feed that does not net, …), so every other call still meets a real server.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from decimal import Decimal
-from io import StringIO
 from typing import Any
 
 import httpx
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
 
 from ninox_backend import NinoxClient, RetryPolicy
 from ninox_backend.doctor import Doctor, DoctorReport, format_finding, safe_base_url
 from ninox_backend.mapping import SchemaMapping
 from ninox_backend.profile import Finding
-from ninox_backend.testing import EMULATOR_VARIANTS, EmulatedNinox, EmulatorVariant, demo_ninox
+from ninox_backend.testing import CLASSIC_VARIANTS, EmulatedNinox, EmulatorVariant, demo_ninox
 from ninox_backend.types import dumps, loads
 
 Hook = Callable[[httpx.Request, Callable[[httpx.Request], httpx.Response]], httpx.Response]
@@ -131,11 +128,12 @@ EXPECTED = {
 }
 
 
-def test_every_emulator_variant_has_an_expected_profile() -> None:
-    assert set(EXPECTED) == {v.id for v in EMULATOR_VARIANTS}
+def test_every_classic_emulator_variant_has_an_expected_profile() -> None:
+    # the workspace API's doctor: test_doctor_workspace.py
+    assert set(EXPECTED) == {v.id for v in CLASSIC_VARIANTS}
 
 
-@pytest.mark.parametrize("variant", EMULATOR_VARIANTS, ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", CLASSIC_VARIANTS, ids=lambda v: v.id)
 def test_each_variant_gets_the_profile_it_shows(variant: EmulatorVariant) -> None:
     expected = EXPECTED[variant.id]
     with demo_ninox(seed=42, dialect=variant.dialect, faults=variant.faults) as ninox:
@@ -691,7 +689,7 @@ def test_the_workspace_api_is_named_plainly_and_nothing_else_is_tried(
     api = report.findings[0]
     assert not api.ok
     assert "Ninox's newer workspace API" in api.detail
-    assert "this portal needs Ninox's classic API" in api.action
+    assert "set NINOX_API=workspace" in api.action
     assert report.calls == 1
     assert report.write_test_refused == "the classic Ninox API was not confirmed"
 
@@ -726,140 +724,3 @@ def test_the_base_url_is_shown_without_user_info_or_query() -> None:
     assert (
         safe_base_url("https://user:secret@api.ninox.com/v1/?key=abc") == "https://api.ninox.com/v1"
     )
-
-
-# ---- manage.py ninox_doctor ------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
-def test_the_command_prints_one_line_per_check_and_saves_the_profile(
-    ninox: Any, ninox_dialect: str
-) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    out = StringIO()
-    call_command("ninox_doctor", stdout=out)
-    text = out.getvalue()
-    assert text.startswith(
-        "Ninox doctor: http://ninox.test/v1, team demo, database grants (read-only)"
-    )
-    assert '✓ lookup post-filters: POST …/tables/B/record {"filters": {"B": ' in text
-    assert "→ write-back uses it" in text
-    flat = "✓ lookup post-flat:" if ninox_dialect == "docs" else "✗ lookup post-flat:"
-    assert flat in text
-    assert "Profile saved (" in text
-    assert "  lookup: post-filters" in text
-    assert ninox.token not in text
-    profile = load_profile()
-    assert profile.stored
-    assert profile.lookup_form == "post-filters"
-    assert profile.per_page == (100 if ninox_dialect == "docs" else 500)
-    assert profile.change_feed is False
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ninox_dialect", ["legacy"])
-def test_the_command_write_test_turns_a_readable_feed_on(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    out = StringIO()
-    call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
-    assert "✓ change feed (write test): create: op 'create' with the new record;" in out.getvalue()
-    assert load_profile().change_feed is True
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ninox_dialect", ["legacy"])
-def test_a_feed_a_write_test_turned_on_stays_on_while_its_shape_holds(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
-    out = StringIO()
-    call_command("ninox_doctor", stdout=out)
-    assert "stays on: the write test of " in out.getvalue()
-    assert load_profile().change_feed is True
-    ninox.emulator.faults.configure("changes_404")
-    call_command("ninox_doctor", stdout=StringIO())
-    assert load_profile().change_feed is False
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ninox_dialect", ["docs"])
-def test_the_command_write_test_leaves_a_bare_feed_off(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    out = StringIO()
-    call_command("ninox_doctor", "--write-test", "Grants", stdout=out)
-    assert "✗ change feed (write test): create: a record without table or operation;" in (
-        out.getvalue()
-    )
-    assert load_profile().change_feed is False
-
-
-@pytest.mark.django_db
-def test_the_command_fails_when_the_write_test_is_refused(ninox: Any) -> None:
-    with pytest.raises(CommandError, match="no table 'Invoices'"):
-        call_command("ninox_doctor", "--write-test", "Invoices", stdout=StringIO())
-
-
-@pytest.mark.django_db
-def test_the_command_forgets_the_stored_profile(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    call_command("ninox_doctor", stdout=StringIO())
-    assert load_profile().stored
-    calls = ninox.emulator.calls
-    out = StringIO()
-    call_command("ninox_doctor", "--forget", stdout=out)
-    assert "conservative defaults" in out.getvalue()
-    assert not load_profile().stored
-    assert ninox.emulator.calls == calls
-
-
-@pytest.mark.django_db
-def test_the_command_stores_nothing_with_no_save(ninox: Any) -> None:
-    from ninox_backend.django.profile_store import load_profile
-
-    out = StringIO()
-    call_command("ninox_doctor", "--no-save", stdout=out)
-    assert "Profile (not saved)" in out.getvalue()
-    assert not load_profile().stored
-
-
-@pytest.mark.django_db
-def test_the_command_fails_on_an_account_that_is_not_the_classic_api(
-    ninox: Any, settings: Any
-) -> None:
-    from ninox_backend.django.connection import build_client, use_client
-
-    workspace = json_reply({"data": [], "page_info": {"has_more": False}})
-    client = build_client(transport=httpx.MockTransport(lambda request: workspace), token="k-1")
-    out = StringIO()
-    with use_client(client), pytest.raises(CommandError, match="needs Ninox's classic API"):
-        call_command("ninox_doctor", stdout=out)
-    assert "✗ api: GET /teams answers {data, page_info}" in out.getvalue()
-    assert "k-1" not in out.getvalue()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ninox_dialect", ["legacy", "docs"])
-def test_the_portal_syncs_with_the_profile_the_doctor_stored(
-    ninox: Any, ninox_dialect: str
-) -> None:
-    from grants.models import Lodge, NinoxGrant
-
-    call_command("ninox_doctor", "--write-test", "Grants", stdout=StringIO())
-    out = StringIO()
-    call_command("ninox_sync", stdout=out)
-    assert Lodge.objects.count() == 120
-    assert NinoxGrant.objects.count() == 1500  # the scratch record came and went before
-    with ninox.client() as http:
-        grant = http.get("/teams/demo/databases/grants/tables/B/records/7").json()
-        http.put(
-            "/teams/demo/databases/grants/tables/B/records/7",
-            json={"fields": {"Amount": 1234.5}},
-        ).raise_for_status()
-    call_command("ninox_sync", stdout=StringIO())
-    assert NinoxGrant.objects.get(ninox_id=7).amount == Decimal("1234.50")
-    assert grant["fields"]["Amount"] != 1234.5

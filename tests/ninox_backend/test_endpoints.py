@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninox_fakes import DB, FakeNinox, body, record, reply
+from ninox_fakes import DB, TABLES, FakeNinox, body, record, reply
 
 from ninox_backend import Appointment, DatabaseInfo, FileInfo, Location, Team
 
@@ -34,20 +34,7 @@ def test_databases_lists_a_teams_databases() -> None:
 
 
 def test_tables_lists_tables_with_typed_fields() -> None:
-    fake = FakeNinox().add(
-        "GET",
-        DB + "/tables",
-        reply(
-            200,
-            [
-                {
-                    "id": "A",
-                    "name": "Lodges",
-                    "fields": [{"id": "A", "name": "Number", "type": "number"}],
-                }
-            ],
-        ),
-    )
+    fake = FakeNinox().add("GET", DB + "/tables", reply(200, TABLES))
     (lodges,) = fake.client().database("t1", "db1").tables()
     assert (lodges.id, lodges.name, lodges.fields[0].name, lodges.fields[0].type) == (
         "A",

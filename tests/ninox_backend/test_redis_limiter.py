@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from ninox_backend import FileLockLimiter, NinoxClient, NinoxLimiterTimeout
+from ninox_backend import NinoxClient, NinoxLimiterTimeout
 from ninox_backend.limiter import RedisLimiter, limiter_key
 from tests.redis_service import free_port, redis_server
 
@@ -180,42 +180,3 @@ def test_threads_of_one_process_never_overlap(redis_url: str) -> None:
         thread.join()
     assert errors == []
     assert state["max"] == 1
-
-
-# ---- the portal's choice of limiter (no server needed) ---------------------------------
-
-
-@pytest.mark.services
-def test_the_portal_uses_redis_when_redis_url_is_set(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
-
-    settings.REDIS_URL = "redis://:pw@127.0.0.1:6399/0"
-    settings.NINOX_PARALLEL_CALLS = 2
-    settings.NINOX_LIMITER_LEASE_SECONDS = 30
-    client = build_client(token="k")
-    assert isinstance(client.limiter, RedisLimiter)
-    assert (client.limiter.limit, client.limiter.lease) == (2, 30.0)
-    client.close()
-
-
-def test_the_portal_uses_file_locks_in_the_data_dir_without_redis(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
-
-    settings.REDIS_URL = None
-    client = build_client(token="k")
-    assert isinstance(client.limiter, FileLockLimiter)
-    assert client.limiter.directory == settings.PORTAL_DATA_DIR / "locks"
-    assert client.limiter.limit == settings.NINOX_PARALLEL_CALLS
-    client.close()
-
-
-def test_the_lease_defaults_to_a_minute(settings: Any) -> None:
-    from ninox_backend.django.connection import build_client
-
-    settings.REDIS_URL = "redis://127.0.0.1:6399/0"
-    if hasattr(settings, "NINOX_LIMITER_LEASE_SECONDS"):
-        del settings.NINOX_LIMITER_LEASE_SECONDS
-    client = build_client(token="k")
-    assert isinstance(client.limiter, RedisLimiter)
-    assert client.limiter.lease == 60.0
-    client.close()

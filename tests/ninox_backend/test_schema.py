@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from ninox_fakes import DB, SCHEMA, FakeNinox, record, reply
+from ninox_fakes import DB, SCHEMA, TABLES, FakeNinox, record, reply
 
 from ninox_backend import NinoxNotFound, Schema
 
@@ -92,20 +92,7 @@ def test_a_table_added_since_the_cache_was_filled_is_found_after_a_re_read() -> 
 
 def test_without_a_schema_in_the_database_reply_the_tables_endpoint_is_used() -> None:
     fake = FakeNinox(schema=False).add("GET", DB, reply(200, {"settings": {}}))
-    fake.add(
-        "GET",
-        DB + "/tables",
-        reply(
-            200,
-            [
-                {
-                    "id": "A",
-                    "name": "Lodges",
-                    "fields": [{"id": "A", "name": "Number", "type": "number"}],
-                }
-            ],
-        ),
-    )
+    fake.add("GET", DB + "/tables", reply(200, TABLES))
     fake.add("GET", DB + "/tables/A/records/1", reply(200, record(1, Number=Decimal("5.0"))))
     rec = fake.client().database("t1", "db1").table("Lodges").get(1)
     assert rec["Number"] == Decimal("5.0")

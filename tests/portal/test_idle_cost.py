@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 
 from grants.models import Lodge, NinoxGrant
-from ninox_backend.django.connection import client as ninox_client
-from ninox_backend.django.mirror import sync_mirror
+from ninox_backend.ninox.connection import client as ninox_client
+from ninox_backend.ninox.mirror import sync_mirror
 from portal.lib.simulated_beat import EntryCost, SimulatedClock, clock_installed, run_schedule
 from portal.tasks import ninox_probe_task
 
@@ -135,7 +135,7 @@ def test_a_sync_is_skipped_once_the_quota_guard_pauses_background_work(
 ) -> None:
     from django.utils import timezone
 
-    from ninox_backend.django.models import NinoxCall
+    from ninox_backend.ninox.models import NinoxCall
     from portal.tasks import ninox_mirror_task
 
     settings.NINOX_MONTHLY_QUOTA = 10

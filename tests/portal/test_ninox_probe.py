@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ninox_backend.django.models import NinoxCall
+from ninox_backend.ninox.models import NinoxCall
 from portal.tasks import heartbeat_task, ninox_probe_task
 
 pytestmark = pytest.mark.django_db

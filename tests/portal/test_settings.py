@@ -82,7 +82,12 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE is malformed"),
         ("STRIPE_SECRET_KEY", "pk_test_123", "STRIPE_SECRET_KEY is malformed"),
         ("EMAIL_URL", "pigeon://loft", "EMAIL_URL is malformed"),
-        ("NINOX_EMULATOR_DIALECT", "v2", "NINOX_EMULATOR_DIALECT is malformed: docs or legacy"),
+        (
+            "NINOX_EMULATOR_DIALECT",
+            "v2",
+            "NINOX_EMULATOR_DIALECT is malformed: docs, legacy or workspace",
+        ),
+        ("NINOX_API", "v2", "NINOX_API is malformed: classic or workspace"),
     ],
 )
 def test_a_bad_setting_stops_the_start_naming_the_variable(
@@ -91,6 +96,19 @@ def test_a_bad_setting_stops_the_start_naming_the_variable(
     result = manage(["check"], {**PRODUCTION, name: value}, tmp_path)
     assert result.returncode != 0
     assert expected in result.stderr
+
+
+def test_the_workspace_api_without_its_workspace_and_module_stops_the_start(
+    tmp_path: Path,
+) -> None:
+    ninox = {
+        "NINOX_API": "workspace",
+        "NINOX_BASE_URL": "https://ninox.example.org",
+        "NINOX_API_KEY": "a-workspace-key",
+    }
+    result = manage(["check"], {**PRODUCTION, **ninox}, tmp_path)
+    assert result.returncode != 0
+    assert "NINOX_API=workspace needs NINOX_WORKSPACE_ID and NINOX_MODULE" in result.stderr
 
 
 def test_a_secret_in_a_malformed_url_is_not_echoed(tmp_path: Path) -> None:

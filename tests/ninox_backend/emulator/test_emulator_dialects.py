@@ -102,8 +102,8 @@ def test_every_listed_variant_starts_the_demo_as_named(variant: EmulatorVariant)
         assert demo.emulator.faults.settings == expected
 
 
-def test_the_variants_cover_both_dialects_and_each_new_fault() -> None:
-    assert {v.dialect for v in EMULATOR_VARIANTS} == {"docs", "legacy"}
+def test_the_variants_cover_every_dialect_and_each_new_fault() -> None:
+    assert {v.dialect for v in EMULATOR_VARIANTS} == {"docs", "legacy", "workspace"}
     assert {v.faults for v in EMULATOR_VARIANTS} >= {
         "changes_404",
         "dates_epoch_ms",

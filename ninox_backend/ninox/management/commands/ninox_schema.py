@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from ninox_backend.django import connection
-from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.management.live import live_schema
 
 
 class Command(BaseCommand):
     help = "Print the live Ninox schema: tables, fields, types, choices, references, formulas."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            schema = connection.database().schema(refresh=True)
-        except NinoxError as exc:
-            raise CommandError(
-                f"Could not read the Ninox schema: {type(exc).__name__}: {exc}"
-            ) from None
+        schema = live_schema()
         names = {table.id: table.name for table in schema.tables}
         for table in schema.tables:
             self.stdout.write(f"Table {table.name} (id {table.id}, {table.kind})")

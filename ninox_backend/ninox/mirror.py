@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from django.utils import timezone
 
 from ..sync import Handler, SyncEngine, SyncProgress, SyncResult, SyncState
+from ..workspace import WorkspaceDatabase
+from ..workspace_sync import WorkspaceSyncEngine
 from . import connection
 from .models import SyncState as SyncStateRow
 from .profile_store import load_profile
@@ -65,8 +68,15 @@ def sync_mirror(
     full: bool = False,
     progress: Callable[[SyncProgress], None] | None = None,
     tables: Iterable[str] | None = None,
+    where: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SyncResult:
     """Bring the mirror up to date; ``tables`` (mapping keys such as ``"grants"``) limits it.
+
+    ``where`` (``{"grants": {"lodge": 17}}``, mapping keys and field keys) narrows a
+    table's read to the records with those values, where that is cheaper than the
+    API's incremental read: on the workspace API (no ``sinceSq``) a decision's refresh
+    reads the lodge's grants in one call instead of the whole table. The classic API
+    reads ``records?sinceSq=`` (one call when nothing changed) and ignores ``where``.
 
     Raises whatever stopped the sync (a ``NinoxError`` when Ninox failed, or any
     other exception while storing what came back), after recording it as the last
@@ -75,20 +85,39 @@ def sync_mirror(
     mapping = connection.mapping()
     handlers = {mapping[key].name: factory() for key, factory in _handlers.items()}
     names = [mapping[key].name for key in tables] if tables is not None else None
-    engine = SyncEngine(
-        connection.database(),
-        DatabaseSyncStateStore(),
-        handlers,
-        key=state_key(),
-        profile=load_profile(),
-        progress=progress,
-        estimate_totals=progress is not None,
-    )
+    db = connection.database()
+    engine: SyncEngine | WorkspaceSyncEngine
+    scope: dict[str, dict[str, Any]] = {}
+    if isinstance(db, WorkspaceDatabase):
+        engine = WorkspaceSyncEngine(
+            db,
+            DatabaseSyncStateStore(),
+            handlers,
+            key=state_key(),
+            profile=load_profile(),
+            progress=progress,
+        )
+        for key, values in (where or {}).items():
+            table = mapping[key]
+            scope[table.name] = {table.field(k): v for k, v in values.items()}
+    else:
+        engine = SyncEngine(
+            db,
+            DatabaseSyncStateStore(),
+            handlers,
+            key=state_key(),
+            profile=load_profile(),
+            progress=progress,
+            estimate_totals=progress is not None,
+        )
     with _sync_lock:
         try:
             # No transaction around it: that would hold the database lock across network calls.
             # Handlers are idempotent and the mark is stored last, so a failed run is re-run.
-            result = engine.sync(full=full, tables=names)
+            if isinstance(engine, WorkspaceSyncEngine):
+                result = engine.sync(full=full, tables=names, scope=scope)
+            else:
+                result = engine.sync(full=full, tables=names)
         except Exception as exc:
             _record_error(exc)
             raise
@@ -116,3 +145,14 @@ def _record_error(exc: Exception) -> None:
 def sync_status() -> SyncStateRow | None:
     """The stored state of the mirror (last sync, high-water mark, last error)."""
     return SyncStateRow.objects.filter(key=state_key()).first()
+
+
+def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
+    """Ninox calls an idle hour of syncing costs on the workspace API (``rows``: mapping key
+    → rows mirrored), or None on the classic API (where an idle sync is one call a table)."""
+    db = connection.database()
+    if not isinstance(db, WorkspaceDatabase):
+        return None
+    mapping = connection.mapping()
+    engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {})
+    return engine.idle_calls_per_hour({mapping[k].name: n for k, n in rows.items()})

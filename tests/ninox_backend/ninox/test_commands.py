@@ -83,8 +83,8 @@ def test_the_call_log_keeps_ninety_days(db: Any) -> None:
 
     from django.utils import timezone
 
-    from ninox_backend.django.models import NinoxCall
-    from ninox_backend.django.tasks import ninox_calls_prune_task
+    from ninox_backend.ninox.models import NinoxCall
+    from ninox_backend.ninox.tasks import ninox_calls_prune_task
 
     now = timezone.now()
     for days in (1, 89, 91, 400):

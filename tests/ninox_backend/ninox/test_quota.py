@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from ninox_backend.django.mirror import sync_mirror, sync_status
-from ninox_backend.django.models import NinoxCall
-from ninox_backend.django.quota import (
+from ninox_backend.ninox.mirror import sync_mirror, sync_status
+from ninox_backend.ninox.models import NinoxCall
+from ninox_backend.ninox.quota import (
     background_sync_allowed,
     calls_this_month,
     month_start,
     quota_state,
 )
-from ninox_backend.django.tasks import ninox_sync_task
+from ninox_backend.ninox.tasks import ninox_sync_task
 
 pytestmark = pytest.mark.django_db
 

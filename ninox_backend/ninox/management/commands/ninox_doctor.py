@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ninox_backend.django import connection
-from ninox_backend.django.profile_store import forget_profile, load_profile, save_profile
 from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
+from ninox_backend.ninox import connection
+from ninox_backend.ninox.profile_store import forget_profile, load_profile, save_profile
 from ninox_backend.profile import Finding
 
 
@@ -58,10 +58,12 @@ class Command(BaseCommand):
         client = database.client
         base_url = client.base_url
         mode = f"write test on {write_test}" if write_test else "read-only"
-        self.stdout.write(
-            f"Ninox doctor: {safe_base_url(base_url)}, team {database.team_id}, "
-            f"database {database.id} ({mode})"
+        where = (
+            f"workspace {database.team_id}, module {database.id}"
+            if connection.is_workspace()
+            else f"team {database.team_id}, database {database.id}"
         )
+        self.stdout.write(f"Ninox doctor: {safe_base_url(base_url)}, {where} ({mode})")
 
         def show(finding: Finding) -> None:
             line = format_finding(finding)
@@ -86,10 +88,16 @@ class Command(BaseCommand):
         )
         for line in format_profile(report.profile):
             self.stdout.write(f"  {line}")
-        if report.profile.api != "classic":
+        configured = "workspace" if connection.is_workspace() else "classic"
+        if report.profile.api != configured:
+            proposal = (
+                f" Set NINOX_API={report.profile.api} (see the first line above)."
+                if report.profile.api in ("classic", "workspace")
+                else " Neither Ninox API answered (see the first line above)."
+            )
             raise CommandError(
-                "The portal cannot use this account yet: it needs Ninox's classic API "
-                "(see the first line above)."
+                f"The portal cannot use this account as configured (NINOX_API={configured})."
+                + proposal
             )
         if report.write_test_refused:
             raise CommandError(f"The write test did not run: {report.write_test_refused}.")

@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 
 from ..exceptions import NinoxError
+from .connection import is_workspace
 from .mirror import sync_mirror
 from .quota import quota_state
 
@@ -28,7 +29,8 @@ def ninox_sync_task() -> str:
         logger.warning("Ninox background sync skipped: %s", state.message)
         return f"skipped: {state.message}"
     try:
-        result = sync_mirror()
+        # The workspace API has no incremental read: "sync now" there is a full read.
+        result = sync_mirror(full=is_workspace())
     except NinoxError as exc:
         # sync_mirror has stored the error for the health page; the next beat tries again.
         return f"failed: {type(exc).__name__}: {exc}"[:300]

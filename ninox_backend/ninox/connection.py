@@ -1,6 +1,10 @@
 """The process's connection to Ninox, configured from Django settings.
 
-One ``NinoxClient`` per process (its limiter is shared across processes through the
+``NINOX_API`` chooses the API: ``classic`` (a :class:`NinoxClient` on
+``NINOX_TEAM_ID``/``NINOX_DATABASE_ID``) or ``workspace`` (a
+:class:`~ninox_backend.workspace.WorkspaceClient` on ``NINOX_WORKSPACE_ID``/``NINOX_MODULE``);
+both answer the same interface (tables by name, typed records, verified lookups,
+create/update). One client per process (its limiter is shared across processes through the
 data dir, or Redis later), every call recorded in ``NinoxCall``. Tests swap in a
 client on the in-process emulator with ``use_client``.
 """
@@ -23,6 +27,7 @@ from ..database import Database
 from ..limiter import FileLockLimiter
 from ..mapping import SchemaMapping
 from ..request import CallInfo
+from ..workspace import WorkspaceClient
 
 logger = logging.getLogger("ninox_backend")
 
@@ -71,7 +76,8 @@ def build_client(
         limiter = RedisLimiter(settings.REDIS_URL, limit=limit, lease=lease)
     else:
         limiter = FileLockLimiter(settings.PORTAL_DATA_DIR / "locks", limit=limit)
-    return NinoxClient(
+    kind = WorkspaceClient if is_workspace() else NinoxClient
+    return kind(
         token=token or settings.NINOX_API_KEY,
         base_url=base_url or settings.NINOX_BASE_URL,
         timeout=float(settings.NINOX_TIMEOUT_SECONDS),
@@ -93,9 +99,27 @@ def client() -> NinoxClient:
         return _client
 
 
+def is_workspace() -> bool:
+    """True when ``NINOX_API`` is ``workspace`` (Ninox's newer API)."""
+    return getattr(settings, "NINOX_API", "classic") == "workspace"
+
+
 def database() -> Database:
-    """The configured Ninox database (``NINOX_TEAM_ID`` / ``NINOX_DATABASE_ID``)."""
+    """The configured Ninox database: ``NINOX_TEAM_ID`` / ``NINOX_DATABASE_ID`` on the
+    classic API, ``NINOX_WORKSPACE_ID`` / ``NINOX_MODULE`` on the workspace API."""
+    if is_workspace():
+        return client().database(str(settings.NINOX_WORKSPACE_ID), str(settings.NINOX_MODULE))
     return client().database(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID)
+
+
+def probe() -> None:
+    """One cheap call that proves the configured account answers (raises ``NinoxError``):
+    the team on the classic API, the workspace's list of modules on the workspace API."""
+    current = client()
+    if isinstance(current, WorkspaceClient):
+        current.modules(str(settings.NINOX_WORKSPACE_ID))
+    else:
+        current.team(settings.NINOX_TEAM_ID)
 
 
 def mapping() -> SchemaMapping:

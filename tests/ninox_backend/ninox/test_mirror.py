@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from grants.models import Lodge, NinoxGrant
-from ninox_backend.django import mirror
-from ninox_backend.django.connection import database
-from ninox_backend.django.mirror import DatabaseSyncStateStore, state_key, sync_mirror, sync_status
-from ninox_backend.django.models import SyncState as SyncStateRow
-from ninox_backend.django.profile_store import save_profile
+from ninox_backend.ninox import mirror
+from ninox_backend.ninox.connection import database
+from ninox_backend.ninox.mirror import DatabaseSyncStateStore, state_key, sync_mirror, sync_status
+from ninox_backend.ninox.models import SyncState as SyncStateRow
+from ninox_backend.ninox.profile_store import save_profile
 from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import SyncState
 

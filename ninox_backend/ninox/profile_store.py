@@ -14,6 +14,8 @@ from ..profile import CONSERVATIVE, CapabilityProfile
 
 def profile_key() -> str:
     """The account the profile is about: base URL, team and database (never the key)."""
+    if getattr(settings, "NINOX_API", "classic") == "workspace":
+        return f"{settings.NINOX_BASE_URL}|{settings.NINOX_WORKSPACE_ID}/{settings.NINOX_MODULE}"
     return f"{settings.NINOX_BASE_URL}|{settings.NINOX_TEAM_ID}/{settings.NINOX_DATABASE_ID}"
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ninox_backend.django.mirror import sync_mirror
 from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox.mirror import sync_mirror
 from ninox_backend.sync import SyncProgress
 
 

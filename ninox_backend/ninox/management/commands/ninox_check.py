@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ninox_backend.django import connection
-from ninox_backend.exceptions import NinoxError
+from ninox_backend.ninox import connection
+from ninox_backend.ninox.management.live import live_schema
 
 
 class Command(BaseCommand):
@@ -15,12 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         mapping = connection.mapping()
-        try:
-            schema = connection.database().schema(refresh=True)
-        except NinoxError as exc:
-            raise CommandError(
-                f"Could not read the Ninox schema: {type(exc).__name__}: {exc}"
-            ) from None
+        schema = live_schema()
         problems = mapping.check(schema)
         for table in mapping.tables.values():
             self.stdout.write(f"{table.name}: {len(table.fields)} mapped field(s)")

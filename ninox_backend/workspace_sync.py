@@ -1,0 +1,213 @@
+"""Keeping a mirror of a workspace-API module: no ``sinceSq``, so full reads and scoped reads.
+
+The workspace API has no change feed and no ``sinceSq`` (see :mod:`.workspace`), so
+the engine cannot ask "what changed". Instead:
+
+- **A full read** of a table pages everything by ``offset`` (100 a page, the largest
+  ``limit``), upserts it all and deletes what the mirror holds that Ninox no longer
+  has. It runs when a table was never read, when asked (``full=True``), or when the
+  last full read is older than ``full_every`` (an hour by default). Otherwise a run
+  costs **no call** for that table: an idle hour costs one full read of each table
+  (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls that is).
+- **A scoped read** (``scope={"Grants": {"Lodge": 17}}``) reads only the records
+  equal to the given values, in one call when they fit a page (a lodge's grants
+  of every year; the caller keeps the fiscal year's client-side). Every record is
+  verified against the asked values (a filter the server ignored raises
+  ``NinoxLookupUnreliable``), upserted, and nothing is deleted: a grant deleted in
+  Ninox can only make the mirror count more against the cap, never less, until the
+  next full read removes it.
+
+The state kept is :class:`~ninox_backend.sync.SyncState` (``reconciled`` holds each
+table's last full read; ``marks`` are 0 once a table is loaded), so the portal's
+store and health page keep working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .profile import CONSERVATIVE, CapabilityProfile
+from .sync import Handler, SyncProgress, SyncResult, SyncState, SyncStateStore
+from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
+
+__all__ = ["WorkspaceSyncEngine"]
+
+logger = logging.getLogger("ninox_backend")
+
+FULL, SCOPED = "full-read", "scoped-read"
+
+
+class WorkspaceSyncEngine:
+    """Mirror the tables named in ``handlers`` of a workspace module (same result type)."""
+
+    def __init__(
+        self,
+        db: WorkspaceDatabase,
+        state: SyncStateStore,
+        handlers: Mapping[str, Handler],
+        *,
+        key: str | None = None,
+        profile: CapabilityProfile = CONSERVATIVE,
+        full_every: dt.timedelta = dt.timedelta(hours=1),
+        schema_max_age: dt.timedelta = dt.timedelta(hours=1),
+        progress: Any = None,
+        estimate_totals: bool = False,
+        per_page: int | None = None,
+    ) -> None:
+        self.db = db
+        self.state = state
+        self.handlers = dict(handlers)
+        self.key = key or f"ninox-workspace:{db.team_id}/{db.id}"
+        self.profile = profile
+        self.full_every = full_every
+        self.schema_max_age = schema_max_age
+        self.progress = progress
+        self.per_page = min(per_page or WORKSPACE_MAX_LIMIT, WORKSPACE_MAX_LIMIT)
+
+    def sync(
+        self,
+        full: bool = False,
+        tables: Iterable[str] | None = None,
+        scope: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> SyncResult:
+        """Full reads of the tables that are due (or all, with ``full``); scoped reads for
+        the tables in ``scope`` (by table name: ``{field name: value}``)."""
+        scope = dict(scope or {})
+        with self.db.client.counting() as counter:
+            state = self.state.get(self.key)
+            self._load_schema(state)
+            self.handlers = {self.db.table_schema(k).name: h for k, h in self.handlers.items()}
+            names = self._select(tables)
+            scoped = {self.db.table_schema(k).name: v for k, v in scope.items()}
+            now = self.db.client.now()
+            due = [
+                n
+                for n in names
+                if n not in scoped and (full or self._due(state, n, now) or state.mark(n) is None)
+            ]
+            result = SyncResult(full=bool(names) and len(due) == len(names), tables=names)
+            for name in names:
+                if name in scoped and state.mark(name) is not None and not full:
+                    self._scoped_read(name, scoped[name], result)
+                elif name in due or name in scoped:
+                    self._full_read(name, state, result, now)
+            self._remember_schema(state)
+            state.mode = SCOPED if scoped and not due else FULL
+            mapped = [state.marks[n] for n in self.handlers if n in state.marks]
+            state.high_water = min(mapped) if len(mapped) == len(self.handlers) else None
+            self.state.set(self.key, state)
+        result.calls = counter.calls
+        result.high_water = state.high_water
+        result.mode = state.mode
+        logger.info(
+            "Ninox workspace sync of %s: %d created, %d updated, %d deleted, %d call(s)",
+            ", ".join(names),
+            result.created,
+            result.updated,
+            result.deleted,
+            result.calls,
+        )
+        return result
+
+    def idle_calls_per_hour(self, rows: Mapping[str, int]) -> int:
+        """Calls an idle hour costs: a full read of each table (``rows``: name → count) every
+        ``full_every`` and the schema every ``schema_max_age`` (both an hour by default).
+
+        A table of ``n`` rows takes ``ceil(n / 100)`` pages (at least one): each page
+        says whether there is more (``page_info.has_more``), so no empty page is read.
+        """
+        hour = dt.timedelta(hours=1)
+        pages = sum(max(1, math.ceil(n / self.per_page)) for n in rows.values())
+        return math.ceil(pages * hour / self.full_every) + math.ceil(hour / self.schema_max_age)
+
+    # ---- steps ------------------------------------------------------------------------
+
+    def _due(self, state: SyncState, name: str, now: dt.datetime) -> bool:
+        last = state.reconciled.get(name)
+        return last is None or now - last >= self.full_every
+
+    def _select(self, tables: Iterable[str] | None) -> tuple[str, ...]:
+        if tables is None:
+            return tuple(self.handlers)
+        names: list[str] = []
+        for key in tables:
+            name = self.db.table_schema(key).name
+            if name not in self.handlers:
+                raise ValueError(f"table {key!r} has no sync handler")
+            if name not in names:
+                names.append(name)
+        return tuple(names)
+
+    def _load_schema(self, state: SyncState) -> None:
+        now = self.db.client.now()
+        if self.db.schema_is_fresh():
+            return
+        saved_is_fresh = (
+            state.schema is not None
+            and state.schema_checked_at is not None
+            and now - state.schema_checked_at < self.schema_max_age
+        )
+        if saved_is_fresh:
+            self.db.use_schema(state.schema, fetched_at=state.schema_checked_at)
+        else:
+            self.db.schema(refresh=True)
+
+    def _remember_schema(self, state: SyncState) -> None:
+        schema = self.db.cached_schema()
+        if schema is None or schema.fetched_at is None:
+            return
+        if state.schema_checked_at is None or schema.fetched_at > state.schema_checked_at:
+            state.schema = schema.raw
+            state.schema_checked_at = schema.fetched_at
+
+    def _full_read(self, name: str, state: SyncState, result: SyncResult, now: dt.datetime) -> None:
+        """Every record by offset; upsert them, delete what Ninox no longer has."""
+        handler = self.handlers[name]
+        first_load = state.mark(name) is None
+        local = self._local_ids(handler)
+        remote: set[int] = set()
+        for page in self.db.table(name).iter_pages(self.per_page):
+            handler.upsert(page)
+            fresh = [r.id for r in page if local is not None and r.id not in local]
+            remote.update(r.id for r in page)
+            if first_load or local is None:
+                result.created += len(page)
+            else:
+                result.created += len(fresh)
+                result.updated += len(page) - len(fresh)
+            self._report(name, len(remote), "load" if first_load else "reconcile")
+        if local is not None:
+            missing = sorted(local - remote)
+            if missing:
+                handler.delete(missing)
+                result.deleted += len(missing)
+        state.marks[name] = 0
+        state.reconciled[name] = now
+
+    def _scoped_read(self, name: str, filters: Mapping[str, Any], result: SyncResult) -> None:
+        """The records equal to ``filters`` (verified), upserted; nothing deleted."""
+        handler = self.handlers[name]
+        count = 0
+        for page in self.db.table(name).iter_pages(self.per_page, filters=filters):
+            handler.upsert(page)
+            count += len(page)
+            self._report(name, count, "changes")
+        result.updated += count
+
+    @staticmethod
+    def _local_ids(handler: Handler) -> set[int] | None:
+        sequences = getattr(handler, "sequences", None)
+        if callable(sequences):
+            return {int(k) for k in sequences()}
+        ids = getattr(handler, "ids", None)
+        if callable(ids):
+            return {int(i) for i in ids()}
+        return None
+
+    def _report(self, table: str, done: int, phase: str) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(table, done, None, phase))
