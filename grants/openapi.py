@@ -37,6 +37,22 @@ _APPLICATION_OUT_PROPERTIES: dict[str, Any] = {
     "used": {"type": ["string", "null"]},
     "remaining": {"type": ["string", "null"]},
     "payment_url": {"type": ["string", "null"], "format": "uri"},
+    "lodge_left": {
+        "type": ["object", "null"],
+        "description": "What the lodge has left now (as the apply form shows it).",
+        "required": ["amount", "fiscal_year", "until", "sentence"],
+        "properties": {
+            "amount": {"type": "string", "examples": ["653.25"]},
+            "fiscal_year": {"type": "string", "examples": ["FY 2026-27"]},
+            "until": {"type": "string", "format": "date"},
+            "sentence": {"type": "string"},
+        },
+    },
+    "what_next": {"type": "string", "description": "What the lodge may do next (rejections)."},
+    "apply_for": {
+        "type": ["string", "null"],
+        "description": "A rejection for asking more than remains: the match to apply for instead.",
+    },
 }
 
 APPLICATION_OUT: dict[str, Any] = {

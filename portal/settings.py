@@ -478,6 +478,10 @@ PORTAL_APPLY_RATE_PER_HOUR: int = cfg.integer(
 PORTAL_APPLY_INVALID_RATE_PER_HOUR: int = cfg.integer(
     "PORTAL_APPLY_INVALID_RATE_PER_HOUR", 100, minimum=1, maximum=100000
 )
+# Lodge lookups per hour from one address (the apply form's name and what the lodge has left).
+PORTAL_LODGE_LOOKUP_RATE_PER_HOUR: int = cfg.integer(
+    "PORTAL_LODGE_LOOKUP_RATE_PER_HOUR", 120, minimum=1, maximum=100000
+)
 # Failed API authentications per hour from one address (the per-token limit is below).
 PORTAL_API_AUTH_FAILURES_PER_HOUR: int = cfg.integer(
     "PORTAL_API_AUTH_FAILURES_PER_HOUR", 30, minimum=1, maximum=100000

@@ -202,6 +202,14 @@ class Application(models.Model):
         return self.share_kept + self.match_kept
 
 
+class Reapply(models.TextChoices):
+    """What a rejected lodge may do next, as a reviewer says (the lodge's page follows it)."""
+
+    THIS_YEAR = "this_year", "Apply again this fiscal year, for no more than what remains"
+    NEXT_YEAR = "next_year", "Apply again once the next fiscal year starts"
+    NO = "no", "Not apply again for this (not eligible)"
+
+
 class Decision(models.Model):
     """Who or what decided an application, with the figures it used and its explanation."""
 
@@ -218,7 +226,12 @@ class Decision(models.Model):
     )
     decided_by_name = models.CharField(max_length=150)  # a username, or "auto-decision"
     kind = models.CharField(max_length=20, default="auto")  # auto, review, override, bulk
-    reason = models.TextField(blank=True)  # a reviewer's reason, or why it went to review
+    reason = models.TextField(blank=True)  # why the portal sent it to review (automatic only)
+    # A staff decision's words: the message the lodge reads, and a note only staff see.
+    message = models.TextField(blank=True)
+    internal_note = models.TextField(blank=True)
+    # What the lodge may do next, as the reviewer said (blank: as the budget allows).
+    reapply = models.CharField(max_length=12, choices=Reapply.choices, blank=True)
     cap = money_field()
     used_ninox = money_field()
     pending_portal = money_field()

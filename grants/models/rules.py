@@ -31,6 +31,8 @@ class GrantRules(models.Model):
     vendor_email = models.EmailField()
     finance_email = models.EmailField()
     digest_hour = models.PositiveSmallIntegerField()
+    # The apply form shows what the lodge has left this fiscal year as its number is typed.
+    show_remaining_on_apply = models.BooleanField(default=True)
     # The fiscal year (its start year: 2026 is FY 2026-27) whose programme rules this row sets.
     fiscal_year_from = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True)  # why the admin changed the rules

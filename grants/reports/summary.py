@@ -1,7 +1,8 @@
 """The fiscal-year summary per lodge: cap, approved, paid, pending, remaining, grants.
 
-Figures come from the ledger's rows (Ninox grants and portal applications together,
-each grant once); remaining is the lodge's budget for the whole year, as decisions see it.
+Figures come from ``grants.selectors.figures`` over the ledger's rows (Ninox grants and
+portal applications together, each grant once); remaining is cap - approved, the lodge's
+budget for the whole year exactly as decisions see it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 
 from django.db.models import Q
 
+from grants.models import Lodge
 from grants.money import ZERO
 from grants.reports.filters import ReportFilters
-from grants.reports.ledger import Ledger, LedgerRow
+from grants.reports.ledger import Ledger
 from grants.reports.table import MONEY, NUMBER, TEXT, Column, Row
 from grants.rules import rules_for_fiscal_year
-from grants.selectors.budgets import lodges_with_budget
+from grants.selectors.figures import Figures, GrantRow, fiscal_year_grants, grant_rows
 
 NO_DISTRICT = "(no district)"
 
@@ -33,43 +35,27 @@ COLUMNS = (
     Column("pending", "Pending", MONEY, 12, total=True),
     Column("remaining", "Remaining", MONEY, 12, total=True),
     Column("grants", "Grants", NUMBER, 8, total=True),
+    Column("lodge_share_received", "Lodge share received", MONEY, 12, total=True),
 )
-
-
-@dataclass
-class Tally:
-    approved: Decimal = ZERO
-    paid: Decimal = ZERO
-    grants: int = 0
-
-    def add(self, row: LedgerRow) -> None:
-        if row.approved:
-            self.approved += row.approved
-            self.grants += 1
-        self.paid += row.paid
-
-    @property
-    def pending(self) -> Decimal:
-        return self.approved - self.paid
 
 
 @dataclass
 class Totals:
     """Every figure the summary page, its chart and its exports need, in one pass."""
 
-    by_lodge: dict[int | None, Tally] = field(default_factory=dict)
-    by_district: dict[str, Tally] = field(default_factory=dict)
+    by_lodge: dict[int | None, Figures] = field(default_factory=dict)
+    by_district: dict[str, Figures] = field(default_factory=dict)
     approved_by_month: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     paid_by_month: dict[tuple[int, int], Decimal] = field(default_factory=dict)
-    names: dict[int | None, tuple[int | None, str, str]] = field(default_factory=dict)
+    all: Figures = field(default_factory=Figures)
 
 
-def tally(rows: Iterable[LedgerRow]) -> Totals:
+def tally(rows: Iterable[GrantRow]) -> Totals:
     totals = Totals()
     for row in rows:
-        totals.by_lodge.setdefault(row.lodge_id, Tally()).add(row)
-        totals.by_district.setdefault(row.district or NO_DISTRICT, Tally()).add(row)
-        totals.names.setdefault(row.lodge_id, (row.lodge_number, row.lodge_name, row.district))
+        totals.by_lodge.setdefault(row.lodge_id, Figures()).add(row)
+        totals.by_district.setdefault(row.district or NO_DISTRICT, Figures()).add(row)
+        totals.all.add(row)
         if row.approved and row.grant_date:
             key = _month(row.grant_date)
             totals.approved_by_month[key] = totals.approved_by_month.get(key, ZERO) + row.approved
@@ -99,12 +85,17 @@ class Summary:
             self._totals = tally(Ledger(self.filters).figures())
         return self._totals
 
+    def year_approved(self) -> dict[int | None, Figures]:
+        """Each lodge's figures for the whole year (remaining ignores a status or date filter)."""
+        f = self.filters
+        if not (f.status or f.date_from or f.date_to):
+            return self.totals.by_lodge
+        return tally(grant_rows(*fiscal_year_grants(f.fy.key, district=f.district))).by_lodge
+
     def lodges(self) -> Any:
         """Active lodges, and any lodge with a row here, with their budget for the year."""
         with_rows = [key for key in self.totals.by_lodge if key is not None]
-        lodges = lodges_with_budget(self.filters.fy.key, self.cap).filter(
-            Q(active=True) | Q(id__in=with_rows)
-        )
+        lodges = Lodge.objects.filter(Q(active=True) | Q(id__in=with_rows))
         if self.filters.district:
             lodges = lodges.filter(district=self.filters.district)
         return lodges.order_by("number", "id")
@@ -114,14 +105,16 @@ class Summary:
 
     def rows(self) -> Iterator[Row]:
         by_lodge = self.totals.by_lodge
+        year = self.year_approved()
         for lodge in self.lodges().iterator(chunk_size=2000):
+            used = year[lodge.id].approved if lodge.id in year else ZERO
             yield _row(
-                by_lodge.get(lodge.id, Tally()),
+                by_lodge.get(lodge.id, Figures()),
+                remaining=self.cap - used,
                 lodge_number=lodge.number,
                 lodge=lodge.name,
                 district=lodge.district,
                 cap=self.cap,
-                remaining=lodge.remaining,
             )
         orphan = by_lodge.get(None)
         if orphan is not None:
@@ -136,7 +129,7 @@ class Summary:
 
 
 def _row(
-    figures: Tally,
+    figures: Figures,
     *,
     lodge_number: int | None,
     lodge: str,
@@ -154,4 +147,5 @@ def _row(
         "pending": figures.pending,
         "remaining": remaining,
         "grants": figures.grants,
+        "lodge_share_received": figures.share_received,
     }

@@ -19,6 +19,7 @@ from grants.money import format_money
 TEXT, MONEY, DATE, DATETIME, NUMBER = "text", "money", "date", "datetime", "number"
 
 Row = dict[str, Any]
+NOT_HELD = "—"  # an amount the row's record does not have (a grant entered in Ninox)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class Column:
         return self.kind in (MONEY, NUMBER)
 
     def page_text(self, value: Any) -> str:
-        """The value as the page's table shows it."""
+        """The value as the page's table shows it; an amount a row does not have is "—"."""
+        if self.kind == MONEY and value is None:
+            return NOT_HELD
         if value is None or value == "":
             return ""
         if self.kind == MONEY:

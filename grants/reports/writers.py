@@ -67,7 +67,8 @@ def write_xlsx(
     subtitle: str = "",
     progress: Progress | None = None,
 ) -> int:
-    """Write the workbook; returns the number of data rows. A totals row ends the sheet.
+    """Write the workbook; returns the number of data rows. A bold totals row ends the sheet;
+    the header has an autofilter.
 
     XlsxWriter in constant-memory mode: each row goes to a temporary file as soon as
     the next one starts, so memory stays flat. Rows must be written top to bottom.
@@ -106,6 +107,8 @@ def write_xlsx(
                 totals[key] += row[key]
         if progress and count % 1000 == 0:
             progress(count)
+    # The filter covers the header and the rows, never the bold totals row below them.
+    sheet.autofilter(0, 0, count, len(columns) - 1)
     _write_totals(sheet, text, count + 1, columns, totals)
     if subtitle:
         text.write(sheet, count + 3, 0, subtitle)

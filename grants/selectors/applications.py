@@ -11,6 +11,8 @@ from django.urls import reverse
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, Decision, EmailLog, Lodge, Status
 from grants.rules import rules_in_force
+from grants.selectors.figures import lodge_remaining
+from grants.selectors.what_next import lodge_news
 
 STATUS_SALT = "grants.application-status"
 
@@ -29,6 +31,13 @@ def application_for_status_token(token: str) -> Application | None:
 
 def status_url(application: Application) -> str:
     return settings.PORTAL_BASE_URL + reverse("grants:status", args=[status_token(application)])
+
+
+def apply_again_url(application: Application) -> str:
+    """The apply form, filled in from ``application`` (the match: what remains now)."""
+    return (
+        settings.PORTAL_BASE_URL + reverse("grants:apply") + "?again=" + status_token(application)
+    )
 
 
 def pay_link(application: Application) -> str:
@@ -75,15 +84,27 @@ def fiscal_year_label(application: Application) -> str:
 def application_summary(application: Application) -> dict[str, Any]:
     """The API's reply shape; amounts as decimal strings."""
     decision = latest_decision(application)
+    news = lodge_news(application, decision)
+    left = lodge_remaining(application.lodge.id) if application.lodge else None
     return {
         "reference": application.reference,
         "status": application.status,
         "fiscal_year": fiscal_year_label(application),
-        "explanation": decision.explanation if decision else "",
+        "explanation": news.message,  # what the lodge may read: never a staff note
         "cap": str(decision.cap) if decision else None,
         "used": str(decision.used) if decision else None,
         "remaining": str(decision.remaining) if decision else None,
         "payment_url": payment_url(application),
+        "lodge_left": {
+            "amount": str(left.left),
+            "fiscal_year": left.fy.label,
+            "until": left.fy.end.isoformat(),
+            "sentence": left.sentence,
+        }
+        if left
+        else None,
+        "what_next": news.what_next,
+        "apply_for": str(news.apply_for) if news.apply_for is not None else None,
     }
 
 

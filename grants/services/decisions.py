@@ -31,6 +31,9 @@ def decision_record(
     actor: Any = AUTO,
     kind: str = "auto",
     reason: str = "",
+    message: str = "",
+    internal_note: str = "",
+    reapply: str = "",
     ninox_fresh: bool = True,
 ) -> Decision:
     """Store the decision, move the application to ``outcome`` and queue the lodge's email."""
@@ -43,6 +46,9 @@ def decision_record(
         decided_by_name=user.get_username() if user else str(actor),
         kind=kind,
         reason=reason,
+        message=message,
+        internal_note=internal_note,
+        reapply=reapply,
         cap=budget.cap,
         used_ninox=budget.used_ninox,
         pending_portal=budget.pending_portal,
@@ -70,7 +76,8 @@ def decision_record(
         after={
             "status": outcome,
             "remaining": str(budget.remaining),
-            **({"reason": reason} if user else {}),
+            **({"message": message} if message else {}),
+            **({"internal_note": internal_note} if internal_note else {}),
         },
         message=explanation,
     )

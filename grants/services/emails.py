@@ -20,11 +20,13 @@ from grants.models import Application, EmailLog, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
 from grants.selectors.applications import (
+    apply_again_url,
     fiscal_year_label,
     latest_decision,
     payment_url,
     status_url,
 )
+from grants.selectors.what_next import lodge_news
 from portal import roles
 from portal.audit import audit_record
 from portal.lib.email import build_email
@@ -101,7 +103,10 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
         context["health_url"] = settings.PORTAL_BASE_URL + reverse("health")
         return [rules.finance_email], context
     if kind == Kind.EMAIL_DECISION:
-        context["decision"] = latest_decision(application)
+        decision = latest_decision(application)
+        context["decision"] = decision
+        context["news"] = lodge_news(application, decision)
+        context["apply_again_url"] = apply_again_url(application)
         context["payment_url"] = payment_url(application)
     elif kind == Kind.EMAIL_PAYMENT_LINK:
         context["payment_url"] = payment_url(application)

@@ -1,4 +1,5 @@
-"""Staff decisions: approve, reject or override with a reason; cancel; bulk decisions.
+"""Staff decisions: approve, reject or override with a message to the lodge (and an internal
+note); cancel with a reason; bulk decisions.
 
 Approving re-checks the budget under the same (lodge, fiscal year) lock as intake.
 Approving over the remaining budget needs the Admin role, and the refusal says so.
@@ -14,7 +15,15 @@ from django.utils import timezone
 
 from grants.budget_rule import budget_sentence
 from grants.fiscal_year import FiscalYear
-from grants.models import TRANSITIONS, Application, Decision, Lodge, OutboxMessage, Status
+from grants.models import (
+    TRANSITIONS,
+    Application,
+    Decision,
+    Lodge,
+    OutboxMessage,
+    Reapply,
+    Status,
+)
 from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
 from grants.outbox import outbox_enqueue
@@ -55,6 +64,41 @@ def _clean_reason(reason: str) -> str:
     return reason
 
 
+def _clean_message(message: str) -> str:
+    """The message to the lodge: required, one paragraph, at most ``REASON_MAX`` characters."""
+    message = " ".join((message or "").split())
+    if not message:
+        raise PortalError(
+            "A message to the lodge is required.",
+            {"message": ["Message to the lodge: say why, in a few words the lodge will read."]},
+        )
+    if len(message) > REASON_MAX:
+        raise PortalError(
+            "The message is too long.",
+            {"message": [f"Message to the lodge: at most {REASON_MAX} characters."]},
+        )
+    return message
+
+
+def _clean_note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > REASON_MAX:
+        raise PortalError(
+            "The internal note is too long.",
+            {"internal_note": [f"Internal note: at most {REASON_MAX} characters."]},
+        )
+    return note
+
+
+def _clean_reapply(reapply: str) -> str:
+    if reapply and reapply not in Reapply.values:
+        raise PortalError(
+            "Choose what the lodge may do next.",
+            {"reapply": ["What next: choose one of the choices offered."]},
+        )
+    return reapply
+
+
 def _require(action: str, actor: Any, application: Application | None = None) -> None:
     verdict = has_permission(action, actor, application)
     if not verdict.allowed:
@@ -62,11 +106,24 @@ def _require(action: str, actor: Any, application: Application | None = None) ->
 
 
 def application_decide(
-    *, application: Application, actor: Any, outcome: str, reason: str, kind: str = "review"
+    *,
+    application: Application,
+    actor: Any,
+    outcome: str,
+    message: str,
+    internal_note: str = "",
+    reapply: str = "",
+    kind: str = "review",
 ) -> Decision:
-    """A staff member approves or rejects; an override changes an earlier decision."""
+    """A staff member approves or rejects; an override changes an earlier decision.
+
+    ``message`` is what the lodge reads (its page and email); ``internal_note`` only staff
+    see; ``reapply`` (a `Reapply`, rejections only) is what the lodge is told it may do next.
+    """
     _require("grants.application.decide", actor, application)
-    reason = _clean_reason(reason)
+    message = _clean_message(message)
+    internal_note = _clean_note(internal_note)
+    reapply = _clean_reapply(reapply) if outcome == Status.REJECTED else ""
     if outcome not in {Status.APPROVED, Status.REJECTED}:
         raise PortalError("Choose approve or reject.", {"outcome": ["Outcome: approve or reject."]})
     if application.status not in DECIDABLE:
@@ -122,7 +179,7 @@ def application_decide(
             )
         verb = "approved" if outcome == Status.APPROVED else "rejected"
         explanation = (
-            f"{verb.capitalize()} by {actor.get_username()}: {reason} "
+            f"{verb.capitalize()} by {actor.get_username()}: {message} "
             f"({figures}; {format_money(budget.remaining)} remained and "
             f"{format_money(locked.amount_requested)} was requested"
             f"{'; approved over the cap' if outcome == Status.APPROVED and over else ''}.)"
@@ -139,7 +196,9 @@ def application_decide(
             action=f"application.{kind}_{verb}",
             actor=actor,
             kind=kind,
-            reason=reason,
+            message=message,
+            internal_note=internal_note,
+            reapply=reapply,
         )
     application.refresh_from_db()
     return decision
@@ -179,10 +238,10 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
 
 
 def applications_bulk_decide(
-    *, references: list[str], actor: Any, outcome: str, reason: str
+    *, references: list[str], actor: Any, outcome: str, message: str, internal_note: str = ""
 ) -> list[BulkResult]:
     """Decide each application on its own (its own lock and budget check); one result per row."""
-    _clean_reason(reason)
+    _clean_message(message)
     results = []
     found = {
         a.reference: a
@@ -195,7 +254,12 @@ def applications_bulk_decide(
             continue
         try:
             application_decide(
-                application=application, actor=actor, outcome=outcome, reason=reason, kind="bulk"
+                application=application,
+                actor=actor,
+                outcome=outcome,
+                message=message,
+                internal_note=internal_note,
+                kind="bulk",
             )
         except PortalError as exc:
             results.append(BulkResult(reference, False, exc.message))

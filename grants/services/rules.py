@@ -44,6 +44,7 @@ EDITABLE = {
     "vendor_email": "Vendor email",
     "finance_email": "Finance email",
     "digest_hour": "Digest hour",
+    "show_remaining_on_apply": "Apply form shows what a lodge has left",
 }
 PROGRAMME = GrantRules.PROGRAMME
 MONEY = {"annual_cap", "auto_approve_limit"}
@@ -54,6 +55,8 @@ def rule_value(name: str, value: Any) -> str:
     """A rule's value as a person reads it: money as money, a month by its name."""
     if value is None or value == "":
         return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if name in MONEY:
         return format_money(Decimal(str(value)))
     if name == "fiscal_year_start_month":

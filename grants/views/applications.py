@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Application
+from grants.models import Application, Reapply
 from grants.selectors.applications import (
     application_decisions,
     application_email,
@@ -57,6 +57,7 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
                 "grants.payment.refund", request.user, application
             ).allowed,
             "emails": application_emails(application),
+            "reapply_choices": Reapply.choices,
         },
     )
 

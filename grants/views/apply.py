@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.forms import ApplicationForm
+from grants.models import Lodge
 from grants.money import format_money
 from grants.rules import rules_in_force
 from grants.selectors.applications import (
@@ -19,10 +20,12 @@ from grants.selectors.applications import (
     payment_url,
     status_token,
 )
+from grants.selectors.figures import lodge_remaining
+from grants.selectors.what_next import lodge_news
 from grants.services.submit import application_submit
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
-from portal.lib.http import client_ip, form_error_status
+from portal.lib.http import HtmxHttpRequest, client_ip, form_error_status
 
 HONEYPOT = "website"
 
@@ -72,10 +75,42 @@ def _with_errors(form: ApplicationForm, errors: dict[str, list[str]]) -> Applica
     return form
 
 
+def _again(request: HttpRequest) -> tuple[ApplicationForm, dict[str, object]]:
+    """The form, filled in from a rejected application (``?again=<its status token>``) with
+    the match set to what the lodge has left now; empty for anything else."""
+    previous = application_for_status_token(request.GET.get("again", "")[:200])
+    if previous is None or previous.lodge is None:
+        return ApplicationForm(), {}
+    left = lodge_remaining(previous.lodge.id)
+    initial = {
+        "lodge_number": previous.lodge_number,
+        "contact_name": previous.contact_name,
+        "contact_email": previous.contact_email,
+        "charity_name": previous.charity_name,
+        "purpose": previous.purpose,
+        "amount_raised": f"{previous.amount_raised:.2f}",
+        "amount_requested": f"{left.left:.2f}",
+        "event_date": previous.event_date.isoformat(),
+    }
+    return ApplicationForm(initial=initial), _lookup_context(
+        previous.lodge, str(previous.lodge_number)
+    )
+
+
+def _lookup_context(lodge: Lodge | None, typed: str) -> dict[str, object]:
+    """The lookup's partial: the lodge's name and, if the admin allows, what it has left."""
+    shown = lodge is not None and lodge.active and rules_in_force().show_remaining_on_apply
+    return {
+        "lodge": lodge,
+        "typed": typed,
+        "left": lodge_remaining(lodge.id) if shown and lodge is not None else None,
+    }
+
+
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
-    form = ApplicationForm()
+    form, lookup = _again(request) if request.method != "POST" else (ApplicationForm(), {})
     status = 200
     if request.method == "POST":
         honeypot = bool(request.POST.get(HONEYPOT))
@@ -98,17 +133,28 @@ def apply(request: HttpRequest) -> HttpResponse:
                     return redirect("grants:status", token=status_token(application))
             _count(request, "refused")
             status = form_error_status()
-    context = _public_context(form=form, title="Apply for a matching grant")
+    context = _public_context(form=form, title="Apply for a matching grant", **lookup)
     return render(request, "grants/apply.html", context, status=status)
 
 
 @login_not_required
 @require_safe
-def lodge_lookup(request: HttpRequest) -> HttpResponse:
-    """The lodge's name, shown back as the number is typed (from the mirror, never Ninox)."""
+def lodge_lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """The lodge's name and what it has left, shown back as the number is typed (from the
+    mirror, never Ninox); limited per address so nobody harvests every lodge's figures."""
+    if not ratelimit.allow(
+        f"lodge-lookup:{client_ip(request)}",
+        limit=settings.PORTAL_LODGE_LOOKUP_RATE_PER_HOUR,
+        window_seconds=3600,
+    ):
+        context = {"limited": True}
+        # htmx swaps only a 2xx reply: it shows the sentence; a plain request gets the 429.
+        return render(
+            request, "grants/apply.html#lodge-name", context, status=200 if request.htmx else 429
+        )
     raw = request.GET.get("lodge_number", "").strip()
     lodge = lodge_by_number(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 5 else None
-    return render(request, "grants/apply.html#lodge-name", {"lodge": lodge, "typed": raw})
+    return render(request, "grants/apply.html#lodge-name", _lookup_context(lodge, raw))
 
 
 @login_not_required
@@ -117,13 +163,16 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     application = application_for_status_token(token)
     if application is None:
         raise Http404("No application at this link.")
+    decision = latest_decision(application)
     return render(
         request,
         "grants/status.html",
         _public_context(
             title=f"Application {application.reference}",
             application=application,
-            decision=latest_decision(application),
+            token=token,
+            decision=decision,
+            news=lodge_news(application, decision),
             fiscal_year=fiscal_year_label(application),
             payment_url=payment_url(application),
         ),

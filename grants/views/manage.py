@@ -69,6 +69,11 @@ class RulesForm(forms.Form):
     )
     vendor_email = forms.EmailField(label=EDITABLE["vendor_email"])
     finance_email = forms.EmailField(label=EDITABLE["finance_email"])
+    show_remaining_on_apply = forms.BooleanField(
+        label=EDITABLE["show_remaining_on_apply"],
+        required=False,
+        help_text="As the lodge number is typed (“$… left in FY …”); limited per address.",
+    )
     digest_hour = forms.IntegerField(
         label=EDITABLE["digest_hour"], min_value=0, max_value=23, help_text="Local time, 0 to 23."
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Status
+from grants.models import Reapply, Status
 from grants.rules import current_fiscal_year
 from grants.selectors.dashboard import status_counts
 from grants.selectors.lodges import lodge_districts
@@ -72,11 +72,15 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     """Approve or reject from a row or the detail page; the row swaps itself in place."""
     application = get_application_for_user(request, reference, "grants.application.decide")
     outcome = request.POST.get("outcome", "")
-    reason = request.POST.get("reason", "")
     error = ""
     try:
         application_decide(
-            application=application, actor=request.user, outcome=outcome, reason=reason
+            application=application,
+            actor=request.user,
+            outcome=outcome,
+            message=request.POST.get("message", ""),
+            internal_note=request.POST.get("internal_note", ""),
+            reapply=request.POST.get("reapply", ""),
         )
     except PortalError as exc:
         error = (
@@ -94,7 +98,10 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             else "grants/queue.html#row"
         )
         response = render(
-            request, template, {"application": application, "row_error": error}, status=200
+            request,
+            template,
+            {"application": application, "row_error": error, "reapply_choices": Reapply.choices},
+            status=200,
         )
         if not error:
             trigger_client_event(response, "applicationChanged")
@@ -124,7 +131,8 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
                 references=references,
                 actor=request.user,
                 outcome=outcome,
-                reason=request.POST.get("reason", ""),
+                message=request.POST.get("message", ""),
+                internal_note=request.POST.get("internal_note", ""),
             )
         except PortalError as exc:
             context["error"] = exc.message

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from itertools import islice
 from typing import Any, cast
 from uuid import UUID
 
@@ -13,13 +12,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from grants.models import ReportExport, Status
+from grants.money import ZERO
 from grants.reports.catalog import FORMATS, build_report
 from grants.reports.chart import bar_chart, column_chart, district_bars, monthly_bars
 from grants.reports.export_jobs import REPORT_INLINE_MAX_ROWS, export_path, report_export_start
 from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
-from grants.reports.table import Report
+from grants.reports.table import MONEY, Report
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
+from grants.selectors.figures import programme_figures
 from grants.selectors.fiscal_years import fiscal_year_choices
 from grants.selectors.lodges import lodge_districts
 from portal.lib.http import HtmxHttpRequest, form_error_status
@@ -33,15 +34,33 @@ PAGES = (
 )
 
 
-def _preview(report: Report) -> list[list[dict[str, Any]]]:
-    """The first rows as the page shows them: each cell's text and whether it is a number."""
-    return [
-        [
-            {"text": column.page_text(row[column.key]), "num": column.numeric}
-            for column in report.columns
-        ]
-        for row in islice(report.rows(), PREVIEW_ROWS)
+def _preview(report: Report) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The first rows as the page shows them (each cell's text and whether it is a number),
+    and the totals row over every row (as the XLSX has it; empty if no column is totalled)."""
+    columns = report.columns
+    totals: dict[str, Any] = {
+        column.key: ZERO if column.kind == MONEY else 0 for column in columns if column.total
+    }
+    preview = []
+    for count, row in enumerate(report.rows()):
+        if count < PREVIEW_ROWS:
+            preview.append([{"text": c.page_text(row[c.key]), "num": c.numeric} for c in columns])
+        elif not totals:
+            break
+        for key in totals:
+            if row[key] is not None:
+                totals[key] += row[key]
+    if not totals:
+        return preview, []
+    cells = [
+        {
+            "text": column.page_text(totals[column.key]) if column.key in totals else "",
+            "num": column.numeric,
+        }
+        for column in columns
     ]
+    cells[0]["text"] = "Total"
+    return preview, cells
 
 
 def _as_response(response: StreamingHttpResponse) -> HttpResponse:
@@ -72,6 +91,8 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     template = f"grants/reports/{slug}.html"
     context: dict[str, Any] = {
         "title": report.title,
+        "headline": programme_figures(filters.fy),
+        "headline_fy": filters.fy,
         "slug": slug,
         "pages": PAGES,
         "filters": filters,
@@ -100,10 +121,12 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             context,
             status=form_error_status(),
         )
+    rows, totals_row = _preview(report)
     context.update(
         {
             "columns": report.columns,
-            "rows": _preview(report),
+            "rows": rows,
+            "totals_row": totals_row,
             "total": report.count(),
             "preview_rows": PREVIEW_ROWS,
             "description": filters.describe(),

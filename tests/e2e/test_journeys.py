@@ -172,7 +172,9 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     )
     url_before = staff.url
     waiting_before = staff.locator("#queue-counters").inner_text()
-    row.get_by_label(f"Reason for {reference}").fill("Lodge confirmed active by phone")
+    row.get_by_label(f"Message to the lodge for {reference}").fill(
+        "Lodge confirmed active by phone"
+    )
     row.get_by_role("button", name="Approve").click()
     expect(staff.locator("#toasts")).to_contain_text(f"{reference} approved")
     shot(staff, "row-approved-in-place")

@@ -240,7 +240,7 @@ def test_twenty_reviewers_approving_at_once_never_approve_more_than_the_cap_on_p
     def approve(i: int) -> str:
         try:
             application_decide(
-                application=waiting[i], actor=reviewer, outcome="approved", reason="Checked"
+                application=waiting[i], actor=reviewer, outcome="approved", message="Checked"
             )
         except PortalError as exc:
             return exc.message

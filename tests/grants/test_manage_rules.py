@@ -47,6 +47,8 @@ def form_values(**changes: str) -> dict[str, str]:
         "digest_hour": str(rules.digest_hour),
         "reason": "Board meeting decision",
     }
+    if rules.show_remaining_on_apply:  # a checkbox: sent only when ticked
+        values["show_remaining_on_apply"] = "on"
     values.update(changes)
     return values
 

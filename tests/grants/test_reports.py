@@ -193,26 +193,36 @@ def money(text: str) -> Decimal:
 
 
 def independent_lodge_figures() -> dict[int, dict[str, Decimal | int]]:
-    """Per lodge number, from the model rows: approved, paid, count of grants (not the code)."""
+    """Per lodge number, from the model rows: approved, paid, count of grants (not the code).
+
+    A grant is a Ninox record, or a portal approval Ninox lacks (matched by reference);
+    Ninox's amount where Ninox has it, at most the match a refund left; paid when either
+    side says Paid.
+    """
     figures: dict[int, dict[str, Decimal | int]] = {}
-    refs = set(Application.objects.values_list("reference", flat=True))
-    for a in Application.objects.select_related("lodge"):
-        f = figures.setdefault(a.lodge_number, {"approved": Decimal(0), "paid": Decimal(0), "n": 0})
-        if a.status in ("approved", "paid"):
-            f["approved"] += a.match_kept  # the match less what a refund released
-            f["n"] += 1
-        if a.status == "paid":
-            f["paid"] += a.match_kept
-    for g in NinoxGrant.objects.select_related("lodge"):
-        if g.reference in refs or g.status == "Cancelled":
-            continue
-        f = figures.setdefault(
-            g.lodge.number if g.lodge else 0, {"approved": Decimal(0), "paid": Decimal(0), "n": 0}
-        )
-        f["approved"] += g.amount
+
+    def add(number: int, approved: Decimal, paid: bool) -> None:
+        f = figures.setdefault(number, {"approved": Decimal(0), "paid": Decimal(0), "n": 0})
+        f["approved"] += approved
         f["n"] += 1
-        if g.status == "Paid":
-            f["paid"] += g.amount
+        if paid:
+            f["paid"] += approved
+
+    refs = {a.reference: a for a in Application.objects.select_related("lodge")}
+    in_ninox = set(NinoxGrant.objects.values_list("reference", flat=True))
+    for a in refs.values():
+        figures.setdefault(a.lodge_number, {"approved": Decimal(0), "paid": Decimal(0), "n": 0})
+        if a.reference not in in_ninox and a.status in ("approved", "paid"):
+            add(a.lodge_number, a.amount_requested - a.match_released, a.status == "paid")
+    for g in NinoxGrant.objects.select_related("lodge"):
+        if g.status == "Cancelled":
+            continue
+        application = refs.get(g.reference) if g.reference else None
+        paid = g.status == "Paid" or (application is not None and application.status == "paid")
+        amount = g.amount
+        if application is not None and application.match_released:
+            amount = min(amount, application.amount_requested - application.match_released)
+        add(g.lodge.number if g.lodge else 0, amount, paid)
     return figures
 
 
@@ -290,21 +300,17 @@ def test_the_ledger_csv_and_xlsx_have_one_row_per_grant_with_the_same_figures(
     assert references[:9] == [f"MG-T-0000{i}" for i in range(1, 10)]
     row = next(r for r in csv_rows if r["Reference"] == "MG-T-00004")
     assert row["Stripe session"] == "cs_short"
-    assert row["Amount paid"] == "450.00"
+    assert row["Lodge share received"] == "450.00"  # what Stripe took
     assert row["Lodge share"] == "500.00"
+    assert row["Paid"] == "500.00"  # the foundation's match
     assert row["Ninox record"] == "2"
     assert row["Purpose"] == "Winter appeal, with a comma"
-    approved = (
-        sum(
-            (a.match_kept for a in Application.objects.filter(status__in=["approved", "paid"])),
-            Decimal(0),
-        )
-        + sum(
-            (g.amount for g in NinoxGrant.objects.filter(reference="").exclude(status="Cancelled")),
-            Decimal(0),
-        )
-        + sum((g.amount for g in unknown), Decimal(0))
-    )
+    figures = independent_lodge_figures()
+    approved = sum((Decimal(f["approved"]) for f in figures.values()), Decimal(0))
+    paid = sum((Decimal(f["paid"]) for f in figures.values()), Decimal(0))
+    assert sum(money(r["Paid"]) for r in csv_rows) == paid
+    by_hand_row = next(r for r in csv_rows if r["Ninox record"] == "7")
+    assert by_hand_row["Lodge share"] == by_hand_row["Requested"] == ""  # never $0.00
     assert sum(money(r["Approved"]) for r in csv_rows) == approved
     approved_col = header.index("Approved")
     assert Decimal(str(totals[approved_col])).quantize(CENT) == approved

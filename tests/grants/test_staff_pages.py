@@ -65,20 +65,22 @@ def test_an_htmx_request_gets_only_the_results_partial(fresh_lodge: Lodge, revie
     assert "<html" in full
 
 
-def test_a_reviewer_overrides_with_a_reason_from_the_row(fresh_lodge: Lodge, reviewer: Any) -> None:
+def test_a_reviewer_overrides_with_a_message_to_the_lodge_from_the_row(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
     application = needs_review(fresh_lodge)
     client = client_for(reviewer)
     refused = client.post(
         f"/applications/{application.reference}/decide/",
-        {"outcome": "approved", "reason": ""},
+        {"outcome": "approved", "message": ""},
         headers={"HX-Request": "true"},
     )
-    assert "Reason: say why" in refused.content.decode()
+    assert "Message to the lodge: say why" in refused.content.decode()
     application.refresh_from_db()
     assert application.status == "needs_review"
     done = client.post(
         f"/applications/{application.reference}/decide/",
-        {"outcome": "approved", "reason": "Checked with the lodge"},
+        {"outcome": "approved", "message": "Checked with the lodge"},
         headers={"HX-Request": "true"},
     )
     assert done.status_code == 200
@@ -88,7 +90,7 @@ def test_a_reviewer_overrides_with_a_reason_from_the_row(fresh_lodge: Lodge, rev
     assert application.status == "approved"
     decision = application.decisions.first()
     assert decision is not None
-    assert decision.reason == "Checked with the lodge"
+    assert decision.message == "Checked with the lodge"
     assert decision.decided_by == reviewer
 
 
@@ -99,12 +101,12 @@ def test_approving_over_the_cap_needs_the_admin_role_and_says_so(
     application = needs_review(fresh_lodge, "500.00")
     with pytest.raises(PortalError) as refused:
         application_decide(
-            application=application, actor=reviewer, outcome="approved", reason="Good cause"
+            application=application, actor=reviewer, outcome="approved", message="Good cause"
         )
     assert "needs the Admin role" in refused.value.message
     assert "$200.00 remains" in refused.value.message
     application_decide(
-        application=application, actor=admin_user, outcome="approved", reason="Board exception"
+        application=application, actor=admin_user, outcome="approved", message="Board exception"
     )
     application.refresh_from_db()
     assert application.status == "approved"
@@ -116,7 +118,7 @@ def test_approving_over_the_cap_needs_the_admin_role_and_says_so(
 def test_finance_cannot_decide(fresh_lodge: Lodge, finance: Any) -> None:
     application = needs_review(fresh_lodge)
     response = client_for(finance).post(
-        f"/applications/{application.reference}/decide/", {"outcome": "approved", "reason": "x"}
+        f"/applications/{application.reference}/decide/", {"outcome": "approved", "message": "x"}
     )
     assert response.status_code == 403
     assert "Reviewer" in response.content.decode()
@@ -141,7 +143,7 @@ def test_bulk_approval_reports_each_row_and_the_one_over_the_cap_fails_alone(
             "selected": [r.reference for r in rows],
             "outcome": "approved",
             "confirmed": "yes",
-            "reason": "Batch",
+            "message": "Batch",
         },
     )
     text = result.content.decode()
@@ -222,7 +224,7 @@ def test_the_application_and_lodge_pages_make_a_fixed_number_of_queries(
     few_lodge = count_queries(client, f"/lodges/{fresh_lodge.number}/")
     for _ in range(5):
         second = submit(fresh_lodge.number, "10.00")
-        application_decide(application=second, actor=reviewer, outcome="rejected", reason="test")
+        application_decide(application=second, actor=reviewer, outcome="rejected", message="test")
     assert count_queries(client, f"/applications/{first.reference}/") == few_app
     assert count_queries(client, f"/lodges/{fresh_lodge.number}/") == few_lodge
     assert Decision.objects.count() >= 11
@@ -248,7 +250,7 @@ def test_the_queue_counters_refresh_alone_after_a_decision(
 def test_the_queue_filters_by_who_decided(fresh_lodge: Lodge, reviewer: Any) -> None:
     auto = submit(fresh_lodge.number, "100.00")
     reviewed = needs_review(fresh_lodge, "200.00")
-    application_decide(application=reviewed, actor=reviewer, outcome="approved", reason="Checked")
+    application_decide(application=reviewed, actor=reviewer, outcome="approved", message="Checked")
     client = client_for(reviewer)
     by_reviewer = client.get("/queue/", {"kind": "review"}).content.decode()
     assert reviewed.reference in by_reviewer

@@ -84,7 +84,7 @@ def test_a_reviewers_decision_names_the_reviewer(mirrored: Any, reviewer: Any) -
     lodge = Lodge.objects.filter(active=True).order_by("number").first()
     application = ApplicationFactory.create(needs_review=True, lodge=lodge)
     application_decide(
-        application=application, actor=reviewer, outcome="approved", reason="Checked by phone"
+        application=application, actor=reviewer, outcome="approved", message="Checked by phone"
     )
     said = [entry.what for entry in application_timeline(application)]
     assert f"Rita approved {application.reference}" in said
