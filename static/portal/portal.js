@@ -30,20 +30,26 @@
 
   // A swap that replaces the focused element (a decided queue row, a refreshed list) would
   // drop focus to the page's start: put it back on the same element, or on what replaced it.
+  // Another swap (the counters a decision refreshes) may come between this swap and its
+  // settle: it neither forgets the focus to restore nor takes it over.
   var lostFocus = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
-    lostFocus = target && active && active !== document.body && target.contains(active)
-      ? { id: active.id, targetId: target.id } : null;
+    if (target && active && active !== document.body && target.contains(active)) {
+      lostFocus = { id: active.id, targetId: target.id };
+    }
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (!lostFocus) { return; }
+    if (document.activeElement && document.activeElement !== document.body) {
+      lostFocus = null;  // focus is somewhere on purpose: leave it there
+      return;
+    }
     var wanted = lostFocus;
-    lostFocus = null;
-    if (document.activeElement && document.activeElement !== document.body) { return; }
     var next = (wanted.id && document.getElementById(wanted.id)) || document.getElementById(wanted.targetId);
-    if (!next) { return; }
+    if (!next) { return; }  // not swapped in yet: its own settle comes later
+    lostFocus = null;
     if (next.tabIndex < 0 && !next.hasAttribute("tabindex")) { next.setAttribute("tabindex", "-1"); }
     next.focus();
   });
