@@ -6,16 +6,20 @@ the engine cannot ask "what changed". Instead:
 - **A full read** of a table pages everything by ``offset`` (100 a page, the largest
   ``limit``), upserts it all and deletes what the mirror holds that Ninox no longer
   has. It runs when a table was never read, when asked (``full=True``), or when the
-  last full read is older than ``full_every`` (an hour by default). Otherwise a run
-  costs **no call** for that table: an idle hour costs one full read of each table
-  (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls that is).
+  last full read is older than ``full_every`` (an hour by default; the portal sets it
+  with ``NINOX_WORKSPACE_FULL_READ_MINUTES``). Otherwise a run costs **no call** for
+  that table: an idle ``full_every`` costs one full read of each table
+  (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls an hour that is).
 - **A scoped read** (``scope={"Grants": {"Lodge": 17}}``) reads only the records
   equal to the given values, in one call when they fit a page (a lodge's grants
   of every year; the caller keeps the fiscal year's client-side). Every record is
   verified against the asked values (a filter the server ignored raises
-  ``NinoxLookupUnreliable``), upserted, and nothing is deleted: a grant deleted in
-  Ninox can only make the mirror count more against the cap, never less, until the
-  next full read removes it.
+  ``NinoxLookupUnreliable``) and upserted. The read returns *every* record with those
+  values, so it also reconciles deletes within the scope when the handler can say
+  which ids it mirrors there (optional ``ids_where(filters) -> Iterable[int] | None``,
+  the same ``{field name: value}``): those the read did not return are deleted. A
+  handler without it (or answering None) has nothing deleted by a scoped read; the
+  next full read removes those.
 
 The state kept is :class:`~ninox_backend.sync.SyncState` (``reconciled`` holds each
 table's last full read; ``marks`` are 0 once a table is loaded), so the portal's
@@ -189,14 +193,25 @@ class WorkspaceSyncEngine:
         state.reconciled[name] = now
 
     def _scoped_read(self, name: str, filters: Mapping[str, Any], result: SyncResult) -> None:
-        """The records equal to ``filters`` (verified), upserted; nothing deleted."""
+        """The records equal to ``filters`` (verified), upserted; the handler's other ids in
+        that scope (``ids_where``, when it has it) deleted, as Ninox no longer has them."""
         handler = self.handlers[name]
+        ids_where = getattr(handler, "ids_where", None)
+        local = ids_where(filters) if callable(ids_where) else None
+        local_ids = {int(i) for i in local} if local is not None else None
+        remote: set[int] = set()
         count = 0
         for page in self.db.table(name).iter_pages(self.per_page, filters=filters):
             handler.upsert(page)
+            remote.update(r.id for r in page)
             count += len(page)
             self._report(name, count, "changes")
         result.updated += count
+        if local_ids is not None:
+            missing = sorted(local_ids - remote)
+            if missing:
+                handler.delete(missing)
+                result.deleted += len(missing)
 
     @staticmethod
     def _local_ids(handler: Handler) -> set[int] | None:

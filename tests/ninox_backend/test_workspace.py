@@ -235,6 +235,13 @@ class Mirror:
         return list(self.rows)
 
 
+class ScopedMirror(Mirror):
+    """A mirror that can say which of its ids a scope covers (as the grants mirror does)."""
+
+    def ids_where(self, filters: dict[str, Any]) -> list[int]:
+        return [i for i, r in self.rows.items() if all(r.get(k) == v for k, v in filters.items())]
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC)
@@ -303,6 +310,22 @@ def test_a_scoped_read_is_one_call_verified_and_deletes_nothing(
     result = sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
     assert result.calls == 1
     assert sorted(mirrors["Grants"].rows) == [1, 2, 3, 4]  # lodge 2's new grant waits
+
+
+def test_a_scoped_read_deletes_the_scopes_records_ninox_no_longer_has(
+    ninox: EmulatedNinox, clock: Clock
+) -> None:
+    with ninox.api_client(now=clock) as client:
+        mirrors = {"Lodges": ScopedMirror(), "Grants": ScopedMirror()}
+        db = client.database(ninox.team_id, ninox.database_id)
+        sync = WorkspaceSyncEngine(db, InMemorySyncStateStore(), mirrors)
+        sync.sync()
+        with ninox.client() as http:
+            path = f"/api/v1/workspace/{ninox.team_id}/modules/{ninox.database_id}/tables/Grants"
+            http.request("DELETE", path + "/records", json={"records": [2, 3]})
+        result = sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+    assert (result.calls, result.deleted, result.updated) == (1, 1, 1)
+    assert sorted(mirrors["Grants"].rows) == [1, 2]  # lodge 2's deleted grant waits
 
 
 def test_a_scoped_read_on_a_server_that_ignores_the_filter_fails_safe(
