@@ -35,7 +35,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .profile import CONSERVATIVE, CapabilityProfile
-from .sync import Handler, SyncProgress, SyncResult, SyncState, SyncStateStore
+from .sync import (
+    Handler,
+    SyncProgress,
+    SyncResult,
+    SyncState,
+    SyncStateStore,
+    TableMirrorBase,
+)
 from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
 
 __all__ = ["WorkspaceSyncEngine"]
@@ -45,7 +52,7 @@ logger = logging.getLogger("ninox_backend")
 FULL, SCOPED = "full-read", "scoped-read"
 
 
-class WorkspaceSyncEngine:
+class WorkspaceSyncEngine(TableMirrorBase):
     """Mirror the tables named in ``handlers`` of a workspace module (same result type)."""
 
     def __init__(
@@ -84,7 +91,7 @@ class WorkspaceSyncEngine:
         with self.db.client.counting() as counter:
             state = self.state.get(self.key)
             self._load_schema(state)
-            self.handlers = {self.db.table_schema(k).name: h for k, h in self.handlers.items()}
+            self._resolve_handlers()
             names = self._select(tables)
             scoped = {self.db.table_schema(k).name: v for k, v in scope.items()}
             now = self.db.client.now()
@@ -134,40 +141,6 @@ class WorkspaceSyncEngine:
         last = state.reconciled.get(name)
         return last is None or now - last >= self.full_every
 
-    def _select(self, tables: Iterable[str] | None) -> tuple[str, ...]:
-        if tables is None:
-            return tuple(self.handlers)
-        names: list[str] = []
-        for key in tables:
-            name = self.db.table_schema(key).name
-            if name not in self.handlers:
-                raise ValueError(f"table {key!r} has no sync handler")
-            if name not in names:
-                names.append(name)
-        return tuple(names)
-
-    def _load_schema(self, state: SyncState) -> None:
-        now = self.db.client.now()
-        if self.db.schema_is_fresh():
-            return
-        saved_is_fresh = (
-            state.schema is not None
-            and state.schema_checked_at is not None
-            and now - state.schema_checked_at < self.schema_max_age
-        )
-        if saved_is_fresh:
-            self.db.use_schema(state.schema, fetched_at=state.schema_checked_at)
-        else:
-            self.db.schema(refresh=True)
-
-    def _remember_schema(self, state: SyncState) -> None:
-        schema = self.db.cached_schema()
-        if schema is None or schema.fetched_at is None:
-            return
-        if state.schema_checked_at is None or schema.fetched_at > state.schema_checked_at:
-            state.schema = schema.raw
-            state.schema_checked_at = schema.fetched_at
-
     def _full_read(self, name: str, state: SyncState, result: SyncResult, now: dt.datetime) -> None:
         """Every record by offset; upsert them, delete what Ninox no longer has."""
         handler = self.handlers[name]
@@ -213,15 +186,9 @@ class WorkspaceSyncEngine:
                 handler.delete(missing)
                 result.deleted += len(missing)
 
-    @staticmethod
-    def _local_ids(handler: Handler) -> set[int] | None:
-        sequences = getattr(handler, "sequences", None)
-        if callable(sequences):
-            return {int(k) for k in sequences()}
-        ids = getattr(handler, "ids", None)
-        if callable(ids):
-            return {int(i) for i in ids()}
-        return None
+    def _local_ids(self, handler: Handler) -> set[int] | None:
+        local, _ = self._local_sequences(handler)
+        return set(local) if local is not None else None
 
     def _report(self, table: str, done: int, phase: str) -> None:
         if self.progress is not None:
