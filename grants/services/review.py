@@ -24,6 +24,7 @@ from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import mirror_refresh
 from grants.services.payments import checkout_sessions_expire
+from grants.services.refunds import clean_reason
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
@@ -34,7 +35,6 @@ DECIDABLE = {
     for t in TRANSITIONS
     if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
 }
-REASON_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,6 @@ class BulkResult:
     reference: str
     ok: bool
     message: str
-
-
-def _clean_reason(reason: str) -> str:
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise PortalError("A reason is required.", {"reason": ["Reason: say why, in a few words."]})
-    if len(reason) > REASON_MAX:
-        raise PortalError(
-            "The reason is too long.", {"reason": [f"Reason: at most {REASON_MAX} characters."]}
-        )
-    return reason
 
 
 def _require(action: str, actor: Any, application: Application | None = None) -> None:
@@ -66,7 +55,7 @@ def application_decide(
 ) -> Decision:
     """A staff member approves or rejects; an override changes an earlier decision."""
     _require("grants.application.decide", actor, application)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if outcome not in {Status.APPROVED, Status.REJECTED}:
         raise PortalError("Choose approve or reject.", {"outcome": ["Outcome: approve or reject."]})
     if application.status not in DECIDABLE:
@@ -149,7 +138,7 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
     """Cancel an approved, unpaid application: its amount is released, the payment link stops
     working at once (an open checkout session is expired too), the lodge is emailed ``reason``."""
     _require("grants.application.decide", actor, application)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Status.APPROVED:
@@ -182,7 +171,7 @@ def applications_bulk_decide(
     *, references: list[str], actor: Any, outcome: str, reason: str
 ) -> list[BulkResult]:
     """Decide each application on its own (its own lock and budget check); one result per row."""
-    _clean_reason(reason)
+    clean_reason(reason)
     results = []
     found = {
         a.reference: a
