@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ninox_fakes import Mirror
 
 from ninox_backend.exceptions import (
     NinoxError,
@@ -18,7 +19,6 @@ from ninox_backend.exceptions import (
 )
 from ninox_backend.sync import InMemorySyncStateStore
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
-from ninox_backend.types import Record
 from ninox_backend.workspace import WorkspaceClient, WorkspaceTable
 from ninox_backend.workspace_sync import WorkspaceSyncEngine
 
@@ -216,23 +216,6 @@ def test_float_amounts_are_refused_before_any_call(
 
 
 # ---- the sync engine -----------------------------------------------------------------------
-
-
-class Mirror:
-    """A handler keeping records by id (what the grants mirror does, in a dict)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[int, Record] = {}
-
-    def upsert(self, records: list[Record]) -> None:
-        self.rows.update({r.id: r for r in records})
-
-    def delete(self, ids: list[int]) -> None:
-        for record_id in ids:
-            self.rows.pop(record_id, None)
-
-    def ids(self) -> list[int]:
-        return list(self.rows)
 
 
 class ScopedMirror(Mirror):
