@@ -164,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['backend']:10} {row['dialect']:10} {row['calls_per_decision']:>15} "
             f"{row['calls_per_idle_hour']:>16} {row['idle_month_calls']:>11,}"
         )
+    for row in portal_rows:
+        if row.get("full_read_minutes"):
+            print(
+                f"  {row['backend']}/{row['dialect']}: every table read whole every "
+                f"{row['full_read_minutes']} minutes (NINOX_WORKSPACE_FULL_READ_MINUTES)"
+            )
     idle_ok = all(row["idle_month_calls"] <= IDLE_MONTH_BUDGET for row in portal_rows)
     for row in portal_rows:
         if row["idle_month_calls"] > IDLE_MONTH_BUDGET:
@@ -282,6 +288,9 @@ def portal_costs(decisions: int, idle_hours: int) -> list[dict[str, Any]]:
                 "idle_hours": idle_hours,
                 "calls_per_idle_hour": round(per_hour, 2),
                 "idle_month_calls": round(per_hour * MONTH_HOURS),
+                "full_read_minutes": (
+                    settings.NINOX_WORKSPACE_FULL_READ_MINUTES if api == "workspace" else None
+                ),
                 "idle_calls_by_entry": {
                     name: entry.cost for name, entry in costs.items() if entry.cost
                 },

@@ -371,15 +371,16 @@ def drift_check() -> DriftReport:
     with ``available=False``, stored as the ``ninox_drift`` check for the health page.
     """
     from ninox_backend.ninox.connection import is_workspace
+    from ninox_backend.ninox.mirror import full_read_interval
     from ninox_backend.ninox.profile_store import load_profile
 
     report = DriftReport()
     if is_workspace():
-        # No NX to sum with; the sync's hourly full read re-reads every record instead.
+        # No NX to sum with; the sync's full read re-reads every record instead.
         report.available = False
         report.detail = (
-            "the workspace API has no NX query; the hourly full read re-reads every lodge "
-            "and grant and removes what Ninox no longer has"
+            f"the workspace API has no NX query; the full read every {full_read_interval()} "
+            "re-reads every lodge and grant and removes what Ninox no longer has"
         )
         record_check(DRIFT_CHECK, ok=True, detail=f"replaced: {report.detail}")
         return report

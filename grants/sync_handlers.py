@@ -291,6 +291,16 @@ class GrantHandler:
     def ids(self) -> Iterable[int]:
         return NinoxGrant.objects.values_list("ninox_id", flat=True)
 
+    def ids_where(self, filters: Mapping[str, Any]) -> Iterable[int] | None:
+        """The mirrored grants of the lodge a scoped read asks for (``{lodge field: id}``),
+        so the workspace sync deletes those Ninox no longer has; None for any other scope."""
+        lodge = self.fields.field("lodge")
+        if set(filters) != {lodge}:
+            return None
+        return NinoxGrant.objects.filter(lodge_ninox_id=filters[lodge]).values_list(
+            "ninox_id", flat=True
+        )
+
     def sequences(self) -> Mapping[int, int | None]:
         """Each mirrored grant's Ninox sequence (the daily reconciliation re-reads newer ones).
 

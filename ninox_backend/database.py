@@ -29,6 +29,8 @@ class Database:
     :meth:`invalidate_schema` (e.g. when a reply shows a field the cache lacks).
     """
 
+    base_path = DB_PATH  # what :meth:`request`'s templates continue
+
     def __init__(self, client: NinoxClient, team_id: str, database_id: str) -> None:
         self.client = client
         self.team_id = str(team_id)
@@ -49,9 +51,10 @@ class Database:
         path_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        """A call under this database: ``template`` continues ``/teams/{team}/databases/{db}``."""
+        """A call under this database: ``template`` continues :attr:`base_path`
+        (``/teams/{team}/databases/{db}``; a workspace module's ``…/modules/{module}``)."""
         params = {**self.path_params, **(path_params or {})}
-        return self.client.request(method, DB_PATH + template, path_params=params, **kwargs)
+        return self.client.request(method, self.base_path + template, path_params=params, **kwargs)
 
     # ---- schema -----------------------------------------------------------------------
 

@@ -200,7 +200,69 @@ class SyncResult:
     tables: tuple[str, ...] = ()
 
 
-class SyncEngine:
+class TableMirrorBase:
+    """What both sync engines share (this one and the workspace API's): handlers keyed by
+    table name, the tables a run selects, the schema from the stored copy, the local ids."""
+
+    db: Database
+    handlers: dict[str, Handler]
+    schema_max_age: dt.timedelta
+
+    def _resolve_handlers(self) -> None:
+        # Handlers may be keyed by table id or name; changes arrive with the table's name.
+        self.handlers = {self.db.table_schema(key).name: h for key, h in self.handlers.items()}
+
+    def _select(self, tables: Iterable[str] | None) -> tuple[str, ...]:
+        if tables is None:
+            return tuple(self.handlers)
+        names = []
+        for key in tables:
+            name = self.db.table_schema(key).name
+            if name not in self.handlers:
+                raise ValueError(f"table {key!r} has no sync handler")
+            if name not in names:
+                names.append(name)
+        return tuple(names)
+
+    def _load_schema(self, state: SyncState) -> None:
+        now = self.db.client.now()
+        if self.db.schema_is_fresh():
+            return
+        saved_is_fresh = (
+            state.schema is not None
+            and state.schema_checked_at is not None
+            and now - state.schema_checked_at < self.schema_max_age
+        )
+        if saved_is_fresh:
+            self.db.use_schema(state.schema, fetched_at=state.schema_checked_at)
+        else:
+            self.db.schema(refresh=True)
+
+    def _remember_schema(self, state: SyncState) -> None:
+        schema: Schema | None = self.db.cached_schema()
+        if schema is None or schema.fetched_at is None:
+            return
+        if state.schema_checked_at is None or schema.fetched_at > state.schema_checked_at:
+            state.schema = schema.raw
+            state.schema_checked_at = schema.fetched_at
+
+    @staticmethod
+    def _local_sequences(handler: Handler) -> tuple[Mapping[int, int | None] | None, bool]:
+        """The mirror's ids with their sequences and whether those can be compared.
+
+        From ``sequences()`` when the handler has it; else from ``ids()`` (then only
+        missing and extra records are repaired); else ``(None, False)``.
+        """
+        sequences = getattr(handler, "sequences", None)
+        if callable(sequences):
+            return {int(k): v for k, v in sequences().items()}, True
+        ids = getattr(handler, "ids", None)
+        if callable(ids):
+            return dict.fromkeys((int(i) for i in ids()), None), False
+        return None, False
+
+
+class SyncEngine(TableMirrorBase):
     """Mirror the tables named in ``handlers`` (``{"Grants": handler}``) of ``db``.
 
     ``profile`` is what the account has been shown to do (the change feed, the
@@ -272,46 +334,6 @@ class SyncEngine:
             result.calls,
         )
         return result
-
-    def _resolve_handlers(self) -> None:
-        # Handlers may be keyed by table id or name; changes arrive with the table's name.
-        self.handlers = {self.db.table_schema(key).name: h for key, h in self.handlers.items()}
-
-    def _select(self, tables: Iterable[str] | None) -> tuple[str, ...]:
-        if tables is None:
-            return tuple(self.handlers)
-        names = []
-        for key in tables:
-            name = self.db.table_schema(key).name
-            if name not in self.handlers:
-                raise ValueError(f"table {key!r} has no sync handler")
-            if name not in names:
-                names.append(name)
-        return tuple(names)
-
-    # ---- schema -----------------------------------------------------------------------
-
-    def _load_schema(self, state: SyncState) -> None:
-        now = self.db.client.now()
-        if self.db.schema_is_fresh():
-            return
-        saved_is_fresh = (
-            state.schema is not None
-            and state.schema_checked_at is not None
-            and now - state.schema_checked_at < self.schema_max_age
-        )
-        if saved_is_fresh:
-            self.db.use_schema(state.schema, fetched_at=state.schema_checked_at)
-        else:
-            self.db.schema(refresh=True)
-
-    def _remember_schema(self, state: SyncState) -> None:
-        schema: Schema | None = self.db.cached_schema()
-        if schema is None or schema.fetched_at is None:
-            return
-        if state.schema_checked_at is None or schema.fetched_at > state.schema_checked_at:
-            state.schema = schema.raw
-            state.schema_checked_at = schema.fetched_at
 
     # ---- reading a table ----------------------------------------------------------------
 
@@ -531,21 +553,6 @@ class SyncEngine:
         if missing:
             handler.delete(missing)
             result.deleted += len(missing)
-
-    @staticmethod
-    def _local_sequences(handler: Handler) -> tuple[Mapping[int, int | None] | None, bool]:
-        """The mirror's ids with their sequences and whether those can be compared.
-
-        From ``sequences()`` when the handler has it; else from ``ids()`` (then only
-        missing and extra records are repaired); else ``(None, False)``.
-        """
-        sequences = getattr(handler, "sequences", None)
-        if callable(sequences):
-            return {int(k): v for k, v in sequences().items()}, True
-        ids = getattr(handler, "ids", None)
-        if callable(ids):
-            return dict.fromkeys((int(i) for i in ids()), None), False
-        return None, False
 
     def _report(self, table: str, done: int, total: int | None, phase: str) -> None:
         if self.progress is not None:

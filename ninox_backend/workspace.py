@@ -105,22 +105,11 @@ class WorkspaceDatabase(Database):
     """One module of a workspace, with the classic :class:`Database`'s schema cache."""
 
     api = "workspace"
+    base_path = MODULE_PATH  # requests continue ``…/modules/{module}``
 
     @property
     def path_params(self) -> dict[str, str]:
         return {"workspace": self.team_id, "module": self.id}
-
-    def request(
-        self,
-        method: str,
-        template: str,
-        *,
-        path_params: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A call under this module: ``template`` continues ``…/modules/{module}``."""
-        params = {**self.path_params, **(path_params or {})}
-        return self.client.request(method, MODULE_PATH + template, path_params=params, **kwargs)
 
     def schema(self, refresh: bool = False) -> Schema:
         """The module's tables and fields (``GET …/tables``), cached like the classic schema."""

@@ -6,16 +6,20 @@ the engine cannot ask "what changed". Instead:
 - **A full read** of a table pages everything by ``offset`` (100 a page, the largest
   ``limit``), upserts it all and deletes what the mirror holds that Ninox no longer
   has. It runs when a table was never read, when asked (``full=True``), or when the
-  last full read is older than ``full_every`` (an hour by default). Otherwise a run
-  costs **no call** for that table: an idle hour costs one full read of each table
-  (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls that is).
+  last full read is older than ``full_every`` (an hour by default; the portal sets it
+  with ``NINOX_WORKSPACE_FULL_READ_MINUTES``). Otherwise a run costs **no call** for
+  that table: an idle ``full_every`` costs one full read of each table
+  (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls an hour that is).
 - **A scoped read** (``scope={"Grants": {"Lodge": 17}}``) reads only the records
   equal to the given values, in one call when they fit a page (a lodge's grants
   of every year; the caller keeps the fiscal year's client-side). Every record is
   verified against the asked values (a filter the server ignored raises
-  ``NinoxLookupUnreliable``), upserted, and nothing is deleted: a grant deleted in
-  Ninox can only make the mirror count more against the cap, never less, until the
-  next full read removes it.
+  ``NinoxLookupUnreliable``) and upserted. The read returns *every* record with those
+  values, so it also reconciles deletes within the scope when the handler can say
+  which ids it mirrors there (optional ``ids_where(filters) -> Iterable[int] | None``,
+  the same ``{field name: value}``): those the read did not return are deleted. A
+  handler without it (or answering None) has nothing deleted by a scoped read; the
+  next full read removes those.
 
 The state kept is :class:`~ninox_backend.sync.SyncState` (``reconciled`` holds each
 table's last full read; ``marks`` are 0 once a table is loaded), so the portal's
@@ -31,7 +35,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .profile import CONSERVATIVE, CapabilityProfile
-from .sync import Handler, SyncProgress, SyncResult, SyncState, SyncStateStore
+from .sync import (
+    Handler,
+    SyncProgress,
+    SyncResult,
+    SyncState,
+    SyncStateStore,
+    TableMirrorBase,
+)
 from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
 
 __all__ = ["WorkspaceSyncEngine"]
@@ -41,7 +52,7 @@ logger = logging.getLogger("ninox_backend")
 FULL, SCOPED = "full-read", "scoped-read"
 
 
-class WorkspaceSyncEngine:
+class WorkspaceSyncEngine(TableMirrorBase):
     """Mirror the tables named in ``handlers`` of a workspace module (same result type)."""
 
     def __init__(
@@ -80,7 +91,7 @@ class WorkspaceSyncEngine:
         with self.db.client.counting() as counter:
             state = self.state.get(self.key)
             self._load_schema(state)
-            self.handlers = {self.db.table_schema(k).name: h for k, h in self.handlers.items()}
+            self._resolve_handlers()
             names = self._select(tables)
             scoped = {self.db.table_schema(k).name: v for k, v in scope.items()}
             now = self.db.client.now()
@@ -130,40 +141,6 @@ class WorkspaceSyncEngine:
         last = state.reconciled.get(name)
         return last is None or now - last >= self.full_every
 
-    def _select(self, tables: Iterable[str] | None) -> tuple[str, ...]:
-        if tables is None:
-            return tuple(self.handlers)
-        names: list[str] = []
-        for key in tables:
-            name = self.db.table_schema(key).name
-            if name not in self.handlers:
-                raise ValueError(f"table {key!r} has no sync handler")
-            if name not in names:
-                names.append(name)
-        return tuple(names)
-
-    def _load_schema(self, state: SyncState) -> None:
-        now = self.db.client.now()
-        if self.db.schema_is_fresh():
-            return
-        saved_is_fresh = (
-            state.schema is not None
-            and state.schema_checked_at is not None
-            and now - state.schema_checked_at < self.schema_max_age
-        )
-        if saved_is_fresh:
-            self.db.use_schema(state.schema, fetched_at=state.schema_checked_at)
-        else:
-            self.db.schema(refresh=True)
-
-    def _remember_schema(self, state: SyncState) -> None:
-        schema = self.db.cached_schema()
-        if schema is None or schema.fetched_at is None:
-            return
-        if state.schema_checked_at is None or schema.fetched_at > state.schema_checked_at:
-            state.schema = schema.raw
-            state.schema_checked_at = schema.fetched_at
-
     def _full_read(self, name: str, state: SyncState, result: SyncResult, now: dt.datetime) -> None:
         """Every record by offset; upsert them, delete what Ninox no longer has."""
         handler = self.handlers[name]
@@ -189,24 +166,29 @@ class WorkspaceSyncEngine:
         state.reconciled[name] = now
 
     def _scoped_read(self, name: str, filters: Mapping[str, Any], result: SyncResult) -> None:
-        """The records equal to ``filters`` (verified), upserted; nothing deleted."""
+        """The records equal to ``filters`` (verified), upserted; the handler's other ids in
+        that scope (``ids_where``, when it has it) deleted, as Ninox no longer has them."""
         handler = self.handlers[name]
+        ids_where = getattr(handler, "ids_where", None)
+        local = ids_where(filters) if callable(ids_where) else None
+        local_ids = {int(i) for i in local} if local is not None else None
+        remote: set[int] = set()
         count = 0
         for page in self.db.table(name).iter_pages(self.per_page, filters=filters):
             handler.upsert(page)
+            remote.update(r.id for r in page)
             count += len(page)
             self._report(name, count, "changes")
         result.updated += count
+        if local_ids is not None:
+            missing = sorted(local_ids - remote)
+            if missing:
+                handler.delete(missing)
+                result.deleted += len(missing)
 
-    @staticmethod
-    def _local_ids(handler: Handler) -> set[int] | None:
-        sequences = getattr(handler, "sequences", None)
-        if callable(sequences):
-            return {int(k) for k in sequences()}
-        ids = getattr(handler, "ids", None)
-        if callable(ids):
-            return {int(i) for i in ids()}
-        return None
+    def _local_ids(self, handler: Handler) -> set[int] | None:
+        local, _ = self._local_sequences(handler)
+        return set(local) if local is not None else None
 
     def _report(self, table: str, done: int, phase: str) -> None:
         if self.progress is not None:

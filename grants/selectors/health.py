@@ -21,7 +21,7 @@ from grants.ninox_usage import projected_monthly_calls
 from grants.quarantine import describe, open_quarantines
 from grants.rules import rules_in_force
 from ninox_backend.ninox.connection import is_workspace
-from ninox_backend.ninox.mirror import sync_status, workspace_idle_budget
+from ninox_backend.ninox.mirror import full_read_interval, sync_status, workspace_idle_budget
 from ninox_backend.ninox.models import NinoxCall
 from ninox_backend.ninox.quota import quota_state
 from portal import health
@@ -57,6 +57,7 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
         "state": state,
         "api": "workspace" if is_workspace() else "classic",
         "idle_per_hour": idle_per_hour,
+        "full_read_every": full_read_interval(),
         "idle_per_month": idle_per_hour * 24 * 31 if idle_per_hour is not None else None,
         "ok": state == "ok",
         "probe": checks.get("ninox"),

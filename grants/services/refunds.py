@@ -107,7 +107,9 @@ def share_payment(application: Application) -> Payment | None:
     )
 
 
-def _clean_reason(reason: str) -> str:
+def clean_reason(reason: str) -> str:
+    """A staff reason (a refund's, a decision's, a cancellation's) on one line; a
+    ``PortalError`` naming the field when it is empty or longer than ``REASON_MAX``."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise PortalError("A reason is required.", {"reason": ["Reason: say why, in a few words."]})
@@ -155,7 +157,7 @@ def refund_request(
     verdict = has_permission(REFUND, actor, application)
     if not verdict.allowed:
         raise PortalError(verdict.reason)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     provider = provider or payment_provider()
     now = timezone.now()
     with transaction.atomic():

@@ -25,8 +25,9 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
     if profile.api == "workspace":
         return [
             "api: workspace",
-            "reads: every table whole by offset, hourly (deletes reconciled); a decision "
-            "reads its lodge's grants with one equality filter",
+            "reads: every table whole by offset every NINOX_WORKSPACE_FULL_READ_MINUTES "
+            "(180 by default; deletes reconciled); a decision reads its lodge's grants with "
+            "one equality filter (its deletes reconciled too)",
             "lookup: an equality filter, every record it returns verified",
             "query and change feed: none on this API (the drift check is unavailable)",
             f"limit: {min(profile.per_page, 100)}",

@@ -17,7 +17,7 @@ from .errors import BadRequest, NotFound
 from .nxrun import run_nx
 from .schema import Database, Field, Table
 from .store import ListQuery, Row
-from .values import FieldValueError, to_storage
+from .values import FieldValueError, lenient_filters, to_storage
 from .wire import Request, Response
 
 if TYPE_CHECKING:
@@ -96,11 +96,7 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
 
 
 def _filters(table: Table, raw: Any) -> tuple[tuple[Field, Any], ...]:
-    if isinstance(raw, str):
-        try:
-            raw = jsonutil.loads(raw) if raw else {}
-        except ValueError:
-            raise BadRequest("'filters' must be a JSON object") from None
+    raw = jsonutil.loads_param(raw, "'filters' must be a JSON object")
     if not isinstance(raw, dict):
         raise BadRequest("'filters' must be a JSON object of field: value")
     out: list[tuple[Field, Any]] = []
@@ -124,25 +120,12 @@ def _docs_filters(table: Table, raw: Any) -> tuple[tuple[Field, Any], ...] | Non
     Accepts seed 002's flat map and seed 004's ``{"filters": {...}}``. None means
     "matches nothing" (a value its field cannot hold); ``()`` matches every record.
     """
-    if isinstance(raw, str):
-        try:
-            raw = jsonutil.loads(raw) if raw else {}
-        except ValueError:
-            raise BadRequest("filters must be a JSON object") from None
+    raw = jsonutil.loads_param(raw, "filters must be a JSON object")
     if isinstance(raw, dict) and isinstance(raw.get("filters"), dict):
         raw = raw["filters"]
     if not isinstance(raw, dict):
         raise BadRequest("filters must be a JSON object of field id: value")
-    out: list[tuple[Field, Any]] = []
-    for key, value in raw.items():
-        fld = table.field_by_id(str(key))
-        if fld is None or fld.type == "formula":
-            continue
-        try:
-            out.append((fld, to_storage(fld, value)))
-        except FieldValueError:
-            return None
-    return tuple(out)
+    return lenient_filters((table.field_by_id(str(k)), v) for k, v in raw.items())
 
 
 def _docs_lookup(app: App, request: Request, tbl: Table, raw: Any) -> Any:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from .errors import BadRequest
 from .values import decimal_text
 
 _encode_str = json.encoder.encode_basestring_ascii
@@ -67,3 +68,14 @@ def _write(value: Any, out: Any) -> None:
 def loads(text: str | bytes) -> Any:
     """Parse JSON keeping non-integer numbers as Decimal."""
     return json.loads(text, parse_float=Decimal)
+
+
+def loads_param(raw: Any, message: str) -> Any:
+    """A parameter that holds JSON: text is parsed (``""`` is ``{}``), anything else is
+    returned as given; text that is not JSON is a 400 with ``message``."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return loads(raw) if raw else {}
+    except ValueError:
+        raise BadRequest(message) from None

@@ -9,6 +9,7 @@ the option id (int); multi as a list of option ids; reference as the linked id (
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -186,3 +187,19 @@ def to_python(field: Field, stored: Any) -> Any:
     if kind == "datetime":
         return datetime.fromisoformat(stored)
     return stored
+
+
+def lenient_filters(
+    pairs: Iterable[tuple[Field | None, Any]],
+) -> tuple[tuple[Field, Any], ...] | None:
+    """Equality filters (field, stored value) that skip unknown and formula fields; None
+    ("matches nothing") when a value is one its field cannot hold."""
+    out: list[tuple[Field, Any]] = []
+    for fld, value in pairs:
+        if fld is None or fld.type == "formula":
+            continue
+        try:
+            out.append((fld, to_storage(fld, value)))
+        except FieldValueError:
+            return None
+    return tuple(out)

@@ -37,7 +37,7 @@ from . import jsonutil
 from .errors import BadRequest, NotFound
 from .schema import Database, Field, Table
 from .store import ListQuery, Row
-from .values import FieldValueError, to_json, to_storage
+from .values import lenient_filters, to_json
 from .wire import Request, Response
 
 if TYPE_CHECKING:
@@ -163,22 +163,10 @@ def _int(request: Request, name: str, default: int, low: int, high: int | None) 
 
 def _filter(tbl: Table, raw: str) -> tuple[tuple[Field, Any], ...] | None:
     """The ``filter`` parameter by field name; None matches nothing. Unknown keys: ignored."""
-    try:
-        parsed = jsonutil.loads(raw) if raw else {}
-    except ValueError:
-        raise BadRequest("filter must be a JSON object") from None
+    parsed = jsonutil.loads_param(raw, "filter must be a JSON object")
     if not isinstance(parsed, dict):
         raise BadRequest("filter must be a JSON object of field name: value")
-    out: list[tuple[Field, Any]] = []
-    for key, value in parsed.items():
-        fld = _by_name(tbl, str(key))
-        if fld is None or fld.type == "formula":
-            continue
-        try:
-            out.append((fld, to_storage(fld, value)))
-        except FieldValueError:
-            return None
-    return tuple(out)
+    return lenient_filters((_by_name(tbl, str(k)), v) for k, v in parsed.items())
 
 
 def _by_name(tbl: Table, name: str) -> Field | None:

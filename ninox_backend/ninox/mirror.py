@@ -9,11 +9,13 @@ tables it needs (``sync_mirror(tables=["grants"])``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from ..sync import Handler, SyncEngine, SyncProgress, SyncResult, SyncState
@@ -86,30 +88,17 @@ def sync_mirror(
     handlers = {mapping[key].name: factory() for key, factory in _handlers.items()}
     names = [mapping[key].name for key in tables] if tables is not None else None
     db = connection.database()
+    state = DatabaseSyncStateStore()
+    shared: dict[str, Any] = {"key": state_key(), "profile": load_profile(), "progress": progress}
     engine: SyncEngine | WorkspaceSyncEngine
     scope: dict[str, dict[str, Any]] = {}
     if isinstance(db, WorkspaceDatabase):
-        engine = WorkspaceSyncEngine(
-            db,
-            DatabaseSyncStateStore(),
-            handlers,
-            key=state_key(),
-            profile=load_profile(),
-            progress=progress,
-        )
+        engine = WorkspaceSyncEngine(db, state, handlers, full_every=full_read_every(), **shared)
         for key, values in (where or {}).items():
             table = mapping[key]
             scope[table.name] = {table.field(k): v for k, v in values.items()}
     else:
-        engine = SyncEngine(
-            db,
-            DatabaseSyncStateStore(),
-            handlers,
-            key=state_key(),
-            profile=load_profile(),
-            progress=progress,
-            estimate_totals=progress is not None,
-        )
+        engine = SyncEngine(db, state, handlers, estimate_totals=progress is not None, **shared)
     with _sync_lock:
         try:
             # No transaction around it: that would hold the database lock across network calls.
@@ -147,6 +136,20 @@ def sync_status() -> SyncStateRow | None:
     return SyncStateRow.objects.filter(key=state_key()).first()
 
 
+def full_read_every() -> dt.timedelta:
+    """How often the workspace API's sync reads each table whole (a setting, in minutes)."""
+    return dt.timedelta(minutes=settings.NINOX_WORKSPACE_FULL_READ_MINUTES)
+
+
+def full_read_interval() -> str:
+    """``full_read_every()`` in words: "hour", "3 hours", "90 minutes" (after "every")."""
+    minutes = settings.NINOX_WORKSPACE_FULL_READ_MINUTES
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "hour" if hours == 1 else f"{hours} hours"
+
+
 def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
     """Ninox calls an idle hour of syncing costs on the workspace API (``rows``: mapping key
     → rows mirrored), or None on the classic API (where an idle sync is one call a table)."""
@@ -154,5 +157,5 @@ def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
     if not isinstance(db, WorkspaceDatabase):
         return None
     mapping = connection.mapping()
-    engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {})
+    engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {}, full_every=full_read_every())
     return engine.idle_calls_per_hour({mapping[k].name: n for k, n in rows.items()})

@@ -15,19 +15,18 @@ from urllib.parse import parse_qs
 
 import stripe
 
+Reply = tuple[bytes, int, Mapping[str, str]]
 
-class FakeStripe(stripe.HTTPClient):
+
+class RecordingStripe(stripe.HTTPClient):
+    """The SDK's HTTP client seam: each call is recorded (``calls``, the form decoded) and
+    answered by the subclass's :meth:`answer`. No network."""
+
     name = "fake"
 
-    def __init__(
-        self, *, closed_sessions: tuple[str, ...] = (), fail_with: int | None = None
-    ) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.calls: list[dict[str, Any]] = []
-        self.answers: dict[str, dict[str, Any]] = {}
-        self.refunded: dict[str, int] = {}
-        self.closed_sessions = set(closed_sessions)
-        self.fail_with = fail_with
 
     def request(  # type: ignore[override]
         self,
@@ -37,10 +36,34 @@ class FakeStripe(stripe.HTTPClient):
         post_data: Any = None,
         *,
         _usage: list[str] | None = None,
-    ) -> tuple[bytes, int, Mapping[str, str]]:
+    ) -> Reply:
         assert headers is not None
         form = {k: v[0] for k, v in parse_qs(post_data or "").items()}
         self.calls.append({"method": method, "url": url, "headers": dict(headers), "form": form})
+        return self.answer(method, url, headers, form)
+
+    def answer(
+        self, method: str, url: str, headers: Mapping[str, str], form: dict[str, str]
+    ) -> Reply:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class FakeStripe(RecordingStripe):
+    def __init__(
+        self, *, closed_sessions: tuple[str, ...] = (), fail_with: int | None = None
+    ) -> None:
+        super().__init__()
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.refunded: dict[str, int] = {}
+        self.closed_sessions = set(closed_sessions)
+        self.fail_with = fail_with
+
+    def answer(
+        self, method: str, url: str, headers: Mapping[str, str], form: dict[str, str]
+    ) -> Reply:
         if self.fail_with is not None:
             error = {"error": {"type": "api_error", "message": "Stripe is down"}}
             return json.dumps(error).encode(), self.fail_with, {}
@@ -88,6 +111,3 @@ class FakeStripe(stripe.HTTPClient):
                 "payment_intent": intent,
             },
         }
-
-    def close(self) -> None:
-        pass

@@ -225,7 +225,7 @@ def test_a_profile_without_query_skips_the_check_without_a_call(mirrored: Any) -
 
 
 @pytest.mark.parametrize("ninox_dialect", ["workspace"])
-def test_on_the_workspace_api_the_hourly_full_read_stands_in_without_a_call(
+def test_on_the_workspace_api_the_syncs_full_read_stands_in_without_a_call(
     mirrored: Any, ninox_dialect: str
 ) -> None:
     calls = mirrored.emulator.calls
@@ -234,7 +234,7 @@ def test_on_the_workspace_api_the_hourly_full_read_stands_in_without_a_call(
     assert mirrored.emulator.calls == calls
     stored = ServiceCheck.objects.get(name=DRIFT_CHECK)
     assert stored.ok
-    assert "hourly full read" in stored.detail
+    assert "the full read every 3 hours" in stored.detail
 
 
 def test_an_application_of_a_lodge_without_findings_is_not_doubted(mirrored: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
-from grants.models import Application, Lodge, Status
+from grants.models import Application, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services import mirror_refresh as mirror_service
 from grants.services.mirror_refresh import NINOX_UNREACHABLE, Freshness, mirror_refresh
@@ -248,6 +248,28 @@ def test_on_the_workspace_api_a_decision_reads_the_lodges_grants_in_one_call(
     assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
     assert mirrored.emulator.calls - before == 1
     assert fresh_lodge.ninox_grants.count() == grants_before + 1  # read by the lodge's filter
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_a_decisions_read_removes_the_lodges_grants_deleted_in_ninox(
+    mirrored: Any, fresh_lodge: Lodge, ninox_dialect: str
+) -> None:
+    add_grant_in_ninox(mirrored, fresh_lodge)
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    added = fresh_lodge.ninox_grants.get(fiscal_year=current_fiscal_year().key)
+    kept = set(fresh_lodge.ninox_grants.exclude(id=added.id).values_list("ninox_id", flat=True))
+    others = set(NinoxGrant.objects.exclude(lodge=fresh_lodge).values_list("ninox_id", flat=True))
+    with mirrored.client() as http:
+        path = f"/api/v1/workspace/{mirrored.team_id}/modules/{mirrored.database_id}"
+        http.request("DELETE", f"{path}/tables/Grants/records", json={"records": [added.ninox_id]})
+    before = mirrored.emulator.calls
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh
+    assert mirrored.emulator.calls - before == 1  # the lodge's filtered read, no full read
+    assert set(fresh_lodge.ninox_grants.values_list("ninox_id", flat=True)) == kept
+    assert (
+        set(NinoxGrant.objects.exclude(lodge=fresh_lodge).values_list("ninox_id", flat=True))
+        == others
+    )
 
 
 @pytest.mark.parametrize("ninox_dialect", ["workspace"])

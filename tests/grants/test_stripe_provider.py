@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 import stripe
@@ -16,33 +15,22 @@ from grants.models import Lodge, Payment
 from grants.payments.provider import PaymentProviderUnavailable, StripeProvider, idempotency_key
 from grants.services.payments import checkout_start
 from tests.factories import ApplicationFactory
+from tests.grants.fake_stripe import RecordingStripe, Reply
 
 pytestmark = pytest.mark.django_db
 
 
-class FakeStripe(stripe.HTTPClient):
+class FakeStripe(RecordingStripe):
     """Answers like Stripe, honouring idempotency keys; can fail the first calls with a 500."""
-
-    name = "fake"
 
     def __init__(self, fail_first: int = 0) -> None:
         super().__init__()
-        self.calls: list[dict[str, Any]] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.fail_first = fail_first
 
-    def request(  # type: ignore[override]
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any = None,
-        *,
-        _usage: list[str] | None = None,
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        assert headers is not None
-        form = {k: v[0] for k, v in parse_qs(post_data or "").items()}
-        self.calls.append({"method": method, "url": url, "headers": dict(headers), "form": form})
+    def answer(
+        self, method: str, url: str, headers: Mapping[str, str], form: dict[str, str]
+    ) -> Reply:
         if self.fail_first:
             self.fail_first -= 1
             # Stripe made the session, but the reply was lost.
@@ -65,9 +53,6 @@ class FakeStripe(stripe.HTTPClient):
                 "payment_status": "unpaid",
             }
         return self.sessions[key]
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture

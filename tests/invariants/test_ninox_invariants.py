@@ -196,12 +196,12 @@ def test_the_daily_reconciliation_repairs_an_update_the_mirror_missed(
     faulty: Any, variant: EmulatorVariant
 ) -> None:
     if variant.api == "workspace":
-        # No sequences on the workspace API: the hourly full read repairs any value.
+        # No sequences on the workspace API: the full read repairs any value.
         grant = NinoxGrant.objects.order_by("ninox_id").first()
         assert grant is not None
         NinoxGrant.objects.filter(id=grant.id).update(amount=grant.amount + 1)
         row = SyncStateRow.objects.get()
-        row.data = {**row.data, "reconciled": {}}  # the hourly full read is due
+        row.data = {**row.data, "reconciled": {}}  # the full read is due
         row.save()
         sync_mirror(tables=("grants",))
         assert NinoxGrant.objects.get(id=grant.id).amount == grant.amount

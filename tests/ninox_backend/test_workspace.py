@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ninox_fakes import Mirror
 
 from ninox_backend.exceptions import (
     NinoxError,
@@ -18,7 +19,6 @@ from ninox_backend.exceptions import (
 )
 from ninox_backend.sync import InMemorySyncStateStore
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
-from ninox_backend.types import Record
 from ninox_backend.workspace import WorkspaceClient, WorkspaceTable
 from ninox_backend.workspace_sync import WorkspaceSyncEngine
 
@@ -218,21 +218,11 @@ def test_float_amounts_are_refused_before_any_call(
 # ---- the sync engine -----------------------------------------------------------------------
 
 
-class Mirror:
-    """A handler keeping records by id (what the grants mirror does, in a dict)."""
+class ScopedMirror(Mirror):
+    """A mirror that can say which of its ids a scope covers (as the grants mirror does)."""
 
-    def __init__(self) -> None:
-        self.rows: dict[int, Record] = {}
-
-    def upsert(self, records: list[Record]) -> None:
-        self.rows.update({r.id: r for r in records})
-
-    def delete(self, ids: list[int]) -> None:
-        for record_id in ids:
-            self.rows.pop(record_id, None)
-
-    def ids(self) -> list[int]:
-        return list(self.rows)
+    def ids_where(self, filters: dict[str, Any]) -> list[int]:
+        return [i for i, r in self.rows.items() if all(r.get(k) == v for k, v in filters.items())]
 
 
 class Clock:
@@ -303,6 +293,22 @@ def test_a_scoped_read_is_one_call_verified_and_deletes_nothing(
     result = sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
     assert result.calls == 1
     assert sorted(mirrors["Grants"].rows) == [1, 2, 3, 4]  # lodge 2's new grant waits
+
+
+def test_a_scoped_read_deletes_the_scopes_records_ninox_no_longer_has(
+    ninox: EmulatedNinox, clock: Clock
+) -> None:
+    with ninox.api_client(now=clock) as client:
+        mirrors = {"Lodges": ScopedMirror(), "Grants": ScopedMirror()}
+        db = client.database(ninox.team_id, ninox.database_id)
+        sync = WorkspaceSyncEngine(db, InMemorySyncStateStore(), mirrors)
+        sync.sync()
+        with ninox.client() as http:
+            path = f"/api/v1/workspace/{ninox.team_id}/modules/{ninox.database_id}/tables/Grants"
+            http.request("DELETE", path + "/records", json={"records": [2, 3]})
+        result = sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+    assert (result.calls, result.deleted, result.updated) == (1, 1, 1)
+    assert sorted(mirrors["Grants"].rows) == [1, 2]  # lodge 2's deleted grant waits
 
 
 def test_a_scoped_read_on_a_server_that_ignores_the_filter_fails_safe(

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from grants.models import Lodge, NinoxGrant
 from ninox_backend.ninox.connection import client as ninox_client
-from ninox_backend.ninox.mirror import sync_mirror
+from ninox_backend.ninox.mirror import sync_mirror, workspace_idle_budget
 from portal.lib.simulated_beat import EntryCost, SimulatedClock, clock_installed, run_schedule
 from portal.tasks import ninox_probe_task
 
@@ -84,6 +84,22 @@ def test_an_idle_day_of_the_whole_schedule_stays_within_a_month_budget(ninox: An
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_an_idle_day_stays_within_a_month_budget(ninox: Any) -> None:
+    day = run_idle(ninox, days=1)
+    total = sum(entry.cost for entry in day.values())
+
+    assert total * DAYS <= MONTHLY_BUDGET, summary(day)
+    # No incremental read: the schema hourly and each table whole every
+    # NINOX_WORKSPACE_FULL_READ_MINUTES, as the health page's estimate says.
+    per_hour = workspace_idle_budget(
+        {"lodges": Lodge.objects.count(), "grants": NinoxGrant.objects.count()}
+    )
+    assert per_hour is not None
+    assert total <= per_hour * 24, summary(day)
+    assert day["ninox-drift-check"].cost == 0, summary(day)  # no NX on this API
+
+
 @pytest.mark.parametrize("ninox_dialect", ["docs"])
 def test_an_idle_month_of_beat_costs_at_most_twelve_thousand_ninox_calls(ninox: Any) -> None:
     month = run_idle(ninox, days=DAYS, only=set(settings.CELERY_BEAT_SCHEDULE) - LOCAL_ONLY)
