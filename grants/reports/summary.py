@@ -34,6 +34,7 @@ COLUMNS = (
     Column("paid", "Paid", MONEY, 12, total=True),
     Column("pending", "Pending", MONEY, 12, total=True),
     Column("remaining", "Remaining", MONEY, 12, total=True),
+    Column("over_cap", "Over the cap by", MONEY, 12, total=True),
     Column("grants", "Grants", NUMBER, 8, total=True),
     Column("lodge_share_received", "Lodge share received", MONEY, 12, total=True),
 )
@@ -110,7 +111,7 @@ class Summary:
             used = year[lodge.id].approved if lodge.id in year else ZERO
             yield _row(
                 by_lodge.get(lodge.id, Figures()),
-                remaining=self.cap - used,
+                remaining=self.cap - used,  # below zero: over the cap (shown as such)
                 lodge_number=lodge.number,
                 lodge=lodge.name,
                 district=lodge.district,
@@ -145,7 +146,10 @@ def _row(
         "approved": figures.approved,
         "paid": figures.paid,
         "pending": figures.pending,
-        "remaining": remaining,
+        # Never a negative remaining: a lodge over a (lowered) cap has none left and shows
+        # by how much it is over in a column of its own.
+        "remaining": max(remaining, ZERO),
+        "over_cap": max(-remaining, ZERO),
         "grants": figures.grants,
         "lodge_share_received": figures.share_received,
     }

@@ -99,15 +99,20 @@ def test_a_report_xlsx_stores_formula_like_text_as_strings_never_formulas(
     assert_xlsx_is_neutralised(content_of(response))
 
 
-def test_negative_amounts_stay_numbers_in_both_formats(poisoned: None, finance: Any) -> None:
+def test_a_lodge_over_the_cap_shows_its_overage_as_a_number_never_a_negative_remaining(
+    poisoned: None, finance: Any
+) -> None:
+    # (A negative amount staying a number, not formula-like text, is the writers' own test.)
     client = client_for(finance)
     rows = csv_cells(content_of(client.get("/reports/", {"format": "csv"})))
     header, over = rows[0], next(r for r in rows if r[1] == "Over the cap")
-    assert Decimal(over[header.index("Remaining")]) < 0  # no quote: still a number
+    assert Decimal(over[header.index("Remaining")]) == 0
+    overage = Decimal(over[header.index("Over the cap by")])  # no quote: still a number
+    assert overage > 0
     cells = assert_xlsx_is_neutralised(content_of(client.get("/reports/", {"format": "xlsx"})))
-    negative = [c for c in cells if isinstance(c.value, int | float) and c.value < 0]
-    assert negative
-    assert all(c.data_type == "n" for c in negative)
+    numbers = [c for c in cells if isinstance(c.value, int | float)]
+    assert not [c for c in numbers if c.value < 0]
+    assert [c for c in numbers if Decimal(str(c.value)) == overage and c.data_type == "n"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

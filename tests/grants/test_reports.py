@@ -254,7 +254,7 @@ def test_the_summary_xlsx_has_numbers_a_currency_format_a_frozen_header_and_tota
     response = client_for(finance).get("/reports/", {"fy": str(planted.fy), "format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet, header, rows, totals = read_xlsx(response)
-    assert header[:9] == [
+    assert header[:10] == [
         "Lodge number",
         "Lodge",
         "District",
@@ -263,6 +263,7 @@ def test_the_summary_xlsx_has_numbers_a_currency_format_a_frozen_header_and_tota
         "Paid",
         "Pending",
         "Remaining",
+        "Over the cap by",
         "Grants",
     ]
     assert sheet.freeze_panes == "A2"
@@ -275,9 +276,9 @@ def test_the_summary_xlsx_has_numbers_a_currency_format_a_frozen_header_and_tota
     paid: Decimal = sum((Decimal(f["paid"]) for f in figures.values()), Decimal(0))
     assert Decimal(str(totals[4])).quantize(CENT) == approved
     assert Decimal(str(totals[5])).quantize(CENT) == paid
-    assert totals[8] == sum(int(f["n"]) for f in figures.values())
+    assert totals[9] == sum(int(f["n"]) for f in figures.values())
     # The totals row adds up the rows above it.
-    for index in (3, 4, 5, 6, 7):
+    for index in (3, 4, 5, 6, 7, 8):
         column_sum = sum((Decimal(str(r[index])) for r in rows), Decimal(0))
         assert Decimal(str(totals[index])).quantize(CENT) == column_sum.quantize(CENT)
 
