@@ -39,7 +39,7 @@ class PortalConfig(AppConfig):
         register("portal.manage.audit", roles_allowed=admin, description="read the audit log")
 
         register_nav("Dashboard", "home", action="portal.home", order=0)
-        register_nav("Manage", "manage:users", action="portal.manage.users", order=800)
+        register_nav("Manage", "manage:index", action="portal.manage.users", order=800)
         register_nav("Health", "health", action="portal.health.view", order=900)
 
         register_manage_page(
