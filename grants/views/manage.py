@@ -226,6 +226,7 @@ def token_revoke(request: HtmxHttpRequest, prefix: str) -> HttpResponse:
             ],
             button=f"Revoke {token.name}",
             cancel=reverse("grants_manage:tokens"),
+            back_label="API tokens",
         )
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked.")

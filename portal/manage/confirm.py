@@ -17,6 +17,7 @@ def confirm_step(
     cancel: str,
     fields: dict[str, str] | None = None,
     danger: bool = True,
+    back_label: str = "",
 ) -> HttpResponse:
     """The page asking to confirm an action: what it does, a button posting it again with
     ``confirm=yes`` to the same address, and a way back. Works without JavaScript."""
@@ -33,6 +34,7 @@ def confirm_step(
                 "action": request.path,
                 "fields": fields or {},
                 "danger": danger,
+                "back_label": back_label,
             },
         },
     )

@@ -174,6 +174,7 @@ def _user_action_confirm(request: HtmxHttpRequest, person: Any, action: str) -> 
             ],
             button=f"Deactivate {person.username}",
             cancel=back,
+            back_label=person.username,
             fields={"action": action},
         )
     if action == "reset_second_factor":
@@ -187,6 +188,7 @@ def _user_action_confirm(request: HtmxHttpRequest, person: Any, action: str) -> 
             ],
             button="Reset second factor",
             cancel=back,
+            back_label=person.username,
             fields={"action": action},
         )
     return None
