@@ -63,8 +63,19 @@ class GrantsConfig(AppConfig):
         register_nav("Review queue", "grants:queue", action="grants.queue.view", order=10)
         register_nav("Lodges", "grants:lodges", action="grants.lodge.view", order=20)
         register_nav("Reports", "reports:summary", action="grants.reports.view", order=30)
-        register_manage_page("Grant rules", "grants_manage:rules", order=30)
-        register_manage_page("API tokens", "grants_manage:tokens", order=40)
+        register_manage_page(
+            "Grant rules",
+            "grants_manage:rules",
+            order=30,
+            description="The annual cap, the match, the auto-approve limit and the "
+            "programme's addresses; each change is previewed before it is saved.",
+        )
+        register_manage_page(
+            "API tokens",
+            "grants_manage:tokens",
+            order=40,
+            description="The tokens the foundation's website sends applications with.",
+        )
         register_panel(
             Panel(
                 name="grants",

@@ -39,11 +39,22 @@ class PortalConfig(AppConfig):
         register("portal.manage.audit", roles_allowed=admin, description="read the audit log")
 
         register_nav("Dashboard", "home", action="portal.home", order=0)
-        register_nav("Manage", "manage:users", action="portal.manage.users", order=800)
+        register_nav("Manage", "manage:index", action="portal.manage.users", order=800)
         register_nav("Health", "health", action="portal.health.view", order=900)
 
-        register_manage_page("Users", "manage:users", order=10)
-        register_manage_page("Audit log", "manage:audit", order=90)
+        register_manage_page(
+            "Users",
+            "manage:users",
+            order=10,
+            description="Invite staff, set their roles, deactivate an account or reset "
+            "a second factor.",
+        )
+        register_manage_page(
+            "Audit log",
+            "manage:audit",
+            order=90,
+            description="Who did what and when, filtered and downloadable as CSV.",
+        )
 
         register_portal_phrases()
 

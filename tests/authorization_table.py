@@ -74,6 +74,7 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "reports:export": (FINANCE_NOT_FOUND, EXPORT_ID),
     "reports:export_download": (FINANCE_NOT_FOUND, EXPORT_ID),
     # Administration (Admin only).
+    "manage:index": (ADMINS, {}),
     "manage:users": (ADMINS, {}),
     "manage:invite": (ADMINS, {}),
     "manage:user": ((302, 403, 403, 403, 404), {"username": "nobody"}),

@@ -46,7 +46,7 @@ EXPECTED: dict[str, list[Any]] = {
         ["Review queue", "grants:queue"],
         ["Lodges", "grants:lodges"],
         ["Reports", "reports:summary"],
-        ["Manage", "manage:users"],
+        ["Manage", "manage:index"],
         ["Health", "health"],
     ],
     "dashboard_panels": ["grants"],

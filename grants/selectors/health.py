@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -33,6 +33,87 @@ ROWS_SHOWN = 20
 WEBHOOK_PROBLEMS = Q(result="") | Q(result__startswith="ignored:") | Q(result__startswith="flagged")
 
 
+def _errors_with_resolution() -> list[dict[str, Any]]:
+    """The recent failed Ninox calls, each with ``resolved_at``: the last call to the same
+    endpoint that succeeded after it (None while the error stands)."""
+    errors = list(
+        NinoxCall.objects.filter(
+            Q(status__gte=400) | Q(status__isnull=True) | ~Q(error="")
+        ).order_by("-at")[:RECENT_ERRORS]
+    )
+    if not errors:
+        return []
+    latest_success = {
+        (row["method"], row["path_template"]): row["last"]
+        for row in NinoxCall.objects.filter(
+            status__lt=400, error="", path_template__in={call.path_template for call in errors}
+        )
+        .values("method", "path_template")
+        .annotate(last=Max("at"))
+        .order_by()
+    }
+    rows = []
+    for call in errors:
+        last = latest_success.get((call.method, call.path_template))
+        rows.append({"call": call, "resolved_at": last if last and last > call.at else None})
+    return rows
+
+
+def _ninox_attention(
+    state: str, sync: Any, schema: Any, projection: Any, findings: list[Any]
+) -> list[dict[str, str]]:
+    attention = []
+    if state != "ok":
+        attention.append(
+            {
+                "problem": f"The Ninox connection is not working ({state}).",
+                "todo": "The portal works from its last copy meanwhile. Check NINOX_API_KEY and "
+                "whether Ninox is up; the connection is checked again every 5 minutes.",
+            }
+        )
+    if (
+        sync
+        and sync.last_error
+        and (
+            sync.last_sync_at is None
+            or (sync.last_error_at is not None and sync.last_error_at >= sync.last_sync_at)
+        )
+    ):
+        attention.append(
+            {
+                "problem": f"The last sync from Ninox failed: {sync.last_error}",
+                "todo": "Once Ninox answers again, press “Sync now” (an admin) or wait for "
+                "the next scheduled sync; until then new changes in Ninox are not seen.",
+            }
+        )
+    if schema is not None and not schema.ok:
+        attention.append(
+            {
+                "problem": "Ninox's tables or fields no longer match what the portal expects.",
+                "todo": "Read the schema check below; rename the field back in Ninox or update "
+                "NINOX_SCHEMA.",
+            }
+        )
+    if projection.monthly is not None and projection.over_quota:
+        attention.append(
+            {
+                "problem": "At this rate the portal will use more Ninox calls this month than "
+                "the plan allows.",
+                "todo": "Read fewer tables less often (NINOX_WORKSPACE_FULL_READ_MINUTES) or "
+                "raise the plan; background syncs pause near the quota.",
+            }
+        )
+    if findings:
+        attention.append(
+            {
+                "problem": f"{len(findings)} lodge(s) have grant totals that differ between "
+                "the portal and Ninox; their applications go to review.",
+                "todo": "Correct the grant in Ninox (or the portal), then press “Check drift now”.",
+            }
+        )
+    return attention
+
+
 def ninox_panel(request: HttpRequest) -> dict[str, Any]:
     checks = {
         c.name: c
@@ -53,7 +134,11 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
         if is_workspace()
         else None
     )
+    sync = sync_status()
+    projection = projected_monthly_calls()
+    schema = checks.get(SCHEMA_CHECK)
     return {
+        "attention": _ninox_attention(state, sync, schema, projection, findings),
         "state": state,
         "api": "workspace" if is_workspace() else "classic",
         "idle_per_hour": idle_per_hour,
@@ -61,18 +146,21 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
         "idle_per_month": idle_per_hour * 24 * 31 if idle_per_hour is not None else None,
         "ok": state == "ok",
         "probe": checks.get("ninox"),
-        "schema": checks.get(SCHEMA_CHECK),
-        "sync": sync_status(),
+        "schema": schema,
+        "sync": sync,
+        "sync_recovered": bool(
+            sync
+            and sync.last_error
+            and sync.last_sync_at
+            and sync.last_error_at
+            and sync.last_sync_at > sync.last_error_at
+        ),
         "quota": quota_state(),
         "calls_today": today,
-        "projection": projected_monthly_calls(),
+        "projection": projection,
         "drift": checks.get(DRIFT_CHECK),
         "drift_findings": findings,
-        "errors": list(
-            NinoxCall.objects.filter(
-                Q(status__gte=400) | Q(status__isnull=True) | ~Q(error="")
-            ).order_by("-at")[:RECENT_ERRORS]
-        ),
+        "errors": _errors_with_resolution(),
     }
 
 
@@ -87,10 +175,22 @@ def outbox_panel(request: HttpRequest) -> dict[str, Any]:
         for kind, by in sorted(counts.items())
     ]
     failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
+    failed_count = failed.count()
+    attention = []
+    if failed_count:
+        attention.append(
+            {
+                "problem": f"{failed_count} email(s) or Ninox write-back(s) failed and will "
+                "not be tried again by themselves.",
+                "todo": "Read each one's last error below, fix its cause, then press "
+                "“Retry” (an admin).",
+            }
+        )
     return {
+        "attention": attention,
         "statuses": [label for _value, label in OutboxMessage.Status.choices],
         "table": table,
-        "failed_count": failed.count(),
+        "failed_count": failed_count,
         "failed": list(failed.select_related("application").order_by("-created_at")[:ROWS_SHOWN]),
         "pending": list(
             OutboxMessage.objects.filter(
@@ -104,18 +204,26 @@ def outbox_panel(request: HttpRequest) -> dict[str, Any]:
 
 def stripe_panel(request: HttpRequest) -> dict[str, Any]:
     week = timezone.now() - timedelta(days=7)
+    flagged = Payment.objects.filter(flagged=True)
+    flagged_count = flagged.count()
+    attention = []
+    if flagged_count:
+        attention.append(
+            {
+                "problem": f"{flagged_count} Stripe payment(s) are flagged for finance.",
+                "todo": "Finance matches each to its application or refunds it in Stripe.",
+            }
+        )
     return {
+        "attention": attention,
+        "flagged_count": flagged_count,
         "last_webhook": WebhookEvent.objects.order_by("-received_at", "-id").first(),
         "problems": list(
             WebhookEvent.objects.filter(WEBHOOK_PROBLEMS, received_at__gte=week).order_by(
                 "-received_at"
             )[:ROWS_SHOWN]
         ),
-        "flagged": list(
-            Payment.objects.filter(flagged=True)
-            .select_related("application")
-            .order_by("-created_at")[:ROWS_SHOWN]
-        ),
+        "flagged": list(flagged.select_related("application").order_by("-created_at")[:ROWS_SHOWN]),
     }
 
 
@@ -124,8 +232,19 @@ def quarantine_panel(request: HttpRequest) -> dict[str, Any]:
     shown = list(rows[:ROWS_SHOWN])
     lodge_ids = {row.lodge_ninox_id for row in shown} - {None}
     lodges = {lodge.ninox_id: lodge for lodge in Lodge.objects.filter(ninox_id__in=lodge_ids)}
+    count = rows.count() if len(shown) == ROWS_SHOWN else len(shown)
+    attention = []
+    if count:
+        attention.append(
+            {
+                "problem": f"{count} value(s) read from Ninox could not be understood; the "
+                "applications of the lodges they touch go to review.",
+                "todo": "Correct each value in Ninox; the next sync clears it.",
+            }
+        )
     return {
-        "count": rows.count() if len(shown) == ROWS_SHOWN else len(shown),
+        "attention": attention,
+        "count": count,
         "every_lodge": rows.filter(lodge_ninox_id__isnull=True).exists(),
         "rows": [
             {

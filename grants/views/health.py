@@ -36,9 +36,11 @@ def ninox_drift_check(request: HtmxHttpRequest) -> HttpResponse:
 def outbox_retry_one(request: HtmxHttpRequest, outbox_id: int) -> HttpResponse:
     changed = outbox_retry(outbox_ids=[outbox_id], actor=request.user)
     if changed:
-        messages.success(request, f"Outbox row {outbox_id} will be tried again now.")
+        messages.success(
+            request, f"Email or write-back number {outbox_id} will be tried again now."
+        )
     else:
-        messages.info(request, f"Outbox row {outbox_id} is not failed (any more).")
+        messages.info(request, f"Email or write-back number {outbox_id} has not failed (any more).")
     return redirect("health")
 
 
@@ -46,5 +48,7 @@ def outbox_retry_one(request: HtmxHttpRequest, outbox_id: int) -> HttpResponse:
 @require("portal.health.act")
 def outbox_retry_failed(request: HtmxHttpRequest) -> HttpResponse:
     changed = outbox_retry(outbox_ids=None, actor=request.user)
-    messages.success(request, f"{changed} failed outbox row(s) will be tried again now.")
+    messages.success(
+        request, f"{changed} failed email(s) and write-back(s) will be tried again now."
+    )
     return redirect("health")

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grants.fiscal_year import long_date
@@ -29,6 +30,7 @@ from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 from portal.manage import manage_tabs
+from portal.manage.confirm import confirm_step
 
 MONTHS = [(number, calendar.month_name[number]) for number in range(1, 13)]
 YEAR_START = ("fiscal_year_start_month", "fiscal_year_start_day")
@@ -207,9 +209,25 @@ def tokens(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @require("grants.manage.tokens")
 def token_revoke(request: HtmxHttpRequest, prefix: str) -> HttpResponse:
+    """Revoke a token, after a page saying what stops working."""
     token = api_token_by_prefix(prefix)
     if token is None:
         raise Http404("No such token.")
+    if request.POST.get("confirm") != "yes":
+        return confirm_step(
+            request,
+            question=f"Revoke the token {token.name} (gp_{token.prefix}_…)?",
+            consequences=[
+                "Whatever sends applications with this token stops at once: if it is the "
+                "foundation's website, the website will stop sending applications until it "
+                "is given a new token.",
+                "A revoked token cannot be turned back on; create a new one for the website "
+                "first if it still needs one.",
+            ],
+            button=f"Revoke {token.name}",
+            cancel=reverse("grants_manage:tokens"),
+            back_label="API tokens",
+        )
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked.")
     return redirect("grants_manage:tokens")

@@ -7,6 +7,7 @@ from portal.manage import views
 app_name = "manage"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("users/", views.users, name="users"),
     path("users/invite/", views.invite, name="invite"),
     path("users/<str:username>/", views.user_page, name="user"),

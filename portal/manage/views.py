@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
@@ -17,8 +18,9 @@ from portal.audit_text import audit_lines
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
-from portal.manage import manage_tabs
+from portal.manage import manage_sections, manage_tabs
 from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
+from portal.manage.confirm import confirm_step
 from portal.services.users import (
     user_deactivate,
     user_invite,
@@ -47,9 +49,14 @@ class RolesForm(forms.Form):
 
 
 def _apply_errors(form: forms.Form, exc: PortalError) -> None:
+    """The service's errors on their fields. The form names the field before each error,
+    so a leading "Label: " the service wrote is dropped (else "Roles: Roles: …")."""
     for name, problems in exc.errors.items():
+        field = form.fields.get(name)
         for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
+            if field is not None and field.label and problem.startswith(f"{field.label}: "):
+                problem = problem[len(field.label) + 2 :]
+            form.add_error(name if field is not None else None, problem)
     if not exc.errors:
         form.add_error(None, exc.message)
 
@@ -59,6 +66,17 @@ def _user_or_404(username: str) -> Any:
     if user is None:
         raise Http404("No such user.")
     return user
+
+
+@require_safe
+@require("portal.manage.users")
+def index(request: HtmxHttpRequest) -> HttpResponse:
+    """``/manage/``: the administration sections, each with what it is for."""
+    return render(
+        request,
+        "portal/manage/index.html",
+        {"title": "Administration", "sections": manage_sections()},
+    )
 
 
 @require_safe
@@ -111,6 +129,15 @@ def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
         try:
             user_roles_set(user=person, role_names=form.cleaned_data["roles"], actor=request.user)
         except PortalError as exc:
+            # Keep the other choices as ticked, and a role that may not go (one's own
+            # Admin) ticked again: the page shows what would be saved.
+            kept = set(form.cleaned_data["roles"])
+            if person.pk == request.user.pk and roles.ADMIN in held:
+                kept.add(roles.ADMIN)
+            data = request.POST.copy()
+            data.setlist("roles", [name for name in roles.ALL_ROLES if name in kept])
+            form = RolesForm(data)
+            form.is_valid()
             _apply_errors(form, exc)
         else:
             messages.success(request, f"Roles of {person.username} saved.")
@@ -131,12 +158,54 @@ def user_page(request: HtmxHttpRequest, username: str) -> HttpResponse:
     )
 
 
+def _user_action_confirm(request: HtmxHttpRequest, person: Any, action: str) -> HttpResponse | None:
+    """The confirmation page for deactivating or resetting the second factor, or None."""
+    name = person.get_full_name() or person.username
+    back = reverse("manage:user", kwargs={"username": person.username})
+    if action == "deactivate" and person.pk == request.user.pk:
+        return None  # refused at once below: nothing to confirm
+    if action == "deactivate":
+        return confirm_step(
+            request,
+            question=f"Deactivate {name}?",
+            consequences=[
+                f"{person.username} is signed out everywhere at once and cannot sign in again.",
+                "Their decisions and the audit log stay. You can reactivate the account later.",
+            ],
+            button=f"Deactivate {person.username}",
+            cancel=back,
+            back_label=person.username,
+            fields={"action": action},
+        )
+    if action == "reset_second_factor":
+        return confirm_step(
+            request,
+            question=f"Reset the second factor of {name}?",
+            consequences=[
+                "Their authenticator app and backup codes stop working at once.",
+                f"At their next sign-in {person.username} sets up a new authenticator "
+                "before they can do anything else.",
+            ],
+            button="Reset second factor",
+            cancel=back,
+            back_label=person.username,
+            fields={"action": action},
+        )
+    return None
+
+
 @require_POST
 @require("portal.manage.users")
 def user_action(request: HtmxHttpRequest, username: str) -> HttpResponse:
-    """Deactivate, reactivate or reset the second factor (each a button on the user's page)."""
+    """Deactivate, reactivate or reset the second factor (each a button on the user's page).
+
+    Deactivating and resetting ask to confirm first (a page saying what follows)."""
     person = _user_or_404(username)
     action = request.POST.get("action", "")
+    if request.POST.get("confirm") != "yes":
+        page = _user_action_confirm(request, person, action)
+        if page is not None:
+            return page
     try:
         if action == "deactivate":
             ended = user_deactivate(user=person, actor=request.user)

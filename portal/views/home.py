@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from portal import health
 from portal.dashboard import panels_for
-from portal.health_panels import health_panels_for
+from portal.health_panels import attention_items, health_panels_for
 from portal.lib.views import require
 from portal.models import ServiceCheck
 
@@ -26,16 +26,28 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @require("portal.health.view")
 def health_page(request: HttpRequest) -> HttpResponse:
-    checks = list(ServiceCheck.objects.all())
+    database = health.database_state()
+    panels = health_panels_for(request)
+    attention = attention_items(panels)
+    if database != "ok":
+        attention.insert(
+            0,
+            {
+                "anchor": "h-parts",
+                "problem": f"The database is not answering: {database}.",
+                "todo": "Check that PostgreSQL is running and DATABASE_URL is right.",
+            },
+        )
     return render(
         request,
         "portal/health.html",
         {
             "title": "Integration health",
-            "database": health.database_state(),
-            "checks": checks,
+            "database": database,
             "ninox": health.ninox_state(),
-            "panels": health_panels_for(request),
+            "ninox_check": ServiceCheck.objects.filter(name="ninox").first(),
+            "panels": panels,
+            "attention": attention,
         },
     )
 

@@ -154,6 +154,7 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
         "reports: FY summary": "/reports/",
         "reports: grant ledger": "/reports/ledger/",
         "reports: reconciliation": "/reports/reconciliation/",
+        "manage: index": "/manage/",
         "manage: users": "/manage/users/",
         "manage: invite": "/manage/users/invite/",
         "manage: a user": "/manage/users/reviewer/",
@@ -174,6 +175,10 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
     page.get_by_role("button", name="Preview the change").click()
     expect(page.get_by_role("heading", name="Check the change before it is saved")).to_be_visible()
     report.check(page, "manage: grant rules preview")
+    page.goto("/manage/users/reviewer/")
+    page.get_by_role("button", name=re.compile("^Deactivate")).click()
+    expect(page.get_by_role("heading", name=re.compile("^Deactivate"))).to_be_visible()
+    report.check(page, "manage: confirm deactivating")
     page.goto("/manage/audit/")
     page.locator("details.audit-raw summary").first.click()
     report.check(page, "manage: audit log, details open")

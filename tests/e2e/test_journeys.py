@@ -262,6 +262,11 @@ def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
     expect(page.get_by_label(re.compile("Reviewer:"))).to_be_checked()
     shot(page, "invited")
 
+    page.goto("/manage/")
+    expect(page.get_by_role("link", name="API tokens")).to_be_visible()
+    shot(page, "manage-index")
+    page.get_by_role("link", name="Users").first.click()
+    page.get_by_role("link", name="newcomer").click()
     page.get_by_label(re.compile("Reviewer:")).uncheck()
     page.get_by_label(re.compile("Finance:")).check()
     page.get_by_role("button", name="Save roles").click()
@@ -271,6 +276,10 @@ def test_an_admin_invites_a_user_changes_the_role_and_deactivates_the_account(
     shot(page, "role-changed")
 
     page.get_by_role("button", name=re.compile("^Deactivate")).click()
+    expect(page.get_by_role("heading", name=re.compile("^Deactivate"))).to_be_visible()
+    expect(page.locator(".confirm-step")).to_contain_text("signed out everywhere at once")
+    shot(page, "deactivate-confirm")
+    page.get_by_role("button", name="Deactivate newcomer").click()
     expect(page.locator(".facts")).to_contain_text("deactivated")
     expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
     shot(page, "deactivated")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from grants.health_tasks import ninox_schema_check
 from grants.models import OutboxMessage, WebhookEvent
-from ninox_backend.ninox.mirror import sync_status
+from ninox_backend.ninox.mirror import state_key, sync_status
+from ninox_backend.ninox.models import NinoxCall, SyncState
 from portal.health import record_check
 from portal.models import AuditEvent, ServiceCheck
 from portal.tasks import heartbeat_task, ninox_probe_task
@@ -41,16 +43,18 @@ def test_the_ninox_panel_shows_connected_then_the_error_when_ninox_stops(
     ninox_probe_task()
     client = client_for(reviewer)
     page = client.get("/health/").content.decode()
-    assert "reachable" in page
-    assert "not reachable" not in page
+    assert "working (Ninox answers)" in page
+    assert "not working" not in page
     high_water = sync_status().high_water  # type: ignore[union-attr]
-    assert f"high-water mark {high_water}" in page
+    assert f"Ninox's changes read up to number {high_water}" in page
+    assert "high-water" not in page
     assert "Ninox calls this month:" in page
     mirrored.emulator.faults.configure("503=1")
     ninox_probe_task()
     page = client.get("/health/").content.decode()
-    assert "not reachable:" in page
+    assert "not working:" in page
     assert "<td>503</td>" in page  # the failing calls are listed as recent errors
+    assert "The Ninox connection is not working" in page  # and in the banner
     assert "Sync now" not in page  # a reviewer reads; only admins act
 
 
@@ -143,6 +147,8 @@ def test_workers_warn_when_a_heartbeat_is_older_than_five_minutes(reviewer: Any)
     assert "Warning: no heartbeat for 7" in page
     assert "celery -A portal beat" in page
     assert page.count("Warning:") == 1
+    assert "The scheduler is not running (its heartbeat is late)." in page
+    assert "background worker is not running" not in page
 
 
 def test_the_health_page_makes_a_fixed_number_of_queries(admin_user: Any) -> None:
@@ -183,3 +189,114 @@ def test_on_the_classic_api_the_ninox_panel_shows_no_workspace_budget(
 ) -> None:
     page = client_for(reviewer).get("/health/").content.decode()
     assert "Idle budget" not in page
+
+
+def banner(page: str) -> str:
+    """The banner's section of the health page."""
+    match = re.search(r'<section class="health-banner.*?</section>', page, re.S)
+    assert match is not None, "the health page has no banner"
+    return match.group(0)
+
+
+def all_quiet() -> None:
+    """A working portal: fresh heartbeats and a fresh Ninox check, nothing failed."""
+    heartbeat_task()
+    record_check("beat", ok=True)
+    record_check("ninox", ok=True)
+
+
+def test_the_banner_says_all_systems_working_when_nothing_needs_attention(
+    reviewer: Any,
+) -> None:
+    all_quiet()
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "All systems working" in banner(page)
+    assert "need attention" not in page
+    assert "needs attention" not in page
+
+
+def test_the_banner_counts_one_thing_and_links_it_to_its_panel_with_what_to_do(
+    reviewer: Any,
+) -> None:
+    all_quiet()
+    failed_row(1)
+    failed_row(2)
+    text = banner(client_for(reviewer).get("/health/").content.decode())
+    assert "1 thing needs attention" in text
+    assert '<a href="#h-outbox">2 email(s) or Ninox write-back(s) failed' in text
+    assert "fix its cause, then press" in text
+    assert "All systems working" not in text
+
+
+def test_the_banner_counts_each_problem_across_panels(reviewer: Any) -> None:
+    all_quiet()
+    ServiceCheck.objects.filter(name="worker").delete()
+    record_check("ninox", ok=False, detail="NinoxServerError: 503")
+    failed_row(1)
+    PaymentFactory.create(orphan=True, stripe_session_id="cs_lost", amount=Decimal("75.00"))
+    text = banner(client_for(reviewer).get("/health/").content.decode())
+    assert "4 things need attention" in text
+    anchors = re.findall(r'<a href="#(h-[a-z]+)">', text)
+    assert anchors == ["h-ninox", "h-outbox", "h-stripe", "h-workers"]
+    assert "The background worker is not running (no heartbeat yet)." in text
+    assert "celery -A portal worker" in text
+    assert "1 Stripe payment(s) are flagged for finance." in text
+
+
+def test_the_banner_names_a_broken_database_first(
+    reviewer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    all_quiet()
+    monkeypatch.setattr("portal.health.database_state", lambda: "unreachable: OperationalError")
+    text = banner(client_for(reviewer).get("/health/").content.decode())
+    assert "1 thing needs attention" in text
+    assert '<a href="#h-parts">The database is not answering' in text
+
+
+def test_a_ninox_error_shows_resolved_once_a_later_call_to_the_same_place_succeeds(
+    reviewer: Any,
+) -> None:
+    all_quiet()
+    now = timezone.now()
+    NinoxCall.objects.create(
+        at=now - timedelta(minutes=30), method="GET", path_template="/tables/A/records", status=503
+    )
+    NinoxCall.objects.create(
+        at=now - timedelta(minutes=20), method="GET", path_template="/tables/B/records", status=429
+    )
+    NinoxCall.objects.create(
+        at=now - timedelta(minutes=10), method="GET", path_template="/tables/A/records", status=200
+    )
+    NinoxCall.objects.create(
+        at=now - timedelta(minutes=40), method="GET", path_template="/tables/B/records", status=200
+    )
+    page = client_for(reviewer).get("/health/").content.decode()
+    rows = {
+        status: row
+        for row in re.findall(r"<tr><td>.*?</tr>", page)
+        for status in ("503", "429")
+        if f"<td>{status}</td>" in row
+    }
+    assert "Resolved: succeeded at" in rows["503"]
+    assert "Not yet" in rows["429"]  # its only success came before the error
+
+
+def test_a_sync_error_shows_resolved_after_a_later_sync_and_needs_no_attention(
+    reviewer: Any,
+) -> None:
+    all_quiet()
+    now = timezone.now()
+    state = SyncState.objects.create(
+        key=state_key(),
+        last_sync_at=now - timedelta(minutes=5),
+        last_error="NinoxServerError: 503",
+        last_error_at=now - timedelta(minutes=20),
+    )
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "resolved: an error at" in page
+    assert "All systems working" in banner(page)
+    state.last_error_at = now
+    state.save()
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "failing since" in page
+    assert "The last sync from Ninox failed: NinoxServerError: 503" in banner(page)

@@ -32,7 +32,11 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(admin_user: 
     token.refresh_from_db()
     assert token.last_used_at is not None
 
-    revoked = client.post(f"/manage/tokens/{token.prefix}/revoke/", follow=True)
+    asked = client.post(f"/manage/tokens/{token.prefix}/revoke/")
+    assert asked.status_code == 200
+    assert "the website will stop sending applications" in asked.content.decode()
+    assert authenticate(f"Bearer {plain}") == token  # not yet revoked
+    revoked = client.post(f"/manage/tokens/{token.prefix}/revoke/", {"confirm": "yes"}, follow=True)
     assert "is revoked" in revoked.content.decode()
     assert authenticate(f"Bearer {plain}") is None
     actions = set(AuditEvent.objects.values_list("action", flat=True))

@@ -84,7 +84,7 @@ def test_a_deactivated_users_open_session_is_refused_on_its_next_request(
     assert session.post("/login/", {"username": "rita", "password": PASSWORD}).status_code == 302
     assert session.get("/queue/").status_code == 200
     response = client_for(admin_user).post(
-        "/manage/users/rita/action/", {"action": "deactivate"}, follow=True
+        "/manage/users/rita/action/", {"action": "deactivate", "confirm": "yes"}, follow=True
     )
     assert "rita is deactivated; 1 open session(s) ended." in response.content.decode()
     refused = session.get("/queue/")
@@ -108,6 +108,68 @@ def test_an_admin_cannot_deactivate_themself_or_drop_their_own_admin_role(
     assert admin_user.groups.filter(name="Admin").exists()
 
 
+def test_deactivating_asks_to_confirm_and_says_the_user_is_signed_out_at_once(
+    admin_user: Any, reviewer: Any
+) -> None:
+    page = client_for(admin_user).post("/manage/users/rita/action/", {"action": "deactivate"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Deactivate rita?" in text
+    assert "signed out everywhere at once and cannot sign in again" in text
+    assert 'name="confirm" value="yes"' in text
+    assert 'name="action" value="deactivate"' in text
+    assert 'href="/manage/users/rita/"' in text  # the way back
+    reviewer.refresh_from_db()
+    assert reviewer.is_active
+    assert not AuditEvent.objects.filter(action="user.deactivated").exists()
+
+
+def test_resetting_the_second_factor_asks_to_confirm_and_keeps_the_devices_until_then(
+    admin_user: Any, finance: Any
+) -> None:
+    TOTPDevice.objects.create(user=finance, name="phone", confirmed=True)
+    page = client_for(admin_user).post(
+        "/manage/users/fin/action/", {"action": "reset_second_factor"}
+    )
+    text = page.content.decode()
+    assert "Reset the second factor of" in text
+    assert "authenticator app and backup codes stop working at once" in text
+    assert TOTPDevice.objects.filter(user=finance).exists()
+
+
+def test_reactivating_needs_no_confirmation(admin_user: Any, reviewer: Any) -> None:
+    reviewer.is_active = False
+    reviewer.save(update_fields=["is_active"])
+    response = client_for(admin_user).post("/manage/users/rita/action/", {"action": "reactivate"})
+    assert response.status_code == 302
+    reviewer.refresh_from_db()
+    assert reviewer.is_active
+
+
+def test_removing_ones_own_admin_role_names_the_field_once_and_keeps_the_other_choices(
+    admin_user: Any,
+) -> None:
+    page = client_for(admin_user).post("/manage/users/ada/", {"roles": ["Finance"]})
+    assert page.status_code == 422
+    text = page.content.decode()
+    assert "Roles: ask another admin to remove your Admin role." in text
+    assert "Roles: Roles:" not in text
+    checked = set(
+        re.findall(r'<input type="checkbox" name="roles" value="(\w+)"[^>]*checked', text)
+    )
+    assert checked == {"Admin", "Finance"}
+
+
+def test_the_manage_index_lists_every_section_with_what_it_is_for(admin_user: Any) -> None:
+    page = client_for(admin_user).get("/manage/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for url in ("/manage/users/", "/manage/audit/", "/manage/rules/", "/manage/tokens/"):
+        assert f'href="{url}"' in text
+    assert "Invite staff, set their roles" in text
+    assert "the foundation's website sends applications with" in text.replace("&#x27;", "'")
+
+
 def test_roles_are_assigned_and_audited_with_before_and_after(
     admin_user: Any, reviewer: Any
 ) -> None:
@@ -128,7 +190,11 @@ def test_resetting_the_second_factor_removes_the_users_devices(
     TOTPDevice.objects.create(user=finance, name="phone", confirmed=True)
     admin = client_for(admin_user)
     assert "1 device" in admin.get("/manage/users/fin/").content.decode()
-    page = admin.post("/manage/users/fin/action/", {"action": "reset_second_factor"}, follow=True)
+    page = admin.post(
+        "/manage/users/fin/action/",
+        {"action": "reset_second_factor", "confirm": "yes"},
+        follow=True,
+    )
     assert "Second factor of fin reset (1 device(s) removed)." in page.content.decode()
     assert not TOTPDevice.objects.filter(user=finance).exists()
     assert AuditEvent.objects.filter(action="user.second_factor_reset", object_id="fin").exists()

@@ -37,7 +37,9 @@ def test_the_worker_heartbeat_shows_on_the_health_page(reviewer: Any) -> None:
     heartbeat_task()
     client = Client()
     client.force_login(reviewer)
-    assert "Worker" in client.get("/health/").content.decode()
+    page = client.get("/health/").content.decode()
+    assert '<th scope="row">Background worker</th>' in page
+    assert "The background worker is not running" not in page
 
 
 def test_the_probe_spends_nothing_once_the_quota_guard_pauses_background_work(
