@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from grants.districts import district_order, sorted_districts
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, Lodge, NinoxGrant, Status
 from grants.money import ZERO
@@ -15,7 +16,7 @@ from grants.selectors.budgets import lodges_with_budget
 SORTS = {
     "number": "number",
     "name": "name",
-    "district": "district",
+    "district": "district_order",
     "-used": "-used",
     "remaining": "remaining",
 }
@@ -30,16 +31,16 @@ def lodge_rows(fiscal_year: int, cap: Decimal, *, q: str = "", sort: str = "") -
         if q.isascii() and q.isdigit() and len(q) <= 9:
             match |= Q(number=int(q))
         rows = rows.filter(match)
+    if sort == "district":
+        rows = rows.annotate(district_order=district_order())
+        return rows.order_by("district_order", "district", "number", "id")
     return rows.order_by(SORTS.get(sort, "number"), "id")
 
 
-def lodge_districts() -> QuerySet[Lodge, str]:
-    """Every district a lodge names, in order (the filters' choices)."""
-    return (
-        Lodge.objects.exclude(district="")
-        .values_list("district", flat=True)
-        .distinct()
-        .order_by("district")
+def lodge_districts() -> list[str]:
+    """Every district a lodge names, by number ("First" … "Twelfth"; the filters' choices)."""
+    return sorted_districts(
+        Lodge.objects.exclude(district="").values_list("district", flat=True).distinct()
     )
 
 
