@@ -40,7 +40,7 @@ def lodge_rows(fiscal_year: int, cap: Decimal, *, q: str = "", sort: str = "") -
 def lodge_districts() -> list[str]:
     """Every district a lodge names, by number ("First" … "Twelfth"; the filters' choices)."""
     return sorted_districts(
-        Lodge.objects.exclude(district="").values_list("district", flat=True).distinct()
+        Lodge.objects.exclude(district="").values_list("district", flat=True).order_by().distinct()
     )
 
 
