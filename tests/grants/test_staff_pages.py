@@ -269,3 +269,17 @@ def test_the_lodge_list_pages_through_the_lodges_keeping_the_search(
     assert "Page 2 of " in page
     assert '<a href="?q=&amp;page=1">Previous</a>' in page
     assert '<a href="?q=&amp;page=3">Next</a>' in page
+
+
+def test_the_lodge_page_does_not_warn_about_ninox_grants_from_before_the_portal(
+    mirrored: Any, reviewer: Any
+) -> None:
+    from grants.models import NinoxGrant
+
+    grant = NinoxGrant.objects.exclude(reference="").exclude(lodge=None).first()
+    assert grant is not None
+    assert grant.lodge is not None
+    page = client_for(reviewer).get(f"/lodges/{grant.lodge.number}/").content.decode()
+    assert grant.reference in page
+    assert "From before the portal" in page
+    assert "Not in the portal" not in page
