@@ -30,6 +30,7 @@ class Column:
     kind: str = TEXT
     width: int = 14  # characters, for the XLSX column
     total: bool = False  # summed in the XLSX totals row
+    more: bool = False  # on the page, behind the row's "More" (the table leads with the rest)
 
     @property
     def numeric(self) -> bool:

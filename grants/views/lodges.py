@@ -12,11 +12,19 @@ from grants.quarantine import open_quarantines
 from grants.rules import caps_by_fiscal_year, rules_for_fiscal_year, rules_in_force
 from grants.selectors.dashboard import NEAR_CAP_SHARE
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
-from grants.selectors.lodges import lodge_history, lodge_rows
+from grants.selectors.lodges import SORTS, lodge_history, lodge_rows
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 
 PER_PAGE = 50
+# The sortable headers: (sort key, label, the direction it sorts in, for aria-sort and the arrow).
+SORT_HEADERS = (
+    ("number", "No.", "ascending"),
+    ("name", "Lodge", "ascending"),
+    ("district", "District", "ascending"),
+    ("-used", "Used", "descending"),
+    ("remaining", "Remaining", "ascending"),
+)
 QUARANTINE_SHOWN = 50
 
 
@@ -48,6 +56,8 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
             "warn_at": rules.annual_cap * NEAR_CAP_SHARE,
             "q": q,
             "sort": sort,
+            "sort_headers": SORT_HEADERS,
+            "active_sort": sort if sort in SORTS else "number",
             "query_without_page": query.urlencode(),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from grants.selectors.lodges import lodge_districts
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
-PREVIEW_ROWS = 200
+PER_PAGE = 50  # rows per page of a report's table; the downloads have every row
 PAGES = (
     ("summary", "FY summary per lodge", "reports:summary"),
     ("ledger", "Grant ledger", "reports:ledger"),
@@ -34,33 +35,87 @@ PAGES = (
 )
 
 
-def _preview(report: Report) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
-    """The first rows as the page shows them (each cell's text and whether it is a number),
-    and the totals row over every row (as the XLSX has it; empty if no column is totalled)."""
+@dataclass(frozen=True)
+class PreviewPage:
+    """One page of a report's rows; the numbers the paginator shows."""
+
+    number: int
+    num_pages: int
+    first: int  # 1-based position of the page's first row (0 on an empty report)
+    last: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _page_number(raw: str | None, num_pages: int) -> int:
+    """The page asked for, within 1..num_pages (junk or out of range: the nearest page)."""
+    number = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 else 1
+    return min(max(number, 1), num_pages)
+
+
+def _preview(
+    report: Report, page_raw: str | None, total: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], PreviewPage]:
+    """One page of rows as the page shows them (each lead cell's text and whether it is a
+    number, and the other columns as (header, text) behind "More"), the totals row over every
+    row (as the XLSX has it; empty if no column is totalled), and the page's position."""
     columns = report.columns
+    lead = [c for c in columns if not c.more]
+    more = [c for c in columns if c.more]
+    num_pages = max(1, -(-total // PER_PAGE))
+    number = _page_number(page_raw, num_pages)
+    start, stop = (number - 1) * PER_PAGE, number * PER_PAGE
     totals: dict[str, Any] = {
         column.key: ZERO if column.kind == MONEY else 0 for column in columns if column.total
     }
     preview = []
     for count, row in enumerate(report.rows()):
-        if count < PREVIEW_ROWS:
-            preview.append([{"text": c.page_text(row[c.key]), "num": c.numeric} for c in columns])
-        elif not totals:
+        if start <= count < stop:
+            preview.append(
+                {
+                    "cells": [
+                        {"text": c.page_text(row[c.key]), "num": c.numeric, "wrap": c.width >= 30}
+                        for c in lead
+                    ],
+                    "more": [(c.header, c.page_text(row[c.key])) for c in more],
+                }
+            )
+        elif count >= stop and not totals:
             break
         for key in totals:
             if row[key] is not None:
                 totals[key] += row[key]
+    page = PreviewPage(
+        number=number,
+        num_pages=num_pages,
+        first=start + 1 if preview else 0,
+        last=start + len(preview),
+    )
     if not totals:
-        return preview, []
+        return preview, [], page
     cells = [
         {
             "text": column.page_text(totals[column.key]) if column.key in totals else "",
             "num": column.numeric,
         }
-        for column in columns
+        for column in lead
     ]
     cells[0]["text"] = "Total"
-    return preview, cells
+    return preview, cells, page
 
 
 def _as_response(response: StreamingHttpResponse) -> HttpResponse:
@@ -121,14 +176,16 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             context,
             status=form_error_status(),
         )
-    rows, totals_row = _preview(report)
+    total = report.count()
+    rows, totals_row, page = _preview(report, request.GET.get("page"), total)
     context.update(
         {
-            "columns": report.columns,
+            "columns": [column for column in report.columns if not column.more],
+            "has_more": any(column.more for column in report.columns),
             "rows": rows,
             "totals_row": totals_row,
-            "total": report.count(),
-            "preview_rows": PREVIEW_ROWS,
+            "total": total,
+            "page": page,
             "description": filters.describe(),
         }
     )

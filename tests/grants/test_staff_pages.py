@@ -283,3 +283,16 @@ def test_the_lodge_page_does_not_warn_about_ninox_grants_from_before_the_portal(
     assert grant.reference in page
     assert "From before the portal" in page
     assert "Not in the portal" not in page
+
+
+def test_the_lodge_list_shows_which_column_it_is_sorted_by_and_which_way(
+    mirrored: Any, reviewer: Any
+) -> None:
+    client = client_for(reviewer)
+    by_number = client.get("/lodges/").content.decode()
+    assert by_number.count("aria-sort=") == 1
+    assert 'aria-sort="ascending"><a href="?q=&amp;fy=' in by_number
+    by_used = client.get("/lodges/", {"sort": "-used"}).content.decode()
+    assert by_used.count("aria-sort=") == 1
+    assert 'aria-sort="descending" class="num"><a' in by_used
+    assert 'Used <span aria-hidden="true">▼</span>' in by_used
