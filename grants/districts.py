@@ -6,9 +6,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
 _NUMBER = {word: place for place, word in enumerate(_ORDINALS, start=1)}
 _DIGITS = re.compile(r"\d+")
 
@@ -33,10 +54,14 @@ def sorted_districts(names: Iterable[str]) -> list[str]:
 
 
 def district_order() -> Case:
-    """The same order in SQL, for a queryset sorted by district: a named ordinal's number
-    (any case), then everything else after (sorted by name by the caller)."""
+    """The same order in SQL, for a queryset sorted by district: a name that is or starts
+    with an ordinal ("Eighth", "eighth district") by its number, then everything else after
+    (sorted by name by the caller)."""
     return Case(
-        *[When(district__iexact=word, then=Value(place)) for word, place in _NUMBER.items()],
+        *[
+            When(Q(district__iexact=word) | Q(district__istartswith=f"{word} "), then=Value(place))
+            for word, place in _NUMBER.items()
+        ],
         default=Value(len(_ORDINALS) + 1),
         output_field=IntegerField(),
     )

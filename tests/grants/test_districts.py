@@ -41,7 +41,7 @@ def test_the_district_pickers_list_districts_by_number() -> None:
 
 @pytest.mark.django_db
 def test_the_lodge_list_sorted_by_district_follows_the_districts_numbers() -> None:
-    for number, district in enumerate(["Tenth", "Second", "Coast", "first"], start=1):
+    for number, district in enumerate(["Tenth District", "Second", "Coast", "first"], start=1):
         LodgeFactory.create(ninox_id=7100 + number, number=710 + number, district=district)
     rows = lodge_rows(2026, Decimal("3000.00"), sort="district")
-    assert [lodge.district for lodge in rows] == ["first", "Second", "Tenth", "Coast"]
+    assert [lodge.district for lodge in rows] == ["first", "Second", "Tenth District", "Coast"]
