@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,34 +21,11 @@ from grants.models import Application, Lodge
 from grants.services.submit import application_submit
 from tests.grants.conftest import as_cleaned, valid_body
 from tests.servers import listening_socket, start_gunicorn
+from tests.threads import run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLICANTS = 20
 AMOUNT = "500.00"
-
-
-def run_together(count: int, work: Any) -> list[Any]:
-    """Start ``count`` threads, release them together with a barrier, collect results."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.db_engine

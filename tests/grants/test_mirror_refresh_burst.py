@@ -25,7 +25,7 @@ from grants.services.refresh_flight import RefreshFlight, Ticket
 from grants.services.submit import application_submit
 from ninox_backend.ninox.connection import build_client, use_client
 from tests.grants.conftest import as_cleaned, valid_body
-from tests.grants.test_concurrency import run_together
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.db_engine, pytest.mark.django_db(transaction=True)]
 
