@@ -9,8 +9,12 @@ was decided under; a decision also records the figures it used.
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +22,9 @@ from django.utils import timezone
 
 from grants.fiscal_year import FiscalStarts, FiscalYear, fiscal_year
 from grants.models import GrantRules
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SEED_FROM = datetime(2000, 1, 1, tzinfo=timezone.get_default_timezone())
 
@@ -44,10 +51,33 @@ def _seed_from_settings() -> GrantRules:
         return GrantRules.objects.get(version=1)
 
 
+_SNAPSHOT: ContextVar[list[GrantRules] | None] = ContextVar("rules_snapshot", default=None)
+
+
 def rules_versions(at: datetime) -> list[GrantRules]:
-    """Every version made by ``at`` (a handful of rows: one query, chosen from in Python)."""
-    rows = list(GrantRules.objects.filter(effective_from__lte=at))
+    """Every version made by ``at`` (a handful of rows: one query, chosen from in Python;
+    inside ``read_rules_once`` the rows are read once for the whole request)."""
+    snapshot = _SNAPSHOT.get()
+    if snapshot is not None:
+        rows = [r for r in snapshot if r.effective_from <= at]
+    else:
+        rows = list(GrantRules.objects.filter(effective_from__lte=at))
     return rows or [_seed_from_settings()]
+
+
+def read_rules_once(view: Callable[P, R]) -> Callable[P, R]:
+    """For a read-only page: every rules lookup while it renders shares one read of the
+    versions (a list or report page asks for them several times)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _SNAPSHOT.set(list(GrantRules.objects.all()))
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _SNAPSHOT.reset(token)
+
+    return wrapped
 
 
 def _newest(rows: list[GrantRules]) -> GrantRules:

@@ -342,6 +342,9 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL: str = cfg.text("DEFAULT_FROM_EMAIL", "Grants portal <grants@example.org>")
+# The foundation's name: in every page's header, the public pages and every email's signature
+# (with the contact address, DEFAULT_FROM_EMAIL's address).
+FOUNDATION_NAME: str = cfg.text("FOUNDATION_NAME", "The Foundation")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Ninox --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, Decimal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from grants.districts import district_key
 from grants.fiscal_year import FiscalYear
 from grants.money import ZERO, format_money
 from grants.reports.summary import Totals
@@ -52,7 +53,9 @@ def monthly_bars(totals: Totals, fy: FiscalYear) -> list[Bar]:
 def district_bars(totals: Totals) -> list[Bar]:
     return [
         Bar(label=name, approved=tally.approved, paid=tally.paid)
-        for name, tally in sorted(totals.by_district.items())
+        for name, tally in sorted(
+            totals.by_district.items(), key=lambda item: district_key(item[0])
+        )
     ]
 
 

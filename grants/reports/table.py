@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from grants.money import format_money
+from portal.lib.dates import portal_date, portal_datetime
 
 # Column kinds: how a value is written to CSV and XLSX and shown on the page.
 TEXT, MONEY, DATE, DATETIME, NUMBER = "text", "money", "date", "datetime", "number"
@@ -29,6 +30,7 @@ class Column:
     kind: str = TEXT
     width: int = 14  # characters, for the XLSX column
     total: bool = False  # summed in the XLSX totals row
+    more: bool = False  # on the page, behind the row's "More" (the table leads with the rest)
 
     @property
     def numeric(self) -> bool:
@@ -44,9 +46,9 @@ class Column:
         if self.kind == MONEY:
             return format_money(value)
         if self.kind == DATE and isinstance(value, date):
-            return value.isoformat()
+            return portal_date(value)
         if self.kind == DATETIME and isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
+            return portal_datetime(value)
         return str(value)
 
     def csv_value(self, value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -40,6 +40,17 @@ def _public_context(**extra: object) -> dict[str, object]:
         "annual_cap_display": format_money(rules.annual_cap),
         **extra,
     }
+
+
+def unknown_link(request: HttpRequest, kind: str) -> HttpResponse:
+    """A status or payment link that matches nothing: a public 404 page that says what to do
+    (use the email's link again, or write to the grants team), never the staff login."""
+    return render(
+        request,
+        "grants/unknown_link.html",
+        _public_context(title="Link not recognised", kind=kind),
+        status=404,
+    )
 
 
 def _limit_key(request: HttpRequest, outcome: str) -> str:
@@ -162,7 +173,7 @@ def lodge_lookup(request: HtmxHttpRequest) -> HttpResponse:
 def status(request: HttpRequest, token: str) -> HttpResponse:
     application = application_for_status_token(token)
     if application is None:
-        raise Http404("No application at this link.")
+        return unknown_link(request, "status")
     decision = latest_decision(application)
     return render(
         request,

@@ -9,19 +9,33 @@ from django.views.decorators.http import require_safe
 
 from grants.access import get_lodge_for_user
 from grants.quarantine import open_quarantines
-from grants.rules import caps_by_fiscal_year, rules_for_fiscal_year, rules_in_force
+from grants.rules import (
+    caps_by_fiscal_year,
+    read_rules_once,
+    rules_for_fiscal_year,
+    rules_in_force,
+)
 from grants.selectors.dashboard import NEAR_CAP_SHARE
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
-from grants.selectors.lodges import lodge_history, lodge_rows
+from grants.selectors.lodges import SORTS, lodge_history, lodge_rows
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
 
 PER_PAGE = 50
+# The sortable headers: (sort key, label, the direction it sorts in, for aria-sort and the arrow).
+SORT_HEADERS = (
+    ("number", "No.", "ascending"),
+    ("name", "Lodge", "ascending"),
+    ("district", "District", "ascending"),
+    ("-used", "Used", "descending"),
+    ("remaining", "Remaining", "ascending"),
+)
 QUARANTINE_SHOWN = 50
 
 
 @require_safe
 @require("grants.lodge.view")
+@read_rules_once
 def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     fy = chosen_fiscal_year(request)
     q = request.GET.get("q", "").strip()[:100]
@@ -48,6 +62,8 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
             "warn_at": rules.annual_cap * NEAR_CAP_SHARE,
             "q": q,
             "sort": sort,
+            "sort_headers": SORT_HEADERS,
+            "active_sort": sort if sort in SORTS else "number",
             "query_without_page": query.urlencode(),
         },
     )
@@ -55,6 +71,7 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 @require("grants.lodge.view")
+@read_rules_once
 def lodge_page(request: HtmxHttpRequest, number: int) -> HttpResponse:
     """Ninox grants and portal applications side by side per fiscal year; mismatches flagged."""
     lodge = get_lodge_for_user(request, number)

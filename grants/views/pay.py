@@ -27,21 +27,18 @@ from grants.payments.provider import (
 from grants.payments.webhook import WebhookRejected, webhook_receive
 from grants.selectors.applications import fiscal_year_label, status_url
 from grants.services.payments import checkout_start
-from grants.views.apply import _public_context
+from grants.views.apply import _public_context, unknown_link
 from portal.lib.errors import PortalError
 
 logger = logging.getLogger("grants.payments")
 
 
-def _application_for_token(token: str) -> Application:
-    application = (
+def _application_for_token(token: str) -> Application | None:
+    return (
         Application.objects.select_related("lodge").filter(payment_token=token).first()
         if token
         else None
     )
-    if application is None:
-        raise Http404("No payment at this link.")
-    return application
 
 
 def _page(
@@ -97,6 +94,8 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
     Opening the link changes nothing, so an email link scanner cannot start checkouts.
     """
     application = _application_for_token(token)
+    if application is None:
+        return unknown_link(request, "payment")
     closed = _closed_state(application)
     if closed:
         return _page(request, application, closed)
@@ -132,6 +131,8 @@ def pay_dev(request: HttpRequest, token: str) -> HttpResponse:
     if not isinstance(provider, DevProvider):
         raise Http404("Payments go through Stripe.")
     application = _application_for_token(token)
+    if application is None:
+        return unknown_link(request, "payment")
     payment = Payment.objects.filter(
         application=application, stripe_session_id=request.POST.get("session", ""), provider="dev"
     ).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from grants.fiscal_year import FiscalYear
 from grants.models import ReportExport, Status
 from grants.money import ZERO
 from grants.reports.catalog import FORMATS, build_report
@@ -20,13 +22,14 @@ from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
 from grants.reports.table import MONEY, Report
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
-from grants.selectors.figures import programme_figures
+from grants.rules import read_rules_once
+from grants.selectors.figures import Figures, figures_from_rows, fiscal_year_grants, grant_rows
 from grants.selectors.fiscal_years import fiscal_year_choices
 from grants.selectors.lodges import lodge_districts
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require
 
-PREVIEW_ROWS = 200
+PER_PAGE = 50  # rows per page of a report's table; the downloads have every row
 PAGES = (
     ("summary", "FY summary per lodge", "reports:summary"),
     ("ledger", "Grant ledger", "reports:ledger"),
@@ -34,33 +37,102 @@ PAGES = (
 )
 
 
-def _preview(report: Report) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
-    """The first rows as the page shows them (each cell's text and whether it is a number),
-    and the totals row over every row (as the XLSX has it; empty if no column is totalled)."""
-    columns = report.columns
-    totals: dict[str, Any] = {
-        column.key: ZERO if column.kind == MONEY else 0 for column in columns if column.total
-    }
-    preview = []
-    for count, row in enumerate(report.rows()):
-        if count < PREVIEW_ROWS:
-            preview.append([{"text": c.page_text(row[c.key]), "num": c.numeric} for c in columns])
-        elif not totals:
-            break
-        for key in totals:
-            if row[key] is not None:
-                totals[key] += row[key]
+@dataclass(frozen=True)
+class PreviewPage:
+    """One page of a report's rows; the numbers the paginator shows."""
+
+    number: int
+    num_pages: int
+    first: int  # 1-based position of the page's first row (0 on an empty report)
+    last: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _page_number(raw: str | None) -> int:
+    """The page asked for (junk or below 1: the first)."""
+    number = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 else 1
+    return max(number, 1)
+
+
+def _preview(
+    report: Report, page_raw: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], PreviewPage, int]:
+    """One page of rows as the page shows them (each lead cell's text and whether it is a
+    number, and the other columns as (header, text) behind "More"), the totals row over every
+    row (as the XLSX has it; empty if no column is totalled), the page's position and how many
+    rows there are: one pass over every row, counted as it goes (no separate count query)."""
+    number = _page_number(page_raw)
+    preview, totals, total = _read(report, number)
+    num_pages = max(1, -(-total // PER_PAGE))
+    if number > num_pages:  # past the end: show the last page
+        number = num_pages
+        preview, totals, total = _read(report, number)
+    start = (number - 1) * PER_PAGE
+    page = PreviewPage(
+        number=number,
+        num_pages=num_pages,
+        first=start + 1 if preview else 0,
+        last=start + len(preview),
+    )
+    lead = [column for column in report.columns if not column.more]
     if not totals:
-        return preview, []
+        return preview, [], page, total
     cells = [
         {
             "text": column.page_text(totals[column.key]) if column.key in totals else "",
             "num": column.numeric,
         }
-        for column in columns
+        for column in lead
     ]
     cells[0]["text"] = "Total"
-    return preview, cells
+    return preview, cells, page, total
+
+
+def _read(report: Report, number: int) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    columns = report.columns
+    lead = [c for c in columns if not c.more]
+    more = [c for c in columns if c.more]
+    start, stop = (number - 1) * PER_PAGE, number * PER_PAGE
+    totals: dict[str, Any] = {
+        column.key: ZERO if column.kind == MONEY else 0 for column in columns if column.total
+    }
+    preview = []
+    count = 0
+    for count, row in enumerate(report.rows(), start=1):
+        if start < count <= stop:
+            preview.append(
+                {
+                    "cells": [
+                        {"text": c.page_text(row[c.key]), "num": c.numeric, "wrap": c.width >= 30}
+                        for c in lead
+                    ],
+                    "more": [(c.header, c.page_text(row[c.key])) for c in more],
+                }
+            )
+        for key in totals:
+            if row[key] is not None:
+                totals[key] += row[key]
+    return preview, totals, count
+
+
+def _headline(fy: FiscalYear) -> Figures:
+    """The programme's paid, approved and received in ``fy`` (the line above every report)."""
+    return figures_from_rows(grant_rows(*fiscal_year_grants(fy.key))).total
 
 
 def _as_response(response: StreamingHttpResponse) -> HttpResponse:
@@ -91,7 +163,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     template = f"grants/reports/{slug}.html"
     context: dict[str, Any] = {
         "title": report.title,
-        "headline": programme_figures(filters.fy),
+        "headline": _headline(filters.fy),
         "headline_fy": filters.fy,
         "slug": slug,
         "pages": PAGES,
@@ -121,14 +193,15 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             context,
             status=form_error_status(),
         )
-    rows, totals_row = _preview(report)
+    rows, totals_row, page, total = _preview(report, request.GET.get("page"))
     context.update(
         {
-            "columns": report.columns,
+            "columns": [column for column in report.columns if not column.more],
+            "has_more": any(column.more for column in report.columns),
             "rows": rows,
             "totals_row": totals_row,
-            "total": report.count(),
-            "preview_rows": PREVIEW_ROWS,
+            "total": total,
+            "page": page,
             "description": filters.describe(),
         }
     )
@@ -150,18 +223,21 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @require("grants.reports.view")
+@read_rules_once
 def summary(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "summary")
 
 
 @require_safe
 @require("grants.reports.view")
+@read_rules_once
 def ledger(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "ledger")
 
 
 @require_safe
 @require("grants.reports.view")
+@read_rules_once
 def reconciliation(request: HtmxHttpRequest) -> HttpResponse:
     return _report_page(request, "reconciliation")
 

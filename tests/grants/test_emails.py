@@ -7,6 +7,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from grants.models import EmailLog, Lodge, OutboxMessage, Status
@@ -54,6 +55,9 @@ def test_an_approval_emails_the_lodge_its_explanation_status_and_payment_links(
     assert f"/pay/{application.payment_token}/" in email.body
     assert "/status/" in email.body
     assert application.decisions.get().explanation in email.body
+    assert email.body.endswith(
+        f"{settings.FOUNDATION_NAME}\nQuestions? Write to grants@example.org.\n"
+    )
     log = EmailLog.objects.get()
     assert (log.kind, log.status, log.to) == ("email_decision", "sent", "jo@example.org")
 

@@ -165,8 +165,26 @@ def test_coming_back_from_checkout_before_the_webhook_does_not_charge_again(
 
 
 @pytest.mark.django_db
-def test_an_unknown_token_is_404(mirrored: Any) -> None:
-    assert Client().get("/pay/nothing-here/").status_code == 404
+def test_an_unknown_payment_link_gets_a_public_page_that_says_what_to_do(
+    mirrored: Any, settings: Any
+) -> None:
+    settings.DEFAULT_FROM_EMAIL = "Grants <grants@lodge-foundation.example>"
+    response = Client().get("/pay/nothing-here/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This payment link does not work" in page
+    assert "mailto:grants@lodge-foundation.example" in page
+    assert "/login/" not in page  # a lodge is never sent to the staff login
+
+
+@pytest.mark.django_db
+def test_an_unknown_status_link_gets_a_public_page_that_says_what_to_do() -> None:
+    response = Client().get("/status/nothing-here/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This status link does not work" in page
+    assert "/apply/" in page
+    assert "/login/" not in page
 
 
 @pytest.mark.django_db
@@ -175,3 +193,12 @@ def test_the_generated_dev_secret_is_kept_private(settings: Any) -> None:
     path = settings.PORTAL_DATA_DIR / "dev-webhook-secret"
     assert path.stat().st_mode & 0o077 == 0
     assert dev_webhook_secret() == secret
+
+
+@pytest.mark.django_db
+def test_the_public_pages_name_the_foundation_in_the_header_and_footer(settings: Any) -> None:
+    settings.FOUNDATION_NAME = "Prairie Masonic Foundation"
+    settings.DEFAULT_FROM_EMAIL = "Grants <grants@prairie.example>"
+    page = Client().get("/apply/").content.decode()
+    assert page.count("Prairie Masonic Foundation") >= 2  # the header and the footer
+    assert 'href="mailto:grants@prairie.example"' in page

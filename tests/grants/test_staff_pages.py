@@ -269,3 +269,30 @@ def test_the_lodge_list_pages_through_the_lodges_keeping_the_search(
     assert "Page 2 of " in page
     assert '<a href="?q=&amp;page=1">Previous</a>' in page
     assert '<a href="?q=&amp;page=3">Next</a>' in page
+
+
+def test_the_lodge_page_does_not_warn_about_ninox_grants_from_before_the_portal(
+    mirrored: Any, reviewer: Any
+) -> None:
+    from grants.models import NinoxGrant
+
+    grant = NinoxGrant.objects.exclude(reference="").exclude(lodge=None).first()
+    assert grant is not None
+    assert grant.lodge is not None
+    page = client_for(reviewer).get(f"/lodges/{grant.lodge.number}/").content.decode()
+    assert grant.reference in page
+    assert "From before the portal" in page
+    assert "Not in the portal" not in page
+
+
+def test_the_lodge_list_shows_which_column_it_is_sorted_by_and_which_way(
+    mirrored: Any, reviewer: Any
+) -> None:
+    client = client_for(reviewer)
+    by_number = client.get("/lodges/").content.decode()
+    assert by_number.count("aria-sort=") == 1
+    assert 'aria-sort="ascending"><a href="?q=&amp;fy=' in by_number
+    by_used = client.get("/lodges/", {"sort": "-used"}).content.decode()
+    assert by_used.count("aria-sort=") == 1
+    assert 'aria-sort="descending" class="num"><a' in by_used
+    assert 'Used <span aria-hidden="true">▼</span>' in by_used

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from grants.models import Status
 from grants.rules import current_fiscal_year
@@ -60,13 +62,46 @@ def test_the_history_puts_each_year_side_by_side_and_flags_what_disagrees() -> N
     assert [year["fy"].key if year["fy"] else None for year in history] == [fy, fy - 1, None]
     this_year = history[0]
     assert this_year["used_in_ninox"] == Decimal("550.00")  # the cancelled grant does not count
-    flags = {row["grant"].pk: row["flag"] for row in this_year["grants"]}
-    assert flags[by_hand.pk] == "Entered in Ninox by hand"
-    assert flags[differs.pk] == "Amount differs from the portal's 200.00"
-    applications = {row["application"].pk: row["flag"] for row in this_year["applications"]}
+    flags = {row["grant"].pk: (row["flag"], row["note"]) for row in this_year["grants"]}
+    assert flags[by_hand.pk] == ("", "Entered in Ninox by hand")
+    assert flags[differs.pk] == ("Amount differs from the portal's 200.00", "")
+    applications = {
+        row["application"].pk: (row["flag"], row["note"]) for row in this_year["applications"]
+    }
     assert applications == {
-        paid.pk: "",
-        waiting.pk: "Approved, waiting for payment; not in Ninox yet",
+        paid.pk: ("", ""),
+        waiting.pk: ("", "Approved, waiting for payment; not in Ninox yet"),
     }
     assert [row["application"].pk for row in history[1]["applications"]] == [older.pk]
     assert [row["grant"].pk for row in history[2]["grants"]] == [undated.pk]
+
+
+def test_a_ninox_grant_from_before_the_portal_is_a_note_not_a_warning() -> None:
+    lodge = LodgeFactory.create()
+    ApplicationFactory.create(lodge=lodge)  # the portal began today
+    old = NinoxGrantFactory.create(
+        lodge=lodge,
+        reference="MG-2019-00007",
+        grant_date=timezone.localdate() - timedelta(days=400),
+    )
+    rows = [row for year in lodge_history(lodge, MAY_FIRST) for row in year["grants"]]
+    assert [(row["grant"].pk, row["flag"], row["note"]) for row in rows] == [
+        (old.pk, "", "From before the portal")
+    ]
+
+
+def test_a_ninox_grant_since_the_portal_began_without_its_application_is_flagged() -> None:
+    lodge = LodgeFactory.create()
+    ApplicationFactory.create(lodge=lodge)
+    stray = NinoxGrantFactory.create(
+        lodge=lodge, reference="MG-2026-09999", grant_date=timezone.localdate()
+    )
+    rows = [row for year in lodge_history(lodge, MAY_FIRST) for row in year["grants"]]
+    assert [(row["grant"].pk, row["flag"]) for row in rows] == [(stray.pk, "Not in the portal")]
+
+
+def test_before_any_application_every_ninox_grant_is_from_before_the_portal() -> None:
+    lodge = LodgeFactory.create()
+    NinoxGrantFactory.create(lodge=lodge, reference="MG-2026-00001")
+    rows = [row for year in lodge_history(lodge, MAY_FIRST) for row in year["grants"]]
+    assert [(row["flag"], row["note"]) for row in rows] == [("", "From before the portal")]
