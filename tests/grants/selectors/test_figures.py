@@ -238,6 +238,9 @@ def test_a_grant_entered_in_ninox_shows_a_dash_never_zero_for_what_it_does_not_h
         "/reports/ledger/", {"fy": str(programme), "date_from": day, "date_to": day}
     ).content.decode()
     body = page[page.index("<tbody>") : page.index("</tbody>")]
-    shown = next(tr for tr in body.split("</tr>") if f">{by_hand.ninox_id}</td>" in tr)
-    assert "entered in Ninox" in shown
-    assert shown.count("—") == 3  # requested, lodge share, lodge share received
+    # The Ninox record and the write-back are behind the row's "More"; the money is in view.
+    record = f"<dt>Ninox record</dt><dd>{by_hand.ninox_id}</dd>"
+    shown = next(tr for tr in body.split("</tr>") if record in tr)
+    assert "<dt>Write-back</dt><dd>entered in Ninox</dd>" in shown
+    in_view = shown[: shown.index('<td class="row-more">')]
+    assert in_view.count("—") == 3  # requested, lodge share, lodge share received
