@@ -7,15 +7,15 @@ import re
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Reapply, Status
+from grants.models import Application, Reapply, Status
 from grants.rules import current_fiscal_year
 from grants.selectors.dashboard import status_counts
 from grants.selectors.lodges import lodge_districts
-from grants.selectors.queue import DECISION_KINDS, queue_page
+from grants.selectors.queue import DECIDABLE, DECISION_KINDS, decision_options, queue_page
 from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
@@ -35,7 +35,9 @@ def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
         "filters": filters.values,
         "page": page,
         "statuses": Status.choices,
+        "status_label": dict(Status.choices).get(str(filters.values.get("status") or ""), ""),
         "kinds": DECISION_KINDS.items(),
+        "decidable": DECIDABLE,
         "districts": lodge_districts(),
         "fy_keys": [current.key, current.key - 1, current.key - 2],
         "query_without_page": _query_without(request, "page"),
@@ -66,11 +68,38 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, _queue_context(request))
 
 
-@require_POST
+def _row(
+    request: HtmxHttpRequest,
+    application: Application,
+    *,
+    expanded: bool,
+    error: str = "",
+) -> HttpResponse:
+    """One queue row; expanded, it carries the decision the signed-in person may take."""
+    context: dict[str, object] = {
+        "application": application,
+        "decidable": DECIDABLE,
+        "row_error": error,
+        "options": decision_options(application, request.user) if expanded else None,
+        "typed": {
+            "message": request.POST.get("message", ""),
+            "internal_note": request.POST.get("internal_note", ""),
+        },
+    }
+    return render(request, "grants/queue.html#row", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.application.decide")
 def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
-    """Approve or reject from a row or the detail page; the row swaps itself in place."""
+    """GET (HTMX): the row, expanded with what may be decided (fetched on demand, so the list
+    stays small); POST: approve or reject; the row swaps itself in place, and an error keeps
+    what was typed."""
     application = get_application_for_user(request, reference, "grants.application.decide")
+    if request.method != "POST":
+        if not request.htmx:
+            return redirect("grants:application", reference=reference)
+        return _row(request, application, expanded=request.GET.get("close") != "1")
     outcome = request.POST.get("outcome", "")
     error = ""
     try:
@@ -92,17 +121,18 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         )
     if request.htmx:
         application.refresh_from_db()
-        template = (
-            "grants/application.html#actions"
-            if request.POST.get("from") == "detail"
-            else "grants/queue.html#row"
-        )
-        response = render(
-            request,
-            template,
-            {"application": application, "row_error": error, "reapply_choices": Reapply.choices},
-            status=200,
-        )
+        if request.POST.get("from") == "detail":
+            response = render(
+                request,
+                "grants/application.html#actions",
+                {
+                    "application": application,
+                    "row_error": error,
+                    "reapply_choices": Reapply.choices,
+                },
+            )
+        else:
+            response = _row(request, application, expanded=bool(error), error=error)
         if not error:
             trigger_client_event(response, "applicationChanged")
         return response
