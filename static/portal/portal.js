@@ -74,4 +74,16 @@
     window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(markScrollRegions, 200);
   });
+
+  // The queue's "Decide" fetches its row expanded with the decision (issue 20): one delegated
+  // handler, so the list carries no URL or form per row. The decide URL is the row's
+  // application URL (its reference link) plus "decide/".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-decide]");
+    if (!button || !window.htmx) { return; }
+    var row = button.closest("tr");
+    var link = row && row.querySelector("th a");
+    if (!link) { return; }
+    window.htmx.ajax("GET", link.getAttribute("href") + "decide/", { target: row, swap: "outerHTML" });
+  });
 })();
