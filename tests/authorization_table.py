@@ -54,6 +54,7 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:stripe_webhook": ((405,) * 5, {}),
     # Staff pages.
     "grants:queue": (REVIEWERS, {}),
+    "grants:dashboard_counters": (STAFF_ONLY, {}),  # the dashboard's counters, a fragment
     "grants:bulk": (REVIEWERS, {}),
     "grants:application": (STAFF_NOT_FOUND, {"reference": "MG-1999-00001"}),
     # GET: the queue row expanded with its decision (HTMX; otherwise to the detail page).

@@ -34,24 +34,34 @@ def status_counts(fiscal_year: int) -> dict[str, Any]:
     )
 
 
-def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
+def dashboard_counters(request: HttpRequest) -> dict[str, Any]:
+    """The dashboard's counters and money for the chosen fiscal year: what a decision changes,
+    refreshed alone after one (``grants:dashboard_counters``)."""
     fy = chosen_fiscal_year(request)
     rules = rules_for_fiscal_year(fy.key)  # the cap that year was decided under
-    counts = status_counts(fy.key)
     figures = fiscal_year_figures(fy.key, rules.annual_cap)  # the programme's, as the reports'
+    return {
+        "fy": fy,
+        "rules": rules,
+        "counts": status_counts(fy.key),
+        "figures": figures,
+        "money_approved": figures.approved,
+        "money_paid": figures.paid,
+        "total_caps": figures.cap,
+    }
+
+
+def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
+    counters = dashboard_counters(request)
+    fy, rules = counters["fy"], counters["rules"]
     near = (
         lodges_with_budget(fy.key, rules.annual_cap)
         .filter(used__gte=rules.annual_cap * NEAR_CAP_SHARE)  # type: ignore[misc]  # an annotation
         .order_by("remaining", "number")[:10]
     )
     return {
-        "fy": fy,
+        **counters,
         "fy_choices": fiscal_year_choices(fy),
-        "counts": counts,
-        "figures": figures,
-        "money_approved": figures.approved,
-        "money_paid": figures.paid,
-        "total_caps": figures.cap,
         "cap": rules.annual_cap,
         "near_cap": list(near),
         "newest_decisions": list(

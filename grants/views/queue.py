@@ -13,7 +13,7 @@ from django_htmx.http import trigger_client_event
 from grants.access import get_application_for_user
 from grants.models import Application, Reapply, Status
 from grants.rules import current_fiscal_year
-from grants.selectors.dashboard import status_counts
+from grants.selectors.dashboard import dashboard_counters, status_counts
 from grants.selectors.lodges import lodge_districts
 from grants.selectors.queue import DECIDABLE, DECISION_KINDS, decision_options, queue_page
 from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
@@ -167,3 +167,12 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
         except PortalError as exc:
             context["error"] = exc.message
     return render(request, "grants/bulk.html", context)
+
+
+@require_safe
+@require("grants.lodge.view")
+def dashboard_counters_view(request: HtmxHttpRequest) -> HttpResponse:
+    """The dashboard's counters alone (a fragment): they refresh after each decision."""
+    return render(
+        request, "grants/dashboard_panel.html#counters", {"panel": dashboard_counters(request)}
+    )

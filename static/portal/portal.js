@@ -84,6 +84,11 @@
     var row = button.closest("tr");
     var link = row && row.querySelector("th a");
     if (!link) { return; }
-    window.htmx.ajax("GET", link.getAttribute("href") + "decide/", { target: row, swap: "outerHTML" });
+    var id = row.id;
+    window.htmx.ajax("GET", link.getAttribute("href") + "decide/", { target: row, swap: "outerHTML" })
+      .then(function () {
+        var field = document.querySelector("#" + id + " input[name=message]");
+        if (field) { field.focus(); }
+      });
   });
 })();
