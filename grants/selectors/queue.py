@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -94,7 +105,19 @@ def page_number(query: QueryDict) -> int:
 def queue_page(query: QueryDict) -> tuple[QueueFilterSet, Page[Any]]:
     """The filters as parsed, and the page of applications they select."""
     filters = queue_filters(queue_query(query))
-    return filters, Paginator(filters.qs, PER_PAGE).get_page(page_number(query))
+    return filters, _counted_page(filters.qs, page_number(query))
+
+
+def _counted_page(rows: QuerySet[Application], number: int) -> Page[Any]:
+    """The page of ``rows`` and their total in one query (a window count on each row), not a
+    COUNT then the rows; past the last page, the last page (as ``Paginator.get_page``)."""
+    start = (number - 1) * PER_PAGE
+    found = list(rows.annotate(total_rows=Window(Count("id")))[start : start + PER_PAGE])
+    if not found and number > 1:
+        return Paginator(rows, PER_PAGE).get_page(number)
+    paginator = Paginator(rows, PER_PAGE)
+    paginator.__dict__["count"] = found[0].total_rows if found else 0  # the cached_property
+    return Page(found, number, paginator)
 
 
 def queue_query(query: QueryDict) -> QueryDict:

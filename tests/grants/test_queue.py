@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from grants.models import Application, Lodge
 from tests.conftest import client_for
@@ -126,3 +128,22 @@ def test_the_list_partial_for_a_page_of_50_rows_is_at_most_20_kb(
     partial = client_for(reviewer).get("/queue/", headers={**HTMX, "HX-Target": "results"})
     assert partial.content.decode().count('id="row-MG-') == 50
     assert len(partial.content) <= 20_000
+
+
+@pytest.mark.parametrize(
+    ("url", "most"),
+    [("/queue/", 12), ("/queue/?status=&q=Lodge&sort=-amount", 12), ("/", 15)],
+)
+def test_the_queue_and_the_dashboard_stay_within_their_query_budget(
+    fresh_lodge: Lodge, reviewer: Any, url: str, most: int
+) -> None:
+    for amount in ("100.00", "200.00", "300.00"):
+        needs_review(fresh_lodge, amount)
+    client = client_for(reviewer)
+    client.get(url)  # warm per-process caches (content types, rules)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    # The savepoints around the session's save exist only inside the test's transaction (a
+    # request in production runs in autocommit, as bench/pages.py's do): not the page's.
+    made = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(made) <= most, [sql[:80] for sql in made]
