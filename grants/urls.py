@@ -22,6 +22,7 @@ urlpatterns = [
     path("queue/bulk/", queue.bulk, name="bulk"),
     path("applications/<str:reference>/", applications.application_page, name="application"),
     path("applications/<str:reference>/decide/", queue.decide, name="decide"),
+    path("applications/<str:reference>/undo/", queue.decision_undo, name="decision_undo"),
     path(
         "applications/<str:reference>/emails/<dbid:email_id>/resend/",
         applications.email_resend_view,

@@ -59,6 +59,7 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:application": (STAFF_NOT_FOUND, {"reference": "MG-1999-00001"}),
     # GET: the queue row expanded with its decision (HTMX; otherwise to the detail page).
     "grants:decide": ((302, 403, 404, 403, 404), {"reference": "MG-1999-00001"}),
+    "grants:decision_undo": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
     "grants:email_resend": (
         (302, 405, 405, 405, 405),
         {"reference": "MG-1999-00001", "email_id": 1},

@@ -7,7 +7,8 @@ import re
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
@@ -16,7 +17,13 @@ from grants.rules import current_fiscal_year
 from grants.selectors.dashboard import dashboard_counters, status_counts
 from grants.selectors.lodges import lodge_districts
 from grants.selectors.queue import DECIDABLE, DECISION_KINDS, decision_options, queue_page
-from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
+from grants.services.review import (
+    UNDO_SECONDS,
+    application_decide,
+    application_decision_undo,
+    applications_bulk_decide,
+    bulk_preview,
+)
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
@@ -116,9 +123,10 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             exc.message if not exc.errors else " ".join(m for ms in exc.errors.values() for m in ms)
         )
     else:
-        messages.success(
-            request, f"{application.reference} {application.get_status_display().lower()}."
-        )
+        application.refresh_from_db()
+        done = f"{application.reference} {application.get_status_display().lower()}."
+        if not request.htmx or request.POST.get("from") == "detail":
+            messages.success(request, done)
     if request.htmx:
         application.refresh_from_db()
         if request.POST.get("from") == "detail":
@@ -135,9 +143,39 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             response = _row(request, application, expanded=bool(error), error=error)
         if not error:
             trigger_client_event(response, "applicationChanged")
+            if request.POST.get("from") != "detail":
+                # portal.js shows it as a toast with an Undo button for the minute the email waits.
+                trigger_client_event(
+                    response,
+                    "decisionMade",
+                    {
+                        "message": f"{done} The email to the lodge goes in {UNDO_SECONDS} seconds.",
+                        "undo": reverse("grants:decision_undo", args=[application.reference]),
+                        "row": f"row-{application.reference}",
+                        "seconds": UNDO_SECONDS,
+                    },
+                )
         return response
     if error:
         messages.error(request, error)
+    return redirect("grants:application", reference=reference)
+
+
+@require_POST
+@require("grants.application.decide")
+def decision_undo(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Undo one's own decision within the minute its email waits; the row shows it waiting."""
+    application = get_application_for_user(request, reference, "grants.application.decide")
+    try:
+        application_decision_undo(application=application, actor=request.user)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{reference}: decision undone; nothing was sent to the lodge.")
+    if request.htmx:
+        response = _row(request, application, expanded=False)
+        trigger_client_event(response, "applicationChanged")
+        return response
     return redirect("grants:application", reference=reference)
 
 

@@ -15,11 +15,34 @@
       item.className = m.level;
       item.textContent = m.message;
       list.appendChild(item);
-      window.setTimeout(function () { item.classList.add("toast-fade"); }, 6000);
-      window.setTimeout(function () { item.remove(); }, 7000);
+      window.setTimeout(function () { if (!item.dataset.keep) { item.classList.add("toast-fade"); } }, 6000);
+      window.setTimeout(function () { if (!item.dataset.keep) { item.remove(); } }, 7000);
     });
   }
   document.addEventListener("messages", function (event) { showToasts(event.detail.value); });
+  // A decision from the queue: a toast with Undo for the minute its email waits (issue 20).
+  document.addEventListener("decisionMade", function (event) {
+    var d = event.detail.value || event.detail;
+    var region = document.getElementById("toasts");
+    if (!region || !d || !d.undo) { return; }
+    showToasts([{ level: "success", message: d.message }]);
+    var item = region.querySelector("ul.messagelist li:last-child");
+    if (!item) { return; }
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "toast-undo";
+    undo.textContent = "Undo";
+    undo.addEventListener("click", function () {
+      undo.disabled = true;
+      window.htmx.ajax("POST", d.undo, { source: undo, target: "#" + d.row, swap: "outerHTML" })
+        .then(function () { item.remove(); });
+    });
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(undo);
+    // The toast stays for the minute (not the usual seven seconds), then goes with the chance.
+    item.dataset.keep = "1";
+    window.setTimeout(function () { item.remove(); }, (d.seconds || 60) * 1000);
+  });
   // Move focus to an error summary when one appears (full page or swapped in).
   function focusErrors(root) {
     var summary = (root || document).querySelector("[data-error-summary]");

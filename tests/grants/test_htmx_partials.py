@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def template_files() -> list[Path]:
-    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    roots = [Path(settings.BASE_DIR) / "templates"]
     return [p for root in roots for p in root.rglob("*.html")]
 
 

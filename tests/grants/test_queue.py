@@ -3,14 +3,23 @@ can take (fetched on demand, so the list stays small), keeps what was typed on a
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from grants.models import Application, Lodge
+from grants.models import Application, Decision, Lodge, OutboxMessage
+from grants.outbox import outbox_sweep
+from grants.selectors.budgets import lodge_budget
+from grants.services.review import application_decision_undo
+from portal.lib.errors import PortalError
+from portal.models import AuditEvent
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
 from tests.grants.test_staff_pages import needs_review, submit
@@ -147,3 +156,78 @@ def test_the_queue_and_the_dashboard_stay_within_their_query_budget(
     # request in production runs in autocommit, as bench/pages.py's do): not the page's.
     made = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert len(made) <= most, [sql[:80] for sql in made]
+
+
+def decide_from_the_row(client: Any, application: Application, outcome: str) -> Any:
+    return client.post(
+        f"/applications/{application.reference}/decide/",
+        {"outcome": outcome, "message": "Checked with the lodge"},
+        headers=HTMX,
+    )
+
+
+def test_a_decision_email_waits_a_minute_and_the_toast_offers_undo(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    waiting = needs_review(fresh_lodge)
+    response = decide_from_the_row(client_for(reviewer), waiting, "approved")
+    trigger = json.loads(response["HX-Trigger"])
+    assert trigger["decisionMade"]["undo"] == f"/applications/{waiting.reference}/undo/"
+    decision = Decision.objects.filter(application=waiting).latest("created_at", "id")
+    email = OutboxMessage.objects.get(
+        dedupe_key=f"email_decision:{waiting.reference}:{decision.id}"
+    )
+    assert email.status == OutboxMessage.Status.PENDING
+    assert email.next_attempt_at > timezone.now() + timedelta(seconds=50)
+
+
+def test_the_decider_undoes_within_the_minute_and_nothing_reaches_the_lodge(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    waiting = needs_review(fresh_lodge)
+    before = lodge_budget(fresh_lodge.id, waiting.fiscal_year, Decimal("4000.00"))
+    client = client_for(reviewer)
+    emails = OutboxMessage.objects.filter(
+        application=waiting, kind=OutboxMessage.Kind.EMAIL_DECISION
+    )
+    emails_before = emails.count()  # the intake's
+    outbox_sweep(now=timezone.now() + timedelta(minutes=5))  # whatever was waiting has gone
+    mail.outbox.clear()
+    decide_from_the_row(client, waiting, "approved")
+    assert emails.count() == emails_before + 1
+    response = client.post(f"/applications/{waiting.reference}/undo/", headers=HTMX)
+    assert response.status_code == 200
+    assert f'id="row-{waiting.reference}"' in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "needs_review"
+    assert waiting.payment_token is None
+    assert emails.count() == emails_before
+    outbox_sweep(now=timezone.now() + timedelta(minutes=5))  # well past the minute
+    assert [m for m in mail.outbox if waiting.contact_email in m.to] == []
+    after = lodge_budget(fresh_lodge.id, waiting.fiscal_year, Decimal("4000.00"))
+    assert after.remaining == before.remaining
+    assert AuditEvent.objects.filter(action="application.decision_undone").count() == 1
+
+
+def test_only_the_decider_may_undo_and_only_within_the_minute(
+    fresh_lodge: Lodge, reviewer: Any, admin_user: Any
+) -> None:
+    waiting = needs_review(fresh_lodge)
+    decide_from_the_row(client_for(reviewer), waiting, "rejected")
+    with pytest.raises(PortalError, match="Only the person who decided"):
+        application_decision_undo(application=waiting, actor=admin_user)
+    Decision.objects.filter(application=waiting).update(
+        created_at=timezone.now() - timedelta(seconds=61)
+    )
+    with pytest.raises(PortalError, match="minute to undo has passed"):
+        application_decision_undo(application=waiting, actor=reviewer)
+    waiting.refresh_from_db()
+    assert waiting.status == "rejected"
+
+
+def test_undo_is_refused_once_the_email_has_gone(fresh_lodge: Lodge, reviewer: Any) -> None:
+    waiting = needs_review(fresh_lodge)
+    decide_from_the_row(client_for(reviewer), waiting, "rejected")
+    OutboxMessage.objects.filter(application=waiting).update(status=OutboxMessage.Status.DONE)
+    with pytest.raises(PortalError, match="already gone"):
+        application_decision_undo(application=waiting, actor=reviewer)
