@@ -195,6 +195,12 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     assert staff.url == url_before
     shot(staff, "approved-row-and-counters-updated")
 
+    # The toast offers Undo for the minute the email waits: the row waits for review again.
+    staff.locator("#toasts").get_by_role("button", name="Undo").click()
+    expect(staff.locator(f"#row-{reference}")).to_contain_text("Needs review")
+    expect(staff.locator("#toasts")).to_contain_text("decision undone")
+    shot(staff, "decision-undone")
+
     staff.goto(f"/applications/{reference}/")
     expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")
     shot(staff, "application-timeline")
