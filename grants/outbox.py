@@ -100,6 +100,17 @@ def outbox_enqueue(
     return message
 
 
+def outbox_delay(message: OutboxMessage, seconds: float) -> None:
+    """Hold a pending row for ``seconds`` (inside its enqueuing transaction): the task sent at
+    the commit finds it not yet due, and a second one is sent for when it is (the sweeper
+    sends it later if that task is lost)."""
+    OutboxMessage.objects.filter(id=message.id, status=Status.PENDING).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=seconds)
+    )
+    message_id = message.id
+    transaction.on_commit(lambda: dispatch(message_id, countdown=seconds))
+
+
 def dispatch(outbox_id: int, *, countdown: float | None = None) -> None:
     """Send the task for a row. A broker failure is logged: the sweeper sends it later."""
     from grants.tasks import outbox_deliver_task

@@ -18,9 +18,11 @@ urlpatterns = [
     path("webhooks/stripe/", webhook.stripe_webhook, name="stripe_webhook"),
     # Staff.
     path("queue/", queue.queue, name="queue"),
+    path("dashboard/counters/", queue.dashboard_counters_view, name="dashboard_counters"),
     path("queue/bulk/", queue.bulk, name="bulk"),
     path("applications/<str:reference>/", applications.application_page, name="application"),
     path("applications/<str:reference>/decide/", queue.decide, name="decide"),
+    path("applications/<str:reference>/undo/", queue.decision_undo, name="decision_undo"),
     path(
         "applications/<str:reference>/emails/<dbid:email_id>/resend/",
         applications.email_resend_view,

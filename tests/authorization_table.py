@@ -54,9 +54,12 @@ EXPECTED: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "grants:stripe_webhook": ((405,) * 5, {}),
     # Staff pages.
     "grants:queue": (REVIEWERS, {}),
+    "grants:dashboard_counters": (STAFF_ONLY, {}),  # the dashboard's counters, a fragment
     "grants:bulk": (REVIEWERS, {}),
     "grants:application": (STAFF_NOT_FOUND, {"reference": "MG-1999-00001"}),
-    "grants:decide": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
+    # GET: the queue row expanded with its decision (HTMX; otherwise to the detail page).
+    "grants:decide": ((302, 403, 404, 403, 404), {"reference": "MG-1999-00001"}),
+    "grants:decision_undo": ((302, 405, 405, 405, 405), {"reference": "MG-1999-00001"}),
     "grants:email_resend": (
         (302, 405, 405, 405, 405),
         {"reference": "MG-1999-00001", "email_id": 1},

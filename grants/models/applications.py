@@ -64,6 +64,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.APPROVED, Status.REJECTED, DECIDE, automatic=False, releases=True),
     Transition(Status.REJECTED, Status.APPROVED, DECIDE, automatic=False, releases=False),
     Transition(Status.APPROVED, Status.CANCELLED, DECIDE, automatic=False, releases=True),
+    # Undo: within a minute of a decision, before its email has gone, by the person who made
+    # it (`grants.services.review.application_decision_undo` holds those conditions).
+    Transition(Status.APPROVED, Status.NEEDS_REVIEW, DECIDE, automatic=False, releases=True),
+    Transition(Status.REJECTED, Status.NEEDS_REVIEW, DECIDE, automatic=False, releases=False),
     # Stripe's webhook: the lodge paid its share; the match stays spent.
     Transition(Status.APPROVED, Status.PAID, None, automatic=True, releases=False),
     # The expiry sweep: the link ran out unpaid.

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from grants.models import Application, Decision, Status
-from grants.rules import rules_for_fiscal_year
+from grants.rules import fiscal_year_of, rules_for_fiscal_year, rules_in_force
 from grants.selectors.budgets import lodges_with_budget
 from grants.selectors.figures import fiscal_year_figures
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
@@ -34,24 +34,39 @@ def status_counts(fiscal_year: int) -> dict[str, Any]:
     )
 
 
-def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
-    fy = chosen_fiscal_year(request)
-    rules = rules_for_fiscal_year(fy.key)  # the cap that year was decided under
-    counts = status_counts(fy.key)
+def dashboard_counters(request: HttpRequest) -> dict[str, Any]:
+    """The dashboard's counters and money for the chosen fiscal year: what a decision changes,
+    refreshed alone after one (``grants:dashboard_counters``)."""
+    # The rules are read once (one query) and reused for the current year and the choices.
+    now_rules = rules_in_force()
+    current = fiscal_year_of(timezone.now(), now_rules)
+    fy = chosen_fiscal_year(request, now_rules)
+    # The cap that year was decided under (the rules in force, for the current year).
+    rules = now_rules if fy.key == current.key else rules_for_fiscal_year(fy.key)
     figures = fiscal_year_figures(fy.key, rules.annual_cap)  # the programme's, as the reports'
+    return {
+        "fy": fy,
+        "current": current,
+        "rules": rules,
+        "counts": status_counts(fy.key),
+        "figures": figures,
+        "money_approved": figures.approved,
+        "money_paid": figures.paid,
+        "total_caps": figures.cap,
+    }
+
+
+def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
+    counters = dashboard_counters(request)
+    fy, rules, current = counters["fy"], counters["rules"], counters["current"]
     near = (
         lodges_with_budget(fy.key, rules.annual_cap)
         .filter(used__gte=rules.annual_cap * NEAR_CAP_SHARE)  # type: ignore[misc]  # an annotation
         .order_by("remaining", "number")[:10]
     )
     return {
-        "fy": fy,
-        "fy_choices": fiscal_year_choices(fy),
-        "counts": counts,
-        "figures": figures,
-        "money_approved": figures.approved,
-        "money_paid": figures.paid,
-        "total_caps": figures.cap,
+        **counters,
+        "fy_choices": fiscal_year_choices(fy, current),
         "cap": rules.annual_cap,
         "near_cap": list(near),
         "newest_decisions": list(

@@ -8,6 +8,7 @@ Approving over the remaining budget needs the Admin role, and the refusal says s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +27,7 @@ from grants.models import (
 )
 from grants.models.applications import DECIDE
 from grants.money import ZERO, format_money
-from grants.outbox import outbox_enqueue
+from grants.outbox import outbox_delay, outbox_enqueue
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
@@ -44,6 +45,8 @@ DECIDABLE = {
     if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
 }
 REASON_MAX = 1000
+# A person's decision email waits this long, and within it the decider may undo it.
+UNDO_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -200,8 +203,69 @@ def application_decide(
             internal_note=internal_note,
             reapply=reapply,
         )
+        email = _decision_email(locked, decision)
+        if email is not None:
+            outbox_delay(email, UNDO_SECONDS)
     application.refresh_from_db()
     return decision
+
+
+def _decision_email(application: Application, decision: Decision) -> OutboxMessage | None:
+    return OutboxMessage.objects.filter(
+        application=application,
+        kind=OutboxMessage.Kind.EMAIL_DECISION,
+        dedupe_key=f"email_decision:{application.reference}:{decision.id}",
+    ).first()
+
+
+def undo_deadline(decision: Decision) -> Any:
+    return decision.created_at + timedelta(seconds=UNDO_SECONDS)
+
+
+def application_decision_undo(*, application: Application, actor: Any) -> None:
+    """Undo a decision within ``UNDO_SECONDS``, by the person who made it, while its email
+    has not gone: the application waits for review again, nothing reached the lodge, the
+    budget is as before, and the audit log says so."""
+    _require("grants.application.decide", actor, application)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        decision = locked.decisions.order_by("-created_at", "-id").first()
+        if decision is None or locked.status not in {Status.APPROVED, Status.REJECTED}:
+            raise PortalError(f"{application.reference} has no decision to undo.")
+        if decision.decided_by_id != actor.pk or decision.kind != "review":
+            raise PortalError(
+                "Only the person who decided can undo it, and only their own decision."
+            )
+        if timezone.now() > undo_deadline(decision):
+            raise PortalError(
+                f"The minute to undo has passed; the lodge has been told. "
+                f"{'Cancel the approval instead.' if locked.status == Status.APPROVED else ''}".strip()
+            )
+        email = _decision_email(locked, decision)
+        held = OutboxMessage.objects.filter(
+            id=email.id if email else 0, status=OutboxMessage.Status.PENDING
+        )
+        if not held.delete()[0]:
+            raise PortalError("The email to the lodge has already gone; the decision stands.")
+        before = locked.status
+        locked.move_to(Status.NEEDS_REVIEW, actor=actor)
+        locked.decided_at = None
+        locked.review_reason = f"Decision undone by {actor.get_username()}"[:200]
+        if before == Status.APPROVED:
+            locked.grant_date = None
+            locked.payment_token = None
+            locked.payment_expires_at = None
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="application.decision_undone",
+            obj=locked,
+            before={"status": before},
+            after={"status": Status.NEEDS_REVIEW},
+            message=f"The {before} decision was undone before its email went to the lodge; "
+            f"{locked.reference} waits for review again.",
+        )
+    application.refresh_from_db()
 
 
 def application_cancel(*, application: Application, actor: Any, reason: str) -> None:

@@ -7,16 +7,23 @@ import re
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
-from grants.models import Reapply, Status
+from grants.models import Application, Reapply, Status
 from grants.rules import current_fiscal_year
-from grants.selectors.dashboard import status_counts
+from grants.selectors.dashboard import dashboard_counters, status_counts
 from grants.selectors.lodges import lodge_districts
-from grants.selectors.queue import DECISION_KINDS, queue_page
-from grants.services.review import application_decide, applications_bulk_decide, bulk_preview
+from grants.selectors.queue import DECIDABLE, DECISION_KINDS, decision_options, queue_page
+from grants.services.review import (
+    UNDO_SECONDS,
+    application_decide,
+    application_decision_undo,
+    applications_bulk_decide,
+    bulk_preview,
+)
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest
 from portal.lib.views import require
@@ -35,7 +42,9 @@ def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
         "filters": filters.values,
         "page": page,
         "statuses": Status.choices,
+        "status_label": dict(Status.choices).get(str(filters.values.get("status") or ""), ""),
         "kinds": DECISION_KINDS.items(),
+        "decidable": DECIDABLE,
         "districts": lodge_districts(),
         "fy_keys": [current.key, current.key - 1, current.key - 2],
         "query_without_page": _query_without(request, "page"),
@@ -66,11 +75,38 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, _queue_context(request))
 
 
-@require_POST
+def _row(
+    request: HtmxHttpRequest,
+    application: Application,
+    *,
+    expanded: bool,
+    error: str = "",
+) -> HttpResponse:
+    """One queue row; expanded, it carries the decision the signed-in person may take."""
+    context: dict[str, object] = {
+        "application": application,
+        "decidable": DECIDABLE,
+        "row_error": error,
+        "options": decision_options(application, request.user) if expanded else None,
+        "typed": {
+            "message": request.POST.get("message", ""),
+            "internal_note": request.POST.get("internal_note", ""),
+        },
+    }
+    return render(request, "grants/queue.html#row", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.application.decide")
 def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
-    """Approve or reject from a row or the detail page; the row swaps itself in place."""
+    """GET (HTMX): the row, expanded with what may be decided (fetched on demand, so the list
+    stays small); POST: approve or reject; the row swaps itself in place, and an error keeps
+    what was typed."""
     application = get_application_for_user(request, reference, "grants.application.decide")
+    if request.method != "POST":
+        if not request.htmx:
+            return redirect("grants:application", reference=reference)
+        return _row(request, application, expanded=request.GET.get("close") != "1")
     outcome = request.POST.get("outcome", "")
     error = ""
     try:
@@ -87,27 +123,59 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             exc.message if not exc.errors else " ".join(m for ms in exc.errors.values() for m in ms)
         )
     else:
-        messages.success(
-            request, f"{application.reference} {application.get_status_display().lower()}."
-        )
+        application.refresh_from_db()
+        done = f"{application.reference} {application.get_status_display().lower()}."
+        if not request.htmx or request.POST.get("from") == "detail":
+            messages.success(request, done)
     if request.htmx:
         application.refresh_from_db()
-        template = (
-            "grants/application.html#actions"
-            if request.POST.get("from") == "detail"
-            else "grants/queue.html#row"
-        )
-        response = render(
-            request,
-            template,
-            {"application": application, "row_error": error, "reapply_choices": Reapply.choices},
-            status=200,
-        )
+        if request.POST.get("from") == "detail":
+            response = render(
+                request,
+                "grants/application.html#actions",
+                {
+                    "application": application,
+                    "row_error": error,
+                    "reapply_choices": Reapply.choices,
+                },
+            )
+        else:
+            response = _row(request, application, expanded=bool(error), error=error)
         if not error:
             trigger_client_event(response, "applicationChanged")
+            if request.POST.get("from") != "detail":
+                # portal.js shows it as a toast with an Undo button for the minute the email waits.
+                trigger_client_event(
+                    response,
+                    "decisionMade",
+                    {
+                        "message": f"{done} The email to the lodge goes in {UNDO_SECONDS} seconds.",
+                        "undo": reverse("grants:decision_undo", args=[application.reference]),
+                        "row": f"row-{application.reference}",
+                        "seconds": UNDO_SECONDS,
+                    },
+                )
         return response
     if error:
         messages.error(request, error)
+    return redirect("grants:application", reference=reference)
+
+
+@require_POST
+@require("grants.application.decide")
+def decision_undo(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Undo one's own decision within the minute its email waits; the row shows it waiting."""
+    application = get_application_for_user(request, reference, "grants.application.decide")
+    try:
+        application_decision_undo(application=application, actor=request.user)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{reference}: decision undone; nothing was sent to the lodge.")
+    if request.htmx:
+        response = _row(request, application, expanded=False)
+        trigger_client_event(response, "applicationChanged")
+        return response
     return redirect("grants:application", reference=reference)
 
 
@@ -137,3 +205,12 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
         except PortalError as exc:
             context["error"] = exc.message
     return render(request, "grants/bulk.html", context)
+
+
+@require_safe
+@require("grants.lodge.view")
+def dashboard_counters_view(request: HtmxHttpRequest) -> HttpResponse:
+    """The dashboard's counters alone (a fragment): they refresh after each decision."""
+    return render(
+        request, "grants/dashboard_panel.html#counters", {"panel": dashboard_counters(request)}
+    )

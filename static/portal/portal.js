@@ -15,11 +15,34 @@
       item.className = m.level;
       item.textContent = m.message;
       list.appendChild(item);
-      window.setTimeout(function () { item.classList.add("toast-fade"); }, 6000);
-      window.setTimeout(function () { item.remove(); }, 7000);
+      window.setTimeout(function () { if (!item.dataset.keep) { item.classList.add("toast-fade"); } }, 6000);
+      window.setTimeout(function () { if (!item.dataset.keep) { item.remove(); } }, 7000);
     });
   }
   document.addEventListener("messages", function (event) { showToasts(event.detail.value); });
+  // A decision from the queue: a toast with Undo for the minute its email waits (issue 20).
+  document.addEventListener("decisionMade", function (event) {
+    var d = event.detail.value || event.detail;
+    var region = document.getElementById("toasts");
+    if (!region || !d || !d.undo) { return; }
+    showToasts([{ level: "success", message: d.message }]);
+    var item = region.querySelector("ul.messagelist li:last-child");
+    if (!item) { return; }
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "toast-undo";
+    undo.textContent = "Undo";
+    undo.addEventListener("click", function () {
+      undo.disabled = true;
+      window.htmx.ajax("POST", d.undo, { source: undo, target: "#" + d.row, swap: "outerHTML" })
+        .then(function () { item.remove(); });
+    });
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(undo);
+    // The toast stays for the minute (not the usual seven seconds), then goes with the chance.
+    item.dataset.keep = "1";
+    window.setTimeout(function () { item.remove(); }, (d.seconds || 60) * 1000);
+  });
   // Move focus to an error summary when one appears (full page or swapped in).
   function focusErrors(root) {
     var summary = (root || document).querySelector("[data-error-summary]");
@@ -73,5 +96,22 @@
   window.addEventListener("resize", function () {
     window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(markScrollRegions, 200);
+  });
+
+  // The queue's "Decide" fetches its row expanded with the decision (issue 20): one delegated
+  // handler, so the list carries no URL or form per row. The decide URL is the row's
+  // application URL (its reference link) plus "decide/".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-decide]");
+    if (!button || !window.htmx) { return; }
+    var row = button.closest("tr");
+    var link = row && row.querySelector("th a");
+    if (!link) { return; }
+    var id = row.id;
+    window.htmx.ajax("GET", link.getAttribute("href") + "decide/", { target: row, swap: "outerHTML" })
+      .then(function () {
+        var field = document.querySelector("#" + id + " input[name=message]");
+        if (field) { field.focus(); }
+      });
   });
 })();

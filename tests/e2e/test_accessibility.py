@@ -169,6 +169,10 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
         assert response is not None
         assert response.ok, f"{label}: {path} answered {response.status}"
         report.check(page, label)
+    page.goto(f"/queue/?status=&q={reference}")
+    page.get_by_role("button", name="Decide").first.click()
+    expect(page.locator(f"#row-{reference}").get_by_role("button", name="Reject")).to_be_visible()
+    report.check(page, "queue: a row expanded to decide")
     page.goto("/manage/rules/")
     page.get_by_label("Annual cap").fill("3900.00")
     page.get_by_label("Why").fill("Checking the preview's accessibility")
@@ -254,6 +258,10 @@ def test_the_apply_flow_and_the_queue_fit_the_screen(
     shot(staff, "queue")
     staff.goto("/queue/?status=needs_review")
     shot(staff, "queue-needs-review")
+    staff.goto("/queue/?status=")
+    staff.get_by_role("button", name="Decide").first.click()
+    expect(staff.get_by_role("button", name="Reject").first).to_be_visible()
+    shot(staff, "queue-row-expanded")
 
 
 def focused_id(page: Any) -> str:

@@ -147,9 +147,11 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     shot(staff, "dashboard")
     staff.get_by_role("link", name="Review queue").first.click()
     staff.wait_for_url(re.compile(r"/queue/$"))  # and its load event: htmx is listening
-    staff.get_by_label("Status").select_option("needs_review")
-    expect(staff).to_have_url(re.compile(r"status=needs_review"))
+    # The queue opens on "Needs review", and says so.
+    expect(staff.get_by_label("Status")).to_have_value("needs_review")
+    expect(staff.locator("#results")).to_contain_text("Showing “Needs review” only")
     staff.get_by_label("Search").fill(reference)
+    expect(staff).to_have_url(re.compile(r"status=needs_review"))
     expect(staff).to_have_url(re.compile(rf"q={reference}"))
     row = staff.locator(f"#row-{reference}")
     expect(row).to_be_visible()
@@ -172,6 +174,10 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     )
     url_before = staff.url
     waiting_before = staff.locator("#queue-counters").inner_text()
+    # Deciding happens in the row, expanded on demand; the message field takes the focus.
+    row.get_by_role("button", name="Decide").click()
+    expect(row.get_by_role("button", name="Reject")).to_be_visible()
+    shot(staff, "queue-row-expanded")
     row.get_by_label(f"Message to the lodge for {reference}").fill(
         "Lodge confirmed active by phone"
     )
@@ -188,6 +194,12 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     staff.wait_for_function("document.activeElement !== document.body", timeout=30_000)
     assert staff.url == url_before
     shot(staff, "approved-row-and-counters-updated")
+
+    # The toast offers Undo for the minute the email waits: the row waits for review again.
+    staff.locator("#toasts").get_by_role("button", name="Undo").click()
+    expect(staff.locator(f"#row-{reference}")).to_contain_text("Needs review")
+    expect(staff.locator("#toasts")).to_contain_text("decision undone")
+    shot(staff, "decision-undone")
 
     staff.goto(f"/applications/{reference}/")
     expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")

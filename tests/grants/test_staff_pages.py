@@ -41,7 +41,7 @@ def test_the_queue_lists_needs_review_first_and_finds_by_lodge_name(
     waiting = needs_review(fresh_lodge, "200.00")
     submit(fresh_lodge.number, "300.00")
     client = client_for(reviewer)
-    page = client.get("/queue/").content.decode()
+    page = client.get("/queue/", {"status": ""}).content.decode()
     assert page.index(waiting.reference) < min(
         page.index(a.reference) for a in Application.objects.exclude(pk=waiting.pk)
     )
