@@ -364,6 +364,10 @@ POSTS: dict[str, Endpoint] = {
     "grants:resend_link": Endpoint(
         ("reviewer", "admin"), kwargs=lambda s: {"reference": s.approved.reference}
     ),
+    # Undo takes no fields: whatever is posted, it only undoes the poster's own recent decision.
+    "grants:decision_undo": Endpoint(
+        ("reviewer", "admin"), kwargs=lambda s: {"reference": s.approved.reference}
+    ),
     "grants:cancel": Endpoint(
         ("reviewer", "admin"),
         kwargs=lambda s: {"reference": s.approved.reference},
