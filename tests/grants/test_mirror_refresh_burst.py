@@ -45,12 +45,21 @@ class HeldNinox(httpx.BaseTransport):
         self.inner = inner
         self.release = threading.Event()
         self.holding = threading.Event()
+        # When set, every reply after the first also waits for this event.
+        self.later: threading.Event | None = None
+        self.served = 0
+        self.count_lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
         response.read()
+        with self.count_lock:
+            nth = self.served
+            self.served += 1
         self.holding.set()
         assert self.release.wait(WAIT), "the test never let Ninox answer"
+        if nth and self.later is not None:
+            assert self.later.wait(WAIT), "the test never let the later replies through"
         return response
 
 
@@ -195,6 +204,10 @@ def test_an_application_arriving_during_a_refresh_waits_for_the_next_one(
     mirrored: Any, held: HeldNinox, arrivals: Arrivals, fresh_lodge: Lodge
 ) -> None:
     before = mirrored.emulator.calls
+    # The second refresh's reply waits until the first application is decided: otherwise
+    # the second refresh may land in the mirror first, and the first decision would
+    # (rightly) see the grant too. The order under test is the one where it does not.
+    held.later = threading.Event()
     first, first_box = in_thread(
         lambda: application_submit(cleaned=as_cleaned(valid_body(fresh_lodge.number)), source="api")
     )
@@ -219,6 +232,7 @@ def test_an_application_arriving_during_a_refresh_waits_for_the_next_one(
     assert arrivals.reached(2)
     held.release.set()
     first.join(WAIT)
+    held.later.set()
     second.join(WAIT)
     [first_application], [second_application] = first_box, second_box
     assert first_application.status == Status.APPROVED  # its refresh predates the grant
