@@ -1,5 +1,5 @@
-"""Request middleware: the second factor where required, messages after HTMX requests, and
-no-store on every response that must not be cached."""
+"""Request middleware: the second factor where required, the session's idle limit, messages
+after HTMX requests, and no-store on every response that must not be cached."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import user_has_device
 
 from portal import roles
@@ -37,12 +38,48 @@ class TwoFactorRequiredMiddleware:
             and not user.is_verified()
             and not request.path.startswith(_TWO_FACTOR_OPEN_PREFIXES)
         ):
-            if user_has_device(user):
+            if has_confirmed_device(user):
                 return redirect(f"{reverse('two_factor_verify')}?next={request.path}")
             if settings.PORTAL_REQUIRE_2FA and roles.requires_2fa(user):
                 messages.info(request, "Your role needs a second factor. Set it up to continue.")
                 return redirect("two_factor_setup")
         return self.get_response(request)
+
+
+def has_confirmed_device(user: Any) -> bool:
+    """Whether the user enrolled a second factor: read with the user (``portal.auth_backend``)."""
+    known = getattr(user, "_portal_has_device", None)
+    return user_has_device(user) if known is None else bool(known)
+
+
+# The session key holding when the session was last saved (seconds since the epoch).
+SESSION_TOUCHED_KEY = "_portal_touched"
+
+
+class SessionIdleMiddleware:
+    """The idle limit, without a database write on every request.
+
+    A session expires ``SESSION_COOKIE_AGE`` after it was last saved. Django's
+    ``SESSION_SAVE_EVERY_REQUEST`` makes that "after the last request" at the cost of an
+    UPDATE (three statements) on every page. This saves an active session at most once
+    every ``PORTAL_SESSION_TOUCH_SECONDS`` instead, so a session ends between the idle
+    limit minus that interval and the idle limit after its last request: never later.
+    It must sit below ``SessionMiddleware``, which saves what this marks modified.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = request.session
+        if session.is_empty() or session.get_expire_at_browser_close():
+            return response  # nobody signed in (or a session that ends with the browser)
+        now = int(timezone.now().timestamp())  # the clock the session's expiry is set by
+        touched = session.get(SESSION_TOUCHED_KEY)
+        if not isinstance(touched, int) or now - touched >= settings.PORTAL_SESSION_TOUCH_SECONDS:
+            session[SESSION_TOUCHED_KEY] = now
+        return response
 
 
 class HtmxMessagesMiddleware:

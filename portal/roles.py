@@ -26,12 +26,23 @@ def user_roles(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_portal_roles", None)
     if cached is None:
-        names = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(ADMIN)
-        cached = frozenset(names)
-        user._portal_roles = cached
+        cached = remember_roles(
+            user, user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)
+        )
     return cached
+
+
+def remember_roles(user: Any, names: Any) -> frozenset[str]:
+    """Keep ``names`` (the user's groups among the roles) on the user for this request.
+
+    A superuser holds Admin whatever the groups say. ``portal.auth_backend`` calls this
+    with the roles read in the user's own query, so the pages ask no more.
+    """
+    held = set(names) & set(ALL_ROLES)
+    if user.is_superuser:
+        held.add(ADMIN)
+    user._portal_roles = frozenset(held)
+    return user._portal_roles
 
 
 def requires_2fa(user: Any) -> bool:

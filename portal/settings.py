@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionIdleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -235,7 +236,7 @@ CELERY_TASK_ALWAYS_EAGER = False  # eager mode is for unit tests only (set by te
 # --- Authentication, sessions, two-factor --------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.auth_backend.PortalBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -255,7 +256,10 @@ PORTAL_SESSION_IDLE_HOURS: int = cfg.integer(
 )
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_HOURS * 3600
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle limit
+# The age counts from the last save, and portal.middleware.SessionIdleMiddleware saves an
+# active session once a minute: an idle limit without an UPDATE on every page.
+SESSION_SAVE_EVERY_REQUEST = False
+PORTAL_SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG

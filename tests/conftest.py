@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 from portal import roles
+from portal.middleware import SESSION_TOUCHED_KEY
 from tests.factories import PASSWORD as PASSWORD
 from tests.factories import UserFactory
 
@@ -35,6 +37,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             f"pytest-randomly seed {seed}: run again with -p randomly --randomly-seed={seed}"
             + (" for the same test order" if reorganized else "")
         )
+
+
+@pytest.fixture(autouse=True)
+def session_touch_once_a_day(settings: Any) -> None:
+    """Pages save an active session once a minute (``SessionIdleMiddleware``): not in tests.
+
+    Otherwise a page whose queries a test counts could, on a slow machine, be the one that
+    falls a minute after the last save and make three more. The touch itself is tested in
+    ``tests/portal/test_login.py``, which sets the minute back.
+    """
+    settings.PORTAL_SESSION_TOUCH_SECONDS = 24 * 3600
 
 
 def require_service(reason: str) -> None:
@@ -74,9 +87,13 @@ def outsider(make_user: Callable[..., Any]) -> Any:
 
 
 def client_for(user: Any) -> Client:
+    """A client signed in as ``user``, as the login page leaves it (the session touched)."""
     client = Client()
     if user is not None:
         client.force_login(user)
+        session = client.session
+        session[SESSION_TOUCHED_KEY] = int(timezone.now().timestamp())
+        session.save()
     return client
 
 

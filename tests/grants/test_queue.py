@@ -141,7 +141,8 @@ def test_the_list_partial_for_a_page_of_50_rows_is_at_most_20_kb(
 
 @pytest.mark.parametrize(
     ("url", "most"),
-    [("/queue/", 12), ("/queue/?status=&q=Lodge&sort=-amount", 12), ("/", 15)],
+    # Issue 20: at most 12 for the queue, 15 for the dashboard; these are today's counts.
+    [("/queue/", 6), ("/queue/?status=&q=Lodge&sort=-amount", 6), ("/", 10)],
 )
 def test_the_queue_and_the_dashboard_stay_within_their_query_budget(
     fresh_lodge: Lodge, reviewer: Any, url: str, most: int

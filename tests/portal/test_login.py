@@ -4,7 +4,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -95,9 +98,62 @@ def test_deactivation_ends_open_sessions_at_once(reviewer: Any) -> None:
     assert response["Location"].startswith("/login/")
 
 
+def test_roles_and_second_factor_are_read_afresh_on_every_request(
+    finance: Any, admin_user: Any
+) -> None:
+    """``portal.auth_backend`` reads them with the user: a change counts on the next page."""
+    client = Client()
+    sign_in(client, finance.username)
+    assert client.get("/reports/").status_code == 200
+    finance.groups.clear()  # an admin takes the role away
+    assert client.get("/reports/").status_code == 403
+    # A device enrolled elsewhere (another browser) must be verified here too.
+    TOTPDevice.objects.create(user=finance, name="phone", confirmed=True)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor_verify"))
+
+
 def test_the_session_has_an_idle_limit(settings: Any) -> None:
     assert settings.SESSION_COOKIE_AGE == settings.PORTAL_SESSION_IDLE_HOURS * 3600
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def session_saves(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return sum(q["sql"].startswith('UPDATE "django_session"') for q in captured)
+
+
+def test_a_session_in_use_stays_alive_and_an_idle_one_ends_at_the_limit(
+    reviewer: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PORTAL_SESSION_TOUCH_SECONDS = 60  # the product's (tests/conftest.py sets a day)
+    clock = [timezone.now()]
+    monkeypatch.setattr(timezone, "now", lambda: clock[0])  # Django's sessions read it too
+    age = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    touch = timedelta(seconds=settings.PORTAL_SESSION_TOUCH_SECONDS)
+    client = Client()
+    sign_in(client, "rita")
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def expiry() -> Any:
+        return Session.objects.get(session_key=key).expire_date
+
+    # A reviewer at work for longer than the idle limit: a page every ten minutes.
+    for _ in range(int(age / timedelta(minutes=10)) + 6):
+        clock[0] += timedelta(minutes=10)
+        assert client.get("/").status_code == 200
+        assert clock[0] + age - touch <= expiry() <= clock[0] + age  # never beyond the limit
+    # Pages within the same minute cost no write; the first one after it does.
+    clock[0] += touch / 3
+    assert session_saves(client, "/") == 0
+    clock[0] += touch
+    assert session_saves(client, "/") == 1
+    # Away for the idle limit: signed out.
+    clock[0] += age
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
 
 
 @override_settings(PORTAL_REQUIRE_2FA=True)
