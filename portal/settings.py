@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.shell",
             ],
+            # The one date format (portal_date, portal_datetime) in every page and email.
+            "builtins": ["portal.templatetags.portal_dates"],
         },
     },
 ]

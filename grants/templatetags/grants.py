@@ -1,14 +1,15 @@
-"""Template filters for grants pages: money as ``$1,250.00``; dates in the portal's one format."""
+"""Template filters for grants pages: money as ``$1,250.00``, and the pieces pages share.
+
+Dates are ``portal_date`` and ``portal_datetime``, built into every template
+(``portal/templatetags/portal_dates.py``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
 
 from grants.money import format_money
-from portal.lib import dates
 
 register = template.Library()
 
@@ -16,18 +17,6 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else format_money(Decimal(value))
-
-
-@register.filter
-def portal_date(value: date | datetime | None) -> str:
-    """``{{ value|portal_date }}``: "Nov 29, 2026"."""
-    return dates.portal_date(value)
-
-
-@register.filter
-def portal_datetime(value: date | datetime | None) -> str:
-    """``{{ value|portal_datetime }}``: "Nov 29, 2026, 14:05" in local time."""
-    return dates.portal_datetime(value)
 
 
 @register.filter

@@ -40,7 +40,7 @@ def paid(db: Any) -> Any:
 
 
 def local_date(moment: Any) -> str:
-    return date_format(timezone.localtime(moment), "F j, Y")
+    return date_format(timezone.localtime(moment), "M j, Y")  # the portal's one format
 
 
 def visible_text(html: str) -> str:
