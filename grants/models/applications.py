@@ -79,6 +79,16 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 _TRANSITIONS = {(t.source, t.target): t for t in TRANSITIONS}
 
+# Where a person's decision (approve or reject) may start from, as TRANSITIONS declares:
+# the undecided statuses, and the decided ones (an override, from the application's page).
+DECIDABLE = frozenset(
+    t.source
+    for t in TRANSITIONS
+    if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
+)
+# Still waiting for a decision: the review queue offers to decide only these.
+AWAITING_DECISION = frozenset({Status.SUBMITTED, Status.NEEDS_REVIEW})
+
 
 class IllegalTransition(PortalError):
     """A status change that ``TRANSITIONS`` does not allow (or not to this actor)."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from grants.filters import ApplicationFilterSet
 from grants.models import Application, Decision, Lodge, Status
-from grants.models.applications import DECIDE, TRANSITIONS
+from grants.models.applications import DECIDABLE
 from grants.money import ZERO, format_money
 from grants.rules import fiscal_year_of, rules_in_force
 from grants.selectors.budgets import lodge_budget
@@ -40,12 +40,6 @@ SORTS = {
     "-lodge": "-lodge_number",
     "reference": "reference",
     "-reference": "-reference",
-}
-# Where a staff decision may start from (as `grants.services.review` reads TRANSITIONS).
-DECIDABLE = {
-    t.source
-    for t in TRANSITIONS
-    if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
 }
 DECISION_KINDS = {"auto": "Automatic", "review": "Reviewer", "override": "Override", "bulk": "Bulk"}
 

@@ -17,7 +17,6 @@ from django.utils import timezone
 from grants.budget_rule import budget_sentence
 from grants.fiscal_year import FiscalYear
 from grants.models import (
-    TRANSITIONS,
     Application,
     Decision,
     Lodge,
@@ -25,7 +24,7 @@ from grants.models import (
     Reapply,
     Status,
 )
-from grants.models.applications import DECIDE
+from grants.models.applications import DECIDABLE
 from grants.money import ZERO, format_money
 from grants.outbox import outbox_delay, outbox_enqueue
 from grants.rules import fiscal_year_of, rules_in_force
@@ -38,12 +37,6 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
-# Where a staff decision (approve or reject) may start from, as TRANSITIONS declares.
-DECIDABLE = {
-    t.source
-    for t in TRANSITIONS
-    if t.permission == DECIDE and t.target in (Status.APPROVED, Status.REJECTED)
-}
 REASON_MAX = 1000
 # A person's decision email waits this long, and within it the decider may undo it.
 UNDO_SECONDS = 60

@@ -13,10 +13,11 @@ from django_htmx.http import trigger_client_event
 
 from grants.access import get_application_for_user
 from grants.models import Application, Reapply, Status
+from grants.models.applications import AWAITING_DECISION
 from grants.rules import current_fiscal_year
 from grants.selectors.dashboard import dashboard_counters, status_counts
 from grants.selectors.lodges import lodge_districts
-from grants.selectors.queue import DECIDABLE, DECISION_KINDS, decision_options, queue_page
+from grants.selectors.queue import DECISION_KINDS, decision_options, queue_page
 from grants.services.review import (
     UNDO_SECONDS,
     application_decide,
@@ -44,7 +45,7 @@ def _queue_context(request: HtmxHttpRequest) -> dict[str, object]:
         "statuses": Status.choices,
         "status_label": dict(Status.choices).get(str(filters.values.get("status") or ""), ""),
         "kinds": DECISION_KINDS.items(),
-        "decidable": DECIDABLE,
+        "awaiting": AWAITING_DECISION,
         "districts": lodge_districts(),
         "fy_keys": [current.key, current.key - 1, current.key - 2],
         "query_without_page": _query_without(request, "page"),
@@ -85,7 +86,7 @@ def _row(
     """One queue row; expanded, it carries the decision the signed-in person may take."""
     context: dict[str, object] = {
         "application": application,
-        "decidable": DECIDABLE,
+        "awaiting": AWAITING_DECISION,
         "row_error": error,
         "options": decision_options(application, request.user) if expanded else None,
         "typed": {

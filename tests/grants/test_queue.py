@@ -45,6 +45,22 @@ def test_the_queue_opens_on_needs_review_and_the_filter_can_be_removed(
     assert waiting.reference in everything
 
 
+def row_of(page: str, application: Application) -> str:
+    row = page[page.index(f'id="row-{application.reference}"') :]
+    return row[: row.index("</tr>")]
+
+
+def test_only_rows_waiting_for_a_decision_offer_decide(fresh_lodge: Lodge, reviewer: Any) -> None:
+    """A decided row is changed from its own page (an override, or a cancellation)."""
+    decided = submit(fresh_lodge.number, "100.00")
+    waiting = needs_review(fresh_lodge, "200.00")
+    assert decided.status == "approved"
+    page = client_for(reviewer).get("/queue/", {"status": ""}).content.decode()
+    assert "data-decide" in row_of(page, waiting)
+    assert "data-decide" not in row_of(page, decided)
+    assert decided.reference in page
+
+
 def test_the_list_carries_no_decision_form_only_a_decide_link_per_row(
     fresh_lodge: Lodge, reviewer: Any
 ) -> None:
