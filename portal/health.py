@@ -56,5 +56,9 @@ def stored_state(name: str, *, missing: str) -> str:
     return "ok" if check.ok else (check.detail or "failing")
 
 
+# Ninox's state before the first probe: not known, which is neither working nor failing.
+NOT_YET_PROBED = "not yet probed"
+
+
 def ninox_state() -> str:
-    return stored_state("ninox", missing="not yet probed")
+    return stored_state("ninox", missing=NOT_YET_PROBED)

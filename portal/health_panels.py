@@ -6,7 +6,9 @@ user may press its buttons (``portal.health.act``, Admin).
 
 A panel's context may carry ``attention``: a list of ``{"problem": …, "todo": …}``, each a
 thing an operator must act on and what to do. The page's banner counts and lists them, each
-linking to its panel (``#h-<name>``); no item means "All systems working".
+linking to its panel (``#h-<name>``); no item means "All systems working". An item with
+``"pending": True`` is a part not checked yet (right after a start): the banner lists it
+apart, as neither working nor failing.
 """
 
 from __future__ import annotations
@@ -58,9 +60,17 @@ def health_panels_for(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-def attention_items(panels: list[dict[str, Any]]) -> list[dict[str, str]]:
+def attention_items(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every panel's things that need attention, in panel order, each with its anchor."""
     return [{"anchor": panel["anchor"], **item} for panel in panels for item in panel["attention"]]
+
+
+def split_pending(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the items that need attention, the parts not checked yet)."""
+    return (
+        [item for item in items if not item.get("pending")],
+        [item for item in items if item.get("pending")],
+    )
 
 
 def workers_panel(request: HttpRequest) -> dict[str, Any]:

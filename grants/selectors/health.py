@@ -61,9 +61,18 @@ def _errors_with_resolution() -> list[dict[str, Any]]:
 
 def _ninox_attention(
     state: str, sync: Any, schema: Any, projection: Any, findings: list[Any]
-) -> list[dict[str, str]]:
-    attention = []
-    if state != "ok":
+) -> list[dict[str, Any]]:
+    attention: list[dict[str, Any]] = []
+    if state == health.NOT_YET_PROBED:
+        attention.append(
+            {
+                "problem": "The Ninox connection has not been checked yet.",
+                "todo": "The scheduler checks it within 5 minutes of starting; an admin can "
+                "press “Sync now” to check at once.",
+                "pending": True,
+            }
+        )
+    elif state != "ok":
         attention.append(
             {
                 "problem": f"The Ninox connection is not working ({state}).",
@@ -145,6 +154,7 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
         "full_read_every": full_read_interval(),
         "idle_per_month": idle_per_hour * 24 * 31 if idle_per_hour is not None else None,
         "ok": state == "ok",
+        "not_checked": state == health.NOT_YET_PROBED,
         "probe": checks.get("ninox"),
         "schema": schema,
         "sync": sync,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from portal import health
 from portal.dashboard import panels_for
-from portal.health_panels import attention_items, health_panels_for
+from portal.health_panels import attention_items, health_panels_for, split_pending
 from portal.lib.views import require
 from portal.models import ServiceCheck
 
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def health_page(request: HttpRequest) -> HttpResponse:
     database = health.database_state()
     panels = health_panels_for(request)
-    attention = attention_items(panels)
+    attention, pending = split_pending(attention_items(panels))
     if database != "ok":
         attention.insert(
             0,
@@ -48,6 +48,8 @@ def health_page(request: HttpRequest) -> HttpResponse:
             "ninox_check": ServiceCheck.objects.filter(name="ninox").first(),
             "panels": panels,
             "attention": attention,
+            "pending": pending,
+            "not_yet": health.NOT_YET_PROBED,
         },
     )
 

@@ -215,6 +215,25 @@ def test_the_banner_says_all_systems_working_when_nothing_needs_attention(
     assert "needs attention" not in page
 
 
+def test_right_after_a_start_ninox_is_not_checked_yet_rather_than_not_working(
+    reviewer: Any,
+) -> None:
+    all_quiet()
+    ServiceCheck.objects.filter(name="ninox").delete()  # the first probe has not run
+    page = client_for(reviewer).get("/health/").content.decode()
+    text = banner(page)
+    assert "Nothing needs attention so far" in text
+    assert "health-banner-pending" in text
+    assert '<a href="#h-ninox">The Ninox connection has not been checked yet.</a>' in text
+    assert "not working" not in page
+    assert "not checked yet" in page
+    # A real problem elsewhere is counted; the unchecked part stays listed apart.
+    failed_row(1)
+    text = banner(client_for(reviewer).get("/health/").content.decode())
+    assert "1 thing needs attention" in text
+    assert "Not checked yet (right after a start):" in text
+
+
 def test_the_banner_counts_one_thing_and_links_it_to_its_panel_with_what_to_do(
     reviewer: Any,
 ) -> None:
