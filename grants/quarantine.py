@@ -117,10 +117,8 @@ def quarantine_doubts(lodge_id: int | None) -> list[str]:
     """
     rows = NinoxQuarantine.objects.filter(resolved_at__isnull=True)
     if lodge_id is not None:
-        lodge_ninox_id = Lodge.objects.filter(id=lodge_id).values_list("ninox_id", flat=True)
-        rows = rows.filter(
-            Q(lodge_ninox_id__isnull=True) | Q(lodge_ninox_id__in=list(lodge_ninox_id))
-        )
+        lodge_ninox_id = Lodge.objects.filter(id=lodge_id).values("ninox_id")  # a subquery
+        rows = rows.filter(Q(lodge_ninox_id__isnull=True) | Q(lodge_ninox_id__in=lodge_ninox_id))
     found = list(rows.order_by("lodge_ninox_id", "table", "ninox_id", "field")[: REASONS_NAMED + 1])
     if not found:
         return []

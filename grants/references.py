@@ -24,9 +24,13 @@ def _highest_in_ninox(year: int) -> int:
 
 def next_reference(year: int) -> str:
     """The next unused reference for ``year``. Call inside the submitting transaction."""
-    ReferenceCounter.objects.get_or_create(year=year, defaults={"last": _highest_in_ninox(year)})
     while True:
-        ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+        if not ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1):
+            # The year's first application: the counter starts above Ninox's highest.
+            ReferenceCounter.objects.get_or_create(
+                year=year, defaults={"last": lambda: _highest_in_ninox(year)}
+            )
+            continue
         number = ReferenceCounter.objects.select_for_update().get(year=year).last
         reference = f"{PREFIX}-{year}-{number:05d}"
         # A reference already in Ninox (a restored database, say) is skipped, never shared.

@@ -66,8 +66,8 @@ def rules_versions(at: datetime) -> list[GrantRules]:
 
 
 def read_rules_once(view: Callable[P, R]) -> Callable[P, R]:
-    """For a read-only page: every rules lookup while it renders shares one read of the
-    versions (a list or report page asks for them several times)."""
+    """For a read-only page or one decision: every rules lookup inside shares one read of
+    the versions (a list or report page asks for them several times, a decision three)."""
 
     @functools.wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:

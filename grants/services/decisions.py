@@ -82,5 +82,5 @@ def decision_record(
         message=explanation,
     )
     # The lodge hears of every decision; the outbox sends it once this transaction commits.
-    decision_email_enqueue(application)
+    decision_email_enqueue(application, decision)
     return decision

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from grants.models import Application, EmailLog, OutboxMessage, Payment, Status
+from grants.models import Application, Decision, EmailLog, OutboxMessage, Payment, Status
 from grants.outbox import PermanentError, outbox_enqueue
 from grants.rules import rules_in_force
 from grants.selectors.applications import (
@@ -232,9 +232,14 @@ def digest_enqueue(*, now: datetime | None = None) -> str:
     return "queued" if message else "already queued today"
 
 
-def decision_email_enqueue(application: Application) -> OutboxMessage | None:
-    """Queue the lodge's decision email (inside the deciding transaction)."""
-    decision = latest_decision(application)
+def decision_email_enqueue(
+    application: Application, decision: Decision | None = None
+) -> OutboxMessage | None:
+    """Queue the lodge's decision email (inside the deciding transaction).
+
+    ``decision``: the one just stored (else the application's latest is read).
+    """
+    decision = decision or latest_decision(application)
     return outbox_enqueue(
         kind=Kind.EMAIL_DECISION,
         dedupe_key=f"email_decision:{application.reference}:{decision.id if decision else 0}",

@@ -61,17 +61,18 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     """
     tables: tuple[str, ...] = ("grants",)
     try:
-        if lodge_number is not None and _lodge_ninox_id(lodge_number) is None:
+        known = _lodge_ninox_id(lodge_number)
+        if lodge_number is not None and known is None:
             tables = ("lodges", "grants")  # lodges first, so new grants find their lodge
     except Exception as exc:
         logger.exception("Looking up lodge %s before a decision failed", lodge_number)
         return Freshness(False, REFRESH_FAILED.format(error=type(exc).__name__))
     if not settings.NINOX_COALESCE_REFRESH:
-        return _refresh(tables, lodge_number)
+        return _refresh(tables, lodge_number, known)
     ours: list[Freshness] = []
 
     def run() -> dict[str, Any]:
-        ours.append(_refresh(tables, lodge_number))
+        ours.append(_refresh(tables, lodge_number, known))
         return asdict(ours[0])
 
     try:
@@ -85,13 +86,15 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
     except Exception:
         # The shared state (Redis, the data dir) failed us, not Ninox: refresh alone.
         logger.exception("The shared refresh of %s failed; refreshing alone", "+".join(tables))
-        return ours[0] if ours else _refresh(tables, lodge_number)
+        return ours[0] if ours else _refresh(tables, lodge_number, known)
     return Freshness(**landing.result)
 
 
-def _refresh(tables: tuple[str, ...], lodge_number: int | None = None) -> Freshness:
+def _refresh(
+    tables: tuple[str, ...], lodge_number: int | None = None, lodge_id: int | None = None
+) -> Freshness:
+    """``lodge_id``: the lodge's Ninox id as the mirror had it (read again after Lodges)."""
     try:
-        lodge_id = _lodge_ninox_id(lodge_number)
         if "lodges" in tables:
             where = {"lodges": {"number": lodge_number}} if lodge_number is not None else None
             sync_mirror(tables=["lodges"], where=where)

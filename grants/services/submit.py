@@ -11,7 +11,7 @@ from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
 from grants.plain_words import for_lodge
 from grants.references import next_reference
-from grants.rules import fiscal_year_of, rules_in_force
+from grants.rules import fiscal_year_of, read_rules_once, rules_in_force
 from grants.selectors.budgets import Budget, lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
@@ -20,6 +20,7 @@ from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
 
+@read_rules_once  # one read of the rule versions: the whole decision holds to one set
 def application_submit(
     *,
     cleaned: ApplicationInput,
