@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from grants.fiscal_year import FiscalYear
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.plain_words import (
     FIGURES_NEED_CHECKING,
     FIGURES_UNCONFIRMED,
@@ -62,7 +62,7 @@ def decide(
     figures = budget_sentence(lodge_number, budget, fy)
     remaining = budget.remaining
     if requested > remaining and not doubts:
-        shown = max(remaining, Decimal("0.00"))
+        shown = max(remaining, ZERO)
         return Verdict(
             REJECTED,
             "",

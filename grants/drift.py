@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, DriftFinding, Lodge, NinoxGrant
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors.budgets import used_in_ninox, used_in_ninox_expression
 from ninox_backend import nx
@@ -173,7 +173,7 @@ def grant_ids_query(lodge_ninox_id: int, fiscal: FiscalYear) -> nx.Expr:
 
 def _money(value: Any) -> Decimal:
     if value is None:
-        return Decimal("0.00")  # NX: the sum over nothing is null
+        return ZERO  # NX: the sum over nothing is null
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise DriftUnavailable(f"Ninox answered a total of another shape ({type(value).__name__})")
     try:
@@ -226,7 +226,7 @@ def ninox_totals(lodge_ninox_ids: Iterable[int], fiscal: FiscalYear) -> dict[int
             present = [_record_id(r) for r in _as_list(_query(_lodges(chunk)), "lodges")]
             if len(present) != len(sums) or not set(present) <= set(chunk):
                 raise DriftUnavailable("Ninox answered totals that cannot be matched to lodges")
-        totals.update(dict.fromkeys(chunk, Decimal("0.00")))
+        totals.update(dict.fromkeys(chunk, ZERO))
         totals.update(zip(present, (_money(value) for value in sums), strict=True))
     return totals
 

@@ -16,7 +16,7 @@ from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from grants.models import Application, NinoxGrant, Payment, Status
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.reports.filters import ReportFilters
 from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column, Row
 from portal.lib.filters import day_bounds, in_days
@@ -235,12 +235,12 @@ class Reconciliation:
             )
             return
         portal = (g.app_status, g.app_share, g.app_match)
-        refunded = g.app_refunded or Decimal("0.00")
+        refunded = g.app_refunded or ZERO
         # What Ninox should hold: the match that stays (a full refund keeps the match, Cancelled).
         match_expected = (
             g.app_match
             if g.app_status == Status.REFUNDED
-            else g.app_match - (g.app_released or Decimal("0.00"))
+            else g.app_match - (g.app_released or ZERO)
         )
         expected = EXPECTED_NINOX_STATUS.get(g.app_status)
         if g.status != NinoxGrant.CANCELLED and not g.has_payment:

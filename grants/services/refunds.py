@@ -31,6 +31,7 @@ from grants.outbox import outbox_enqueue
 from grants.payments.provider import PaymentProvider, ProviderError, payment_provider
 from grants.rules import rules_in_force
 from grants.selectors.applications import fiscal_year_label
+from grants.services.staff_text import clean_reason
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
@@ -38,7 +39,6 @@ from portal.permissions import has_permission
 WEBHOOK = "stripe webhook"
 Kind = OutboxMessage.Kind
 RStatus = Refund.Status
-REASON_MAX = 1000
 # A request still "being requested" after this was cut short (a crash): it no longer holds
 # anything back, and Stripe's own events about it (by its metadata) settle it.
 REQUEST_TIMEOUT = timedelta(minutes=10)
@@ -105,19 +105,6 @@ def share_payment(application: Application) -> Payment | None:
         .order_by("paid_at", "id")
         .first()
     )
-
-
-def clean_reason(reason: str) -> str:
-    """A staff reason (a refund's, a decision's, a cancellation's) on one line; a
-    ``PortalError`` naming the field when it is empty or longer than ``REASON_MAX``."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise PortalError("A reason is required.", {"reason": ["Reason: say why, in a few words."]})
-    if len(reason) > REASON_MAX:
-        raise PortalError(
-            "The reason is too long.", {"reason": [f"Reason: at most {REASON_MAX} characters."]}
-        )
-    return reason
 
 
 def refund_amount(*, application: Application, payment: Payment, amount: str) -> Decimal:

@@ -33,11 +33,11 @@ from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import mirror_refresh
 from grants.services.payments import checkout_sessions_expire
+from grants.services.staff_text import clean_message, clean_note, clean_reason
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
-REASON_MAX = 1000
 # A person's decision email waits this long, and within it the decider may undo it.
 UNDO_SECONDS = 60
 
@@ -47,43 +47,6 @@ class BulkResult:
     reference: str
     ok: bool
     message: str
-
-
-def _clean_reason(reason: str) -> str:
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise PortalError("A reason is required.", {"reason": ["Reason: say why, in a few words."]})
-    if len(reason) > REASON_MAX:
-        raise PortalError(
-            "The reason is too long.", {"reason": [f"Reason: at most {REASON_MAX} characters."]}
-        )
-    return reason
-
-
-def _clean_message(message: str) -> str:
-    """The message to the lodge: required, one paragraph, at most ``REASON_MAX`` characters."""
-    message = " ".join((message or "").split())
-    if not message:
-        raise PortalError(
-            "A message to the lodge is required.",
-            {"message": ["Message to the lodge: say why, in a few words the lodge will read."]},
-        )
-    if len(message) > REASON_MAX:
-        raise PortalError(
-            "The message is too long.",
-            {"message": [f"Message to the lodge: at most {REASON_MAX} characters."]},
-        )
-    return message
-
-
-def _clean_note(note: str) -> str:
-    note = (note or "").strip()
-    if len(note) > REASON_MAX:
-        raise PortalError(
-            "The internal note is too long.",
-            {"internal_note": [f"Internal note: at most {REASON_MAX} characters."]},
-        )
-    return note
 
 
 def _clean_reapply(reapply: str) -> str:
@@ -117,8 +80,8 @@ def application_decide(
     see; ``reapply`` (a `Reapply`, rejections only) is what the lodge is told it may do next.
     """
     _require("grants.application.decide", actor, application)
-    message = _clean_message(message)
-    internal_note = _clean_note(internal_note)
+    message = clean_message(message)
+    internal_note = clean_note(internal_note)
     reapply = _clean_reapply(reapply) if outcome == Status.REJECTED else ""
     if outcome not in {Status.APPROVED, Status.REJECTED}:
         raise PortalError("Choose approve or reject.", {"outcome": ["Outcome: approve or reject."]})
@@ -265,7 +228,7 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
     """Cancel an approved, unpaid application: its amount is released, the payment link stops
     working at once (an open checkout session is expired too), the lodge is emailed ``reason``."""
     _require("grants.application.decide", actor, application)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Status.APPROVED:
@@ -298,7 +261,7 @@ def applications_bulk_decide(
     *, references: list[str], actor: Any, outcome: str, message: str, internal_note: str = ""
 ) -> list[BulkResult]:
     """Decide each application on its own (its own lock and budget check); one result per row."""
-    _clean_message(message)
+    clean_message(message)
     results = []
     found = {
         a.reference: a

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from grants.fiscal_year import FiscalStarts, FiscalYear, check_start, fiscal_year, long_date
 from grants.models import Application, GrantRules, Lodge, NinoxGrant
-from grants.money import format_money
+from grants.money import ZERO, format_money
 from grants.rules import (
     current_fiscal_year,
     fiscal_starts,
@@ -176,7 +176,7 @@ class LodgeEffect:
 
     @property
     def over_by(self) -> Decimal:
-        return max(-self.remaining_after, Decimal("0.00"))
+        return max(-self.remaining_after, ZERO)
 
 
 @dataclass(frozen=True)
