@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import AxeReport, no_horizontal_scroll
 from tests.e2e.conftest import Portal, sign_in
 from tests.e2e.steps import apply_for, expect, money
-from tests.e2e.test_accessibility import AxeReport, no_horizontal_scroll
 
 SIZES = [(375, 812), (1280, 800)]
 MESSAGE = "Your lodge is not in good standing this year, so it is not eligible."

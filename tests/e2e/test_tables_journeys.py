@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import AxeReport
 from tests.e2e.conftest import Portal, sign_in
 from tests.e2e.steps import expect
-from tests.e2e.test_accessibility import AxeReport
 
 SIZES = [(375, 812), (1280, 800)]
 DASH = "\u2013"
