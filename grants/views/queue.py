@@ -97,6 +97,15 @@ def _row(
     return render(request, "grants/queue.html#row", context)
 
 
+def _actions(request: HtmxHttpRequest, application: Application, error: str = "") -> HttpResponse:
+    """The application page's decision section, after a decision or its undo."""
+    return render(
+        request,
+        "grants/application.html#actions",
+        {"application": application, "row_error": error, "reapply_choices": Reapply.choices},
+    )
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @require("grants.application.decide")
 def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
@@ -126,36 +135,31 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     else:
         application.refresh_from_db()
         done = f"{application.reference} {application.get_status_display().lower()}."
-        if not request.htmx or request.POST.get("from") == "detail":
+        if not request.htmx:
             messages.success(request, done)
     if request.htmx:
         application.refresh_from_db()
-        if request.POST.get("from") == "detail":
-            response = render(
-                request,
-                "grants/application.html#actions",
-                {
-                    "application": application,
-                    "row_error": error,
-                    "reapply_choices": Reapply.choices,
-                },
-            )
+        detail = request.POST.get("from") == "detail"
+        if detail:
+            response = _actions(request, application, error)
         else:
             response = _row(request, application, expanded=bool(error), error=error)
         if not error:
             trigger_client_event(response, "applicationChanged")
-            if request.POST.get("from") != "detail":
-                # portal.js shows it as a toast with an Undo button for the minute the email waits.
-                trigger_client_event(
-                    response,
-                    "decisionMade",
-                    {
-                        "message": f"{done} The email to the lodge goes in {UNDO_SECONDS} seconds.",
-                        "undo": reverse("grants:decision_undo", args=[application.reference]),
-                        "row": f"row-{application.reference}",
-                        "seconds": UNDO_SECONDS,
-                    },
-                )
+            # portal.js shows it as a toast with an Undo button for the minute the email
+            # waits; Undo swaps back what was decided from (the queue row, or the page's
+            # decision section).
+            trigger_client_event(
+                response,
+                "decisionMade",
+                {
+                    "message": f"{done} The email to the lodge goes in {UNDO_SECONDS} seconds.",
+                    "undo": reverse("grants:decision_undo", args=[application.reference]),
+                    "row": "actions" if detail else f"row-{application.reference}",
+                    "values": {"from": "detail"} if detail else {},
+                    "seconds": UNDO_SECONDS,
+                },
+            )
         return response
     if error:
         messages.error(request, error)
@@ -174,7 +178,11 @@ def decision_undo(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     else:
         messages.success(request, f"{reference}: decision undone; nothing was sent to the lodge.")
     if request.htmx:
-        response = _row(request, application, expanded=False)
+        application.refresh_from_db()
+        if request.POST.get("from") == "detail":
+            response = _actions(request, application)
+        else:
+            response = _row(request, application, expanded=False)
         trigger_client_event(response, "applicationChanged")
         return response
     return redirect("grants:application", reference=reference)

@@ -34,7 +34,9 @@
     undo.textContent = "Undo";
     undo.addEventListener("click", function () {
       undo.disabled = true;
-      window.htmx.ajax("POST", d.undo, { source: undo, target: "#" + d.row, swap: "outerHTML" })
+      window.htmx.ajax("POST", d.undo, {
+        source: undo, target: "#" + d.row, swap: "outerHTML", values: d.values || {}
+      })
         .then(function () { item.remove(); });
     });
     item.appendChild(document.createTextNode(" "));

@@ -205,6 +205,18 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     expect(staff.locator("#h-timeline + ol")).to_contain_text("Lodge confirmed active by phone")
     shot(staff, "application-timeline")
 
+    # On the application's own page too: a decision there can be undone from its toast.
+    actions = staff.locator("#actions")
+    actions.get_by_label("Message to the lodge").fill("Please send the charity's registration")
+    actions.get_by_role("button", name="Reject").click()
+    expect(staff.locator("#toasts")).to_contain_text(f"{reference} rejected")
+    expect(staff.locator("#actions")).to_contain_text("Rejected")
+    shot(staff, "application-rejected")
+    staff.locator("#toasts").get_by_role("button", name="Undo").click()
+    expect(staff.locator("#toasts")).to_contain_text("decision undone")
+    expect(staff.locator("#actions")).to_contain_text("Needs review")
+    shot(staff, "application-decision-undone")
+
 
 def parse_money(text: str) -> Decimal:
     return Decimal(text.strip().replace("$", "").replace(",", "") or "0")

@@ -198,6 +198,30 @@ def test_a_decision_email_waits_a_minute_and_the_toast_offers_undo(
     assert email.next_attempt_at > timezone.now() + timedelta(seconds=50)
 
 
+def test_a_decision_on_the_application_page_can_be_undone_there_too(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    waiting = needs_review(fresh_lodge)
+    client = client_for(reviewer)
+    response = client.post(
+        f"/applications/{waiting.reference}/decide/",
+        {"outcome": "rejected", "message": "Not a charity we can match", "from": "detail"},
+        headers=HTMX,
+    )
+    assert 'id="actions"' in response.content.decode()
+    made = json.loads(response["HX-Trigger"])["decisionMade"]
+    # Undo swaps the page's decision section back, not a queue row the page does not have.
+    assert (made["row"], made["values"]) == ("actions", {"from": "detail"})
+    assert "messages" not in json.loads(response["HX-Trigger"])  # one toast, with Undo
+    undone = client.post(made["undo"], made["values"], headers=HTMX)
+    page = undone.content.decode()
+    assert 'id="actions"' in page
+    assert 'id="row-' not in page
+    assert 'name="outcome"' in page  # it can be decided again
+    waiting.refresh_from_db()
+    assert waiting.status == "needs_review"
+
+
 def test_the_decider_undoes_within_the_minute_and_nothing_reaches_the_lodge(
     fresh_lodge: Lodge, reviewer: Any
 ) -> None:
