@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-
-from portal.lib.http import HtmxHttpRequest
 
 
 def confirm_step(
-    request: HtmxHttpRequest,
+    request: HttpRequest,
     *,
     question: str,
     consequences: list[str],
@@ -18,9 +16,11 @@ def confirm_step(
     fields: dict[str, str] | None = None,
     danger: bool = True,
     back_label: str = "",
+    in_manage: bool = True,
 ) -> HttpResponse:
     """The page asking to confirm an action: what it does, a button posting it again with
-    ``confirm=yes`` to the same address, and a way back. Works without JavaScript."""
+    ``confirm=yes`` to the same address, and a way back. Works without JavaScript.
+    ``in_manage``: the breadcrumbs pass through Manage (not for one's own account)."""
     return render(
         request,
         "portal/manage/confirm.html",
@@ -35,6 +35,7 @@ def confirm_step(
                 "fields": fields or {},
                 "danger": danger,
                 "back_label": back_label,
+                "in_manage": in_manage,
             },
         },
     )

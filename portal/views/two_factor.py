@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.audit import audit_record
 from portal.lib.http import client_ip, form_error_status
+from portal.manage.confirm import confirm_step
 from portal.tasks import two_factor_device_added_email_task
 
 BACKUP_CODE_COUNT = 10
@@ -176,6 +177,20 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
         return _to_verification(request)
     if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("two_factor_setup")
+    if request.POST.get("confirm") != "yes":
+        return confirm_step(
+            request,
+            question="Make new backup codes?",
+            consequences=[
+                "Your current backup codes stop working at once, including any you have "
+                "printed or saved.",
+                "The new ones are shown once, on the next page: keep them somewhere safe.",
+            ],
+            button="Make new backup codes",
+            cancel=reverse("two_factor_setup"),
+            back_label="Two-factor authentication",
+            in_manage=False,
+        )
     with transaction.atomic():
         codes = _backup_codes(request.user)
         audit_record(

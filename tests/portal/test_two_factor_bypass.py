@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import AuditEvent
@@ -120,11 +120,20 @@ def test_a_verified_session_adds_an_authenticator_which_is_audited_and_emailed(
     assert "http://127.0.0.1:8000/account/password/" in str(email.body)
 
 
-def test_a_verified_session_renews_backup_codes(enrolled_admin: Any) -> None:
+def test_a_verified_session_renews_backup_codes_after_confirming(enrolled_admin: Any) -> None:
     client = verified_session(enrolled_admin)
-    response = client.post(reverse("two_factor_backup_codes"))
+    before = set(StaticToken.objects.values_list("token", flat=True))
+    asked = client.post(reverse("two_factor_backup_codes"))
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Your current backup codes stop working at once" in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page
+    assert "codes" not in asked.context or not asked.context.get("codes")
+    assert set(StaticToken.objects.values_list("token", flat=True)) == before  # not yet
+    response = client.post(reverse("two_factor_backup_codes"), {"confirm": "yes"})
     assert response.status_code == 200
     assert len(response.context["codes"]) == 10
+    assert not before & set(StaticToken.objects.values_list("token", flat=True))
 
 
 def test_the_first_enrolment_right_after_the_password_still_works_and_is_emailed(
