@@ -131,6 +131,13 @@ PHRASES: dict[str, Phrase] = {
     "application.bulk_approved": _by_person("approved", " with others at once"),
     "application.bulk_rejected": _by_person("rejected", " with others at once"),
     "application.cancelled": _by_person("cancelled"),
+    "application.decision_undone": lambda e, n: (
+        f"{n.actor(e)} undid the "
+        + {"approved": "approval", "rejected": "rejection"}.get(
+            str((e.before or {}).get("status", "")), "decision"
+        )
+        + f" of {_ref(e)}"
+    ),
     "application.expired": lambda e, n: f"The payment link for {_ref(e)} ran out unpaid",
     "application.refund_requested": lambda e, n: (
         f"{n.actor(e)} asked Stripe to refund {money((e.after or {}).get('amount', ''))} "

@@ -35,7 +35,7 @@ def application_page(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     region = request.htmx.target if request.htmx else None
     template = (
         f"grants/application.html#{region}"
-        if region in {"actions", "emails"}
+        if region in {"facts", "actions", "decisions", "emails", "timeline"}
         else "grants/application.html"
     )
     return render(

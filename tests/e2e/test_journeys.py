@@ -211,10 +211,16 @@ def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_
     actions.get_by_role("button", name="Reject").click()
     expect(staff.locator("#toasts")).to_contain_text(f"{reference} rejected")
     expect(staff.locator("#actions")).to_contain_text("Rejected")
+    # The rest of the page follows without a reload: the status, the decisions, the timeline.
+    expect(staff.locator("#status-cell")).to_contain_text("Rejected")
+    expect(staff.locator("#decisions")).to_contain_text("Rejected")
+    expect(staff.locator("#h-timeline + ol")).to_contain_text(f"rejected {reference}")
     shot(staff, "application-rejected")
     staff.locator("#toasts").get_by_role("button", name="Undo").click()
     expect(staff.locator("#toasts")).to_contain_text("decision undone")
     expect(staff.locator("#actions")).to_contain_text("Needs review")
+    expect(staff.locator("#status-cell")).to_contain_text("Needs review")
+    expect(staff.locator("#h-timeline + ol")).to_contain_text("rejected decision was undone")
     shot(staff, "application-decision-undone")
 
 

@@ -220,6 +220,19 @@ def test_a_decision_on_the_application_page_can_be_undone_there_too(
     assert 'name="outcome"' in page  # it can be decided again
     waiting.refresh_from_db()
     assert waiting.status == "needs_review"
+    # The page's other regions refresh themselves on the change: each answers alone.
+    for region, text in (
+        ("facts", "Needs review"),
+        ("decisions", "Rejected"),
+        ("timeline", "undo"),
+    ):
+        part = client.get(
+            f"/applications/{waiting.reference}/", headers={**HTMX, "HX-Target": region}
+        ).content.decode()
+        assert part.lstrip().startswith("<section"), region
+        assert f'id="{region}"' in part, region
+        assert text in part, region
+        assert "<html" not in part
 
 
 def test_the_decider_undoes_within_the_minute_and_nothing_reaches_the_lodge(
@@ -248,6 +261,8 @@ def test_the_decider_undoes_within_the_minute_and_nothing_reaches_the_lodge(
     after = lodge_budget(fresh_lodge.id, waiting.fiscal_year, Decimal("4000.00"))
     assert after.remaining == before.remaining
     assert AuditEvent.objects.filter(action="application.decision_undone").count() == 1
+    page = client.get(f"/applications/{waiting.reference}/").content.decode()
+    assert f"undid the approval of {waiting.reference}" in page
 
 
 def test_only_the_decider_may_undo_and_only_within_the_minute(
