@@ -255,6 +255,9 @@ class Decision(models.Model):
     ninox_fresh = models.BooleanField(default=True)
     explanation = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Undone by its decider within the minute its email waited: it never reached the lodge,
+    # so the lodge's pages and the API read the decision before it (history keeps it).
+    undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

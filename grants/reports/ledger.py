@@ -93,7 +93,8 @@ class Ledger:
         return rows
 
     def applications(self) -> QuerySet[Application]:
-        latest = Decision.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id")
+        latest = Decision.objects.filter(application=OuterRef("pk"), undone_at__isnull=True)
+        latest = latest.order_by("-created_at", "-id")
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         paid = paid.order_by("-paid_at", "-id")
         in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")

@@ -53,7 +53,10 @@ def payment_url(application: Application) -> str | None:
 
 
 def latest_decision(application: Application) -> Decision | None:
-    return application.decisions.order_by("-created_at", "-id").first()
+    """The decision in force: the newest one not undone (an undone one never reached the lodge)."""
+    return (
+        application.decisions.filter(undone_at__isnull=True).order_by("-created_at", "-id").first()
+    )
 
 
 def application_decisions(application: Application) -> list[Decision]:

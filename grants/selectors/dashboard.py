@@ -70,7 +70,9 @@ def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
         "cap": rules.annual_cap,
         "near_cap": list(near),
         "newest_decisions": list(
-            Decision.objects.select_related("application").order_by("-created_at", "-id")[:8]
+            Decision.objects.filter(undone_at__isnull=True)  # an undone one never counted
+            .select_related("application")
+            .order_by("-created_at", "-id")[:8]
         ),
         "sync": sync_status(),
     }

@@ -70,7 +70,7 @@ class QueueFilterSet(ApplicationFilterSet):
     ) -> QuerySet[Application]:
         # Only when filtering by it: a correlated subquery per row costs on every view.
         latest_kind = (
-            Decision.objects.filter(application=OuterRef("pk"))
+            Decision.objects.filter(application=OuterRef("pk"), undone_at__isnull=True)
             .order_by("-created_at", "-id")
             .values("kind")[:1]
         )

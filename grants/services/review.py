@@ -185,7 +185,9 @@ def application_decision_undo(*, application: Application, actor: Any) -> None:
     _require("grants.application.decide", actor, application)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        decision = locked.decisions.order_by("-created_at", "-id").first()
+        decision = (
+            locked.decisions.filter(undone_at__isnull=True).order_by("-created_at", "-id").first()
+        )
         if decision is None or locked.status not in {Status.APPROVED, Status.REJECTED}:
             raise PortalError(f"{application.reference} has no decision to undo.")
         if decision.decided_by_id != actor.pk or decision.kind != "review":
@@ -204,6 +206,8 @@ def application_decision_undo(*, application: Application, actor: Any) -> None:
         if not held.delete()[0]:
             raise PortalError("The email to the lodge has already gone; the decision stands.")
         before = locked.status
+        decision.undone_at = timezone.now()
+        decision.save(update_fields=["undone_at"])
         locked.move_to(Status.NEEDS_REVIEW, actor=actor)
         locked.decided_at = None
         locked.review_reason = f"Decision undone by {actor.get_username()}"[:200]

@@ -235,6 +235,25 @@ def test_a_decision_on_the_application_page_can_be_undone_there_too(
         assert "<html" not in part
 
 
+def test_after_an_undo_the_lodge_and_the_api_no_longer_read_the_undone_decision(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    from django.test import Client
+
+    from grants.selectors.applications import application_summary, status_token
+
+    waiting = needs_review(fresh_lodge)
+    client = client_for(reviewer)
+    decide_from_the_row(client, waiting, "rejected")  # its message: "Checked with the lodge"
+    client.post(f"/applications/{waiting.reference}/undo/", headers=HTMX)
+    waiting.refresh_from_db()
+    page = Client().get(f"/status/{status_token(waiting)}/").content.decode()
+    assert "Checked with the lodge" not in page
+    assert "Checked with the lodge" not in json.dumps(application_summary(waiting))
+    staff_page = client.get(f"/applications/{waiting.reference}/").content.decode()
+    assert "Rejected (undone)" in staff_page
+
+
 def test_the_decider_undoes_within_the_minute_and_nothing_reaches_the_lodge(
     fresh_lodge: Lodge, reviewer: Any
 ) -> None:
