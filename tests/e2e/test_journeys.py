@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from tests.e2e.axe import no_horizontal_scroll
 from tests.e2e.conftest import Portal, sign_in
 from tests.e2e.steps import apply_for, expect, fill_application, money, poll, press_pay
 
@@ -130,6 +131,8 @@ def test_a_secretary_pays_and_the_grant_reaches_ninox_and_the_emails_go_out(
     for width in (1280, 375):
         staff.set_viewport_size({"width": width, "height": 900})
         shot(staff, f"staff-application-paid-{width}px")
+        # Wide tables scroll inside their box; the page itself never scrolls sideways.
+        assert no_horizontal_scroll(staff), f"the application page scrolls at {width} px"
 
 
 def test_a_reviewer_overrides_a_needs_review_application_from_the_queue_without_a_reload(
