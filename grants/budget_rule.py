@@ -14,9 +14,25 @@ from grants.plain_words import (
     LODGE_INACTIVE,
     for_lodge,
 )
-from grants.selectors.budgets import Budget
 
 APPROVED, REJECTED, NEEDS_REVIEW = "approved", "rejected", "needs_review"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A lodge's figures for one fiscal year (``grants.selectors.budgets`` reads them)."""
+
+    cap: Decimal
+    used_ninox: Decimal
+    pending_portal: Decimal
+
+    @property
+    def used(self) -> Decimal:
+        return self.used_ninox + self.pending_portal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.cap - self.used
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ annotates many lodges in one query (the lodge list, the dashboard, reports), and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -32,23 +31,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from grants.budget_rule import Budget
 from grants.models import RESERVING, Application, Lodge, NinoxGrant
 from grants.money import CENT, ZERO
-
-
-@dataclass(frozen=True)
-class Budget:
-    cap: Decimal
-    used_ninox: Decimal
-    pending_portal: Decimal
-
-    @property
-    def used(self) -> Decimal:
-        return self.used_ninox + self.pending_portal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.cap - self.used
 
 
 def _money(amount: Decimal) -> Value:

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from grants.budget_rule import Budget
 from grants.models import Application, Decision, GrantRules, Status
-from grants.selectors.budgets import Budget
 from grants.services.emails import decision_email_enqueue
 from portal.audit import audit_record
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from grants.budget_rule import budget_sentence
+from grants.budget_rule import Budget, budget_sentence
 from grants.fiscal_year import FiscalYear
 from grants.models import (
     Application,
@@ -28,7 +28,7 @@ from grants.models.applications import DECIDABLE
 from grants.money import ZERO, format_money
 from grants.outbox import outbox_delay, outbox_enqueue
 from grants.rules import fiscal_year_of, rules_in_force
-from grants.selectors.budgets import Budget, lodge_budget
+from grants.selectors.budgets import lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import mirror_refresh

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.utils import timezone
 
 from grants.budget_doubts import budget_doubts
-from grants.budget_rule import NEEDS_REVIEW, Verdict, decide
+from grants.budget_rule import NEEDS_REVIEW, Budget, Verdict, decide
 from grants.forms import NOTHING_SAVED, ApplicationInput
 from grants.models import ApiToken, Application, Lodge, Status
 from grants.money import ZERO
 from grants.plain_words import for_lodge
 from grants.references import next_reference
 from grants.rules import fiscal_year_of, read_rules_once, rules_in_force
-from grants.selectors.budgets import Budget, lodge_budget
+from grants.selectors.budgets import lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import NINOX_UNREACHABLE, mirror_refresh

@@ -14,12 +14,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from grants.budget_rule import NEEDS_REVIEW, decide
+from grants.budget_rule import NEEDS_REVIEW, Budget, decide
 from grants.models import Application, Lodge, NinoxGrant, OutboxMessage, Status
 from grants.outbox import outbox_deliver, outbox_enqueue
 from grants.rules import current_fiscal_year
 from grants.selectors.applications import application_summary, status_url
-from grants.selectors.budgets import Budget
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
 from ninox_backend.types import Record
