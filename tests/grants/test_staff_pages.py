@@ -158,7 +158,8 @@ def test_the_application_page_shows_the_decision_figures_and_timeline(
     application = submit(fresh_lodge.number)
     page = client_for(finance).get(f"/applications/{application.reference}/").content.decode()
     assert "$4,000.00" in page
-    assert "auto-decision" in page
+    assert "the portal (automatic)" in page  # not the internal name "auto-decision"
+    assert "auto-decision" not in page
     assert "submitted" in page
     assert 'name="outcome"' not in page  # finance may read, not decide
 
