@@ -92,6 +92,7 @@ class Portal:
     data_dir: Path
     emulator: Any
     lodges: dict[str, list[DemoLodge]] = field(default_factory=dict)
+    review_lodge: DemoLodge | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -102,6 +103,13 @@ class Portal:
         if not pool:
             pytest.fail(f"the demo has no unused lodge left in category {category!r}")
         return pool.pop(0)
+
+    def lodge_for_review(self) -> DemoLodge:
+        """One lodge set aside for applications made only to wait for review, shared by the
+        tests that need one (each adds a small pending amount; its budget is not checked)."""
+        if self.review_lodge is None:
+            self.review_lodge = self.take_lodge("none")
+        return self.review_lodge
 
     def ninox_grants(self, reference: str) -> list[Decimal]:
         """The Amounts of Ninox grant records with this Reference, asked of the emulator."""

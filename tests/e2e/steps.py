@@ -46,6 +46,18 @@ def apply_for(
     return str(reference.inner_text()).strip()
 
 
+def apply_for_review(page: Any, portal: Any, amount: Decimal = Decimal("90.00")) -> str:
+    """An application that waits for review, made whatever ran before: Ninox does not
+    answer while it is decided (the emulator's 503 fault), so it goes to a person. Every
+    such application goes to the one lodge set aside for them, so the demo's scarce
+    lodges (inactive, or with nothing this year) are left to the tests that need them."""
+    portal.emulator.faults.configure("503=1")
+    try:
+        return apply_for(page, portal.lodge_for_review(), raised=amount, requested=amount)
+    finally:
+        portal.emulator.faults.clear()
+
+
 def poll(check: Callable[[], Any], what: str, seconds: float = POLL_SECONDS) -> Any:
     deadline = time.monotonic() + seconds
     while True:

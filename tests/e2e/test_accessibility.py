@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.axe import DESKTOP, PHONE, AxeReport, no_horizontal_scroll
 from tests.e2e.conftest import Portal, sign_in
-from tests.e2e.steps import apply_for, expect, fill_application, poll, press_pay
+from tests.e2e.steps import apply_for, apply_for_review, expect, fill_application, poll, press_pay
 
 
 def start_checkout(page: Any) -> None:
@@ -74,18 +74,7 @@ def test_every_staff_page_passes_axe(portal: Portal, page: Any, new_page: Any, s
     secretary = new_page()
     lodge = portal.take_lodge("none")
     reference = apply_for(secretary, lodge, raised=Decimal("250.00"), requested=Decimal("250.00"))
-    # An application that waits for review, without using up a scarce inactive demo lodge:
-    # Ninox does not answer while it is decided ("Ninox unreachable" sends it to a person).
-    portal.emulator.faults.configure("503=1")
-    try:
-        waiting = apply_for(
-            secretary,
-            portal.take_lodge("none"),
-            raised=Decimal("90.00"),
-            requested=Decimal("90.00"),
-        )
-    finally:
-        portal.emulator.faults.clear()
+    waiting = apply_for_review(secretary, portal)  # only a waiting row offers Decide
 
     page.goto("/login/")
     report.check(page, "login")
@@ -204,15 +193,17 @@ def test_the_apply_flow_and_the_queue_fit_the_screen(
     look("paid")
     assert not overflowing, f"horizontal scrolling at {width} px on: {overflowing}"
 
+    # Only a row waiting for a decision offers Decide: make one, whatever ran before.
+    waiting = apply_for_review(page, portal)
     staff = new_page(width, height)
     sign_in(staff, "reviewer")
     staff.goto("/queue/")
     shot(staff, "queue")
     staff.goto("/queue/?status=needs_review")
     shot(staff, "queue-needs-review")
-    staff.goto("/queue/?status=")
-    staff.get_by_role("button", name="Decide").first.click()
-    expect(staff.get_by_role("button", name="Reject").first).to_be_visible()
+    staff.goto(f"/queue/?status=&q={waiting}")
+    staff.locator(f"#row-{waiting}").get_by_role("button", name="Decide").click()
+    expect(staff.locator(f"#row-{waiting}").get_by_role("button", name="Reject")).to_be_visible()
     shot(staff, "queue-row-expanded")
 
 
