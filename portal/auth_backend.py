@@ -38,10 +38,10 @@ class PortalBackend(ModelBackend):
             _role_column(role): Exists(memberships.filter(group__name=role))
             for role in roles.ALL_ROLES
         }
-        for index, model in enumerate(device_classes()):
-            columns[_device_column(index)] = Exists(
-                model.objects.filter(user_id=OuterRef("pk"), confirmed=True)
-            )
+        device_models = list(device_classes())
+        devices = [_device_column(index) for index in range(len(device_models))]
+        for name, model in zip(devices, device_models, strict=True):
+            columns[name] = Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
         try:
             user: Any = user_model._default_manager.annotate(**columns).get(pk=user_id)
         except user_model.DoesNotExist:
@@ -50,7 +50,5 @@ class PortalBackend(ModelBackend):
             return None
         held = {role for role in roles.ALL_ROLES if getattr(user, _role_column(role))}
         roles.remember_roles(user, held)
-        user._portal_has_device = any(
-            getattr(user, name) for name in columns if name.startswith("_has_device_")
-        )
+        user._portal_has_device = any(getattr(user, name) for name in devices)
         return user

@@ -177,8 +177,7 @@ def decision_undo(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{reference}: decision undone; nothing was sent to the lodge.")
-    if request.htmx:
-        application.refresh_from_db()
+    if request.htmx:  # application_decision_undo refreshed the application
         if request.POST.get("from") == "detail":
             response = _actions(request, application)
         else:
