@@ -30,6 +30,7 @@ from grants.services.refresh_flight import (
     FlightTimeout,
     RedisFlightStore,
     RefreshFlight,
+    Ticket,
     flight_name,
 )
 from ninox_backend.exceptions import NinoxError
@@ -51,13 +52,33 @@ class Freshness:
     problem: str = ""  # why not, in words a reviewer (and the lodge) may read
 
 
-def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
+def arrival() -> Ticket | None:
+    """The moment an application arrives, as the shared refresh counts it.
+
+    Taken when the request arrives (the apply form's and the API's POST), before the
+    form is read: any refresh that starts from then on, for whichever lodge or tables,
+    sees everything the application's own refresh would. Applications arriving together
+    then share the first refresh, not only those that reached it before it started.
+    ``None`` (take the ticket at the refresh) when coalescing is off or the shared state
+    cannot be read.
+    """
+    if not settings.NINOX_COALESCE_REFRESH:
+        return None
+    try:
+        return refresh_flight(("grants",)).arrive()
+    except Exception:
+        logger.exception("Reading the shared refresh counter on arrival failed")
+        return None
+
+
+def mirror_refresh(*, lodge_number: int | None = None, arrived: Ticket | None = None) -> Freshness:
     """Sync the Grants mirror (and Lodges when ``lodge_number`` is not mirrored yet).
 
-    With coalescing on (the default) the sync is one that started after this call
-    began: already running for others, or run here. Never raises: any failure, a Ninox
-    error or not, is logged with its traceback and returned as ``Freshness(False,
-    reason)``. The caller looks the lodge up again after.
+    With coalescing on (the default) the sync is one that started after the application
+    arrived (``arrived``, from ``arrival()``; else after this call began): already
+    running for others, or run here. Never raises: any failure, a Ninox error or not,
+    is logged with its traceback and returned as ``Freshness(False, reason)``. The
+    caller looks the lodge up again after.
     """
     tables: tuple[str, ...] = ("grants",)
     try:
@@ -79,7 +100,7 @@ def mirror_refresh(*, lodge_number: int | None = None) -> Freshness:
         # A scoped read serves one lodge: on the workspace API only its decisions share it.
         scope = (f"lodge {lodge_number}",) if is_workspace() and lodge_number is not None else ()
         flight = refresh_flight(tables, *scope)
-        landing = flight.wait(flight.arrive(), run)
+        landing = flight.wait(arrived or flight.arrive(), run)
     except FlightTimeout as exc:
         logger.warning("No refresh of %s before a decision: %s", "+".join(tables), exc)
         return Freshness(False, NINOX_UNREACHABLE)
@@ -131,15 +152,20 @@ def refresh_flight(tables: tuple[str, ...], *scope: str) -> RefreshFlight:
     dir (this machine). Waiting is bounded by what one refresh may take in the worst
     case, twice: the one running at arrival, then ours.
     """
-    name = flight_name(settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID, "+".join(tables), *scope)
+    database = (settings.NINOX_TEAM_ID, settings.NINOX_DATABASE_ID)
+    name = flight_name(*database, "+".join(tables), *scope)
+    counter = flight_name(*database)  # one counter for every flight of the database
     one_refresh = settings.NINOX_LIMITER_TIMEOUT_SECONDS + settings.NINOX_TIMEOUT_SECONDS
     store: FlightStore
     if getattr(settings, "REDIS_URL", None):
         store = RedisFlightStore(
-            _redis(settings.REDIS_URL), name, lease=settings.NINOX_LIMITER_LEASE_SECONDS
+            _redis(settings.REDIS_URL),
+            name,
+            lease=settings.NINOX_LIMITER_LEASE_SECONDS,
+            counter=counter,
         )
     else:
-        store = FileFlightStore(settings.PORTAL_DATA_DIR / "locks", name)
+        store = FileFlightStore(settings.PORTAL_DATA_DIR / "locks", name, counter=counter)
     return RefreshFlight(store, timeout=2 * one_refresh)
 
 

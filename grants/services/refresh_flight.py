@@ -7,15 +7,24 @@ and Ninox (one call at a time per key) answers one refresh instead of fifty.
 
 The rule, with numbered refreshes ("generations"):
 
-- ``arrive()`` returns a ticket: the number of the last refresh *started* so far.
-  A refresh numbered above the ticket started after the arrival.
+- Every refresh of one Ninox database, whichever flight runs it (Grants alone, Lodges
+  and Grants, one lodge's grants), takes the next number from one counter per
+  database *before* it calls Ninox.
+- ``arrive()`` returns a ticket: the counter as it stands, i.e. the number of the last
+  refresh started so far by anyone. A refresh numbered above the ticket started after
+  the arrival. Because the counter is the database's, not the flight's, a ticket can
+  be taken the moment a request arrives, before anyone knows which flight (which
+  lodge, which tables) the application will need.
 - ``wait(ticket, refresh)`` takes the flight's run lock (one refresh at a time),
-  then reads the state: when a refresh numbered above the ticket has finished, its
-  result is the answer (it started after the arrival). Otherwise this caller leads:
-  it stores ``started + 1`` *before* calling Ninox, runs ``refresh()``, stores the
-  result as finished and returns it. A refresh already running at arrival holds a
-  number not above the ticket, so it is never used: the caller waits for it to end
-  and then leads (or joins) the next one.
+  then reads the state: when the flight's last finished refresh is numbered above
+  the ticket, its result is the answer (it started after the arrival). Otherwise this
+  caller leads: it takes the next number, stores it as started, runs ``refresh()``,
+  stores the result as finished and returns it. A refresh already running at arrival
+  holds a number not above the ticket, so it is never used: the caller waits for it
+  to end and then leads (or joins) the next one.
+- A counter found *below* a flight's finished number was reset (Redis flushed, the
+  data dir's counter deleted): that result's number means nothing any more, so it is
+  never reused and the next refresh runs.
 
 The state is shared by every thread and process that decides: in Redis when the
 portal has one (``REDIS_URL``), otherwise a lock file and a small JSON state file
@@ -55,9 +64,16 @@ class FlightState:
 
 
 class FlightStore(Protocol):
-    """Where a flight's state and run lock live (shared by the threads and processes that decide)."""
+    """Where a flight's state and run lock live (shared by the threads and processes that decide),
+    beside the database's refresh counter (shared by every flight of that database)."""
 
     def read(self) -> FlightState: ...
+
+    def generation(self) -> int:
+        """The counter: the number of the last refresh started by any flight (0 at first)."""
+
+    def next_generation(self) -> int:
+        """Count one more refresh started and return its number (atomic across processes)."""
 
     def write(self, state: FlightState) -> None:
         """Store ``state``; called only by the holder of the run lock."""
@@ -90,7 +106,7 @@ class RefreshFlight:
         self.timeout = timeout
 
     def arrive(self) -> Ticket:
-        return Ticket(after=self.store.read().started)
+        return Ticket(after=self.store.generation())
 
     def wait(self, ticket: Ticket, refresh: Callable[[], JsonDict]) -> Landing:
         """The result of a refresh that started after ``ticket``: a shared one or our own.
@@ -100,10 +116,13 @@ class RefreshFlight:
         """
         with self.store.run_lock(self.timeout):
             state = self.store.read()
-            if state.finished > ticket.after and state.result is not None:
+            if (
+                state.result is not None
+                and ticket.after < state.finished <= self.store.generation()
+            ):
                 return Landing(state.result, state.finished, led=False)
-            generation = state.started + 1
-            # Stored before Ninox is called: anyone arriving from now on needs a later one.
+            # Counted before Ninox is called: anyone arriving from now on needs a later one.
+            generation = self.store.next_generation()
             self.store.write(FlightState(generation, state.finished, state.result))
             result = refresh()
             self.store.write(FlightState(generation, generation, result))
@@ -136,19 +155,51 @@ STATE_SIZE = 4096  # bytes; a state is a few hundred
 
 
 class FileFlightStore:
-    """A ``flock`` on ``<name>.lock`` runs the refresh; the state is JSON in ``<name>.state``.
+    """A ``flock`` on ``<name>.lock`` runs the refresh; the state is JSON in ``<name>.state``;
+    the database's counter is a number in ``<counter>.generation``.
 
-    The state file is read under a shared ``flock`` and overwritten in place under an
-    exclusive one, padded with spaces to its size, so a reader never sees half a write.
-    (A rename or a truncate per write costs milliseconds on a busy journalled disk.)
+    The state and counter files are read under a shared ``flock`` and overwritten in
+    place under an exclusive one, padded with spaces to their size, so a reader never
+    sees half a write. (A rename or a truncate per write costs milliseconds on a busy
+    journalled disk.)
     """
 
-    def __init__(self, directory: str | os.PathLike[str], name: str, poll: float = 0.005) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        name: str,
+        poll: float = 0.005,
+        *,
+        counter: str = "refresh-counter",
+    ) -> None:
         self.directory = Path(directory)
         self.name = name
         self.poll = poll
         self.lock_path = self.directory / f"{name}.lock"
         self.state_path = self.directory / f"{name}.state"
+        self.counter_path = self.directory / f"{counter}.generation"
+
+    def generation(self) -> int:
+        try:
+            fd = os.open(self.counter_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            return _counted(os.read(fd, 64))
+        finally:
+            os.close(fd)
+
+    def next_generation(self) -> int:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.counter_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            generation = _counted(os.pread(fd, 64, 0)) + 1
+            os.pwrite(fd, str(generation).encode().ljust(32), 0)
+            return generation
+        finally:
+            os.close(fd)
 
     def read(self) -> FlightState:
         try:
@@ -202,6 +253,14 @@ class FileFlightStore:
                 os.close(fd)
 
 
+def _counted(text: bytes) -> int:
+    """The counter file's number (0 when empty or unreadable: a reset, handled by ``wait``)."""
+    try:
+        return max(0, int(text.strip() or b"0"))
+    except ValueError:
+        return 0
+
+
 # Release the run lock only when it is still ours (the lease may have lapsed meanwhile).
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -212,16 +271,32 @@ return 0
 
 
 class RedisFlightStore:
-    """The state in a Redis hash; the run lock a ``SET NX PX`` key with a lease."""
+    """The state in a Redis hash; the run lock a ``SET NX PX`` key with a lease; the
+    database's counter an ``INCR`` key."""
 
-    def __init__(self, redis: Any, name: str, *, lease: float, poll: float = 0.005) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        name: str,
+        *,
+        lease: float,
+        poll: float = 0.005,
+        counter: str = "refresh-counter",
+    ) -> None:
         self.redis = redis
         self.name = name
         self.lease_ms = max(1, int(lease * 1000))
         self.poll = poll
         self.state_key = f"refresh-flight:{name}:state"
         self.lock_key = f"refresh-flight:{name}:lock"
+        self.counter_key = f"refresh-flight:{counter}:generation"
         self._release = redis.register_script(_RELEASE)
+
+    def generation(self) -> int:
+        return int(self.redis.get(self.counter_key) or 0)
+
+    def next_generation(self) -> int:
+        return int(self.redis.incr(self.counter_key))
 
     def read(self) -> FlightState:
         data = {

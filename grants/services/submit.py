@@ -16,6 +16,7 @@ from grants.selectors.budgets import lodge_budget
 from grants.services.budget_lock import budget_lock
 from grants.services.decisions import decision_record
 from grants.services.mirror_refresh import NINOX_UNREACHABLE, mirror_refresh
+from grants.services.refresh_flight import Ticket
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
 
@@ -26,12 +27,15 @@ def application_submit(
     cleaned: ApplicationInput,
     source: str,
     api_token: ApiToken | None = None,
+    arrived: Ticket | None = None,
 ) -> Application:
     """Refresh the mirror, then decide under the (lodge, fiscal year) lock.
 
     ``cleaned`` is what `ApplicationForm` (the web form) or `ApplicationJsonForm` (the API)
     accepted: the views validate, this service decides. ``api_token`` is the token an API
-    submission came with; it is stored and audited. Raises ``PortalError`` with a
+    submission came with; it is stored and audited. ``arrived`` is the request's arrival
+    (``mirror_refresh.arrival()``, taken before the form was read): the refresh before
+    the decision may be one that started any time after it. Raises ``PortalError`` with a
     ``lodge_number`` field error when no lodge has the number (nothing is stored then).
     Every received application is decided at once.
     """
@@ -39,7 +43,7 @@ def application_submit(
     rules = rules_in_force(now)
 
     # The one Ninox call, made before any lock is taken.
-    freshness = mirror_refresh(lodge_number=cleaned.lodge_number)
+    freshness = mirror_refresh(lodge_number=cleaned.lodge_number, arrived=arrived)
     lodge = Lodge.objects.filter(number=cleaned.lodge_number).first()
     if lodge is None and freshness.fresh:
         raise PortalError(

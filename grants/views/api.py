@@ -26,6 +26,7 @@ from grants.services.idempotency import (
     idempotency_release,
     idempotency_reply_store,
 )
+from grants.services.mirror_refresh import arrival
 from grants.services.submit import application_submit
 from grants.tokens import authenticate
 from portal.lib import ratelimit
@@ -88,6 +89,7 @@ def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
 @login_not_required
 @require_http_methods(["POST"])
 def applications(request: HttpRequest) -> JsonResponse:
+    arrived = arrival()  # before the body is read: see mirror_refresh.arrival
     token = _authorized(request)
     if isinstance(token, JsonResponse):
         return token
@@ -111,7 +113,9 @@ def applications(request: HttpRequest) -> JsonResponse:
         form = ApplicationJsonForm(body)
         if not form.is_valid():
             raise PortalError(NOTHING_SAVED, form.error_lists())
-        application = application_submit(cleaned=form.application(), source="api", api_token=token)
+        application = application_submit(
+            cleaned=form.application(), source="api", api_token=token, arrived=arrived
+        )
     except PortalError as exc:
         if claim is not None:
             idempotency_release(claim=claim)

@@ -22,6 +22,7 @@ from grants.selectors.applications import (
 )
 from grants.selectors.figures import lodge_remaining
 from grants.selectors.what_next import lodge_news
+from grants.services.mirror_refresh import arrival
 from grants.services.submit import application_submit
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
@@ -124,6 +125,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     form, lookup = _again(request) if request.method != "POST" else (ApplicationForm(), {})
     status = 200
     if request.method == "POST":
+        arrived = arrival()  # before the form is read: see mirror_refresh.arrival
         honeypot = bool(request.POST.get(HONEYPOT))
         refusal = "The form could not be sent. Please try again." if honeypot else None
         refusal = refusal or _rate_limited(request)
@@ -136,7 +138,9 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             if form.is_valid():
                 try:
-                    application = application_submit(cleaned=form.application(), source="web")
+                    application = application_submit(
+                        cleaned=form.application(), source="web", arrived=arrived
+                    )
                 except PortalError as exc:
                     form = _with_errors(form, exc.errors or {"": [exc.message]})
                 else:

@@ -213,6 +213,48 @@ def test_without_coalescing_every_decision_refreshes_itself(
     assert synced_tables == [(("grants",), {"grants": {"lodge": fresh_lodge.ninox_id}})]
 
 
+def test_a_refresh_that_started_after_the_request_arrived_serves_it(
+    synced_tables: list[tuple[tuple[str, ...], Any]], fresh_lodge: Lodge
+) -> None:
+    arrived = mirror_service.arrival()  # the request arrives; its form is still being read
+    assert mirror_refresh(lodge_number=fresh_lodge.number).fresh  # another lodge's decision
+    assert mirror_refresh(lodge_number=fresh_lodge.number, arrived=arrived).fresh
+    assert len(synced_tables) == 1, "the refresh that started after the arrival was not shared"
+    # A request arriving now needs a refresh of its own.
+    assert mirror_refresh(lodge_number=fresh_lodge.number, arrived=mirror_service.arrival()).fresh
+    assert len(synced_tables) == 2
+
+
+@pytest.mark.parametrize("path", ["/apply/", "/api/v1/applications"])
+def test_the_apply_form_and_the_api_take_the_arrival_before_reading_the_application(
+    mirrored: Any, fresh_lodge: Lodge, monkeypatch: Any, path: str
+) -> None:
+    seen: list[str] = []
+    real_arrival, real_refresh = mirror_service.arrival, mirror_service.mirror_refresh
+
+    def arrival() -> Any:
+        seen.append("arrival")
+        return real_arrival()
+
+    def refresh(**kwargs: Any) -> Freshness:
+        seen.append("refresh with the arrival" if kwargs["arrived"] else "refresh without")
+        return real_refresh(**kwargs)
+
+    monkeypatch.setattr(f"grants.views.{'api' if 'api' in path else 'apply'}.arrival", arrival)
+    monkeypatch.setattr("grants.services.submit.mirror_refresh", refresh)
+    if path == "/apply/":
+        response = Client().post(path, valid_body(fresh_lodge.number))
+    else:
+        response = Client().post(
+            path,
+            data=json.dumps(valid_body(fresh_lodge.number)),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {api_token_create(name='website')[1]}"},
+        )
+    assert response.status_code in (201, 302)
+    assert seen == ["arrival", "refresh with the arrival"]
+
+
 @pytest.fixture
 def redis_url(tmp_path: Any) -> Iterator[str]:
     from tests.redis_service import redis_server

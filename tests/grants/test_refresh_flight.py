@@ -174,6 +174,55 @@ def test_a_waiter_gives_up_when_the_refresh_stays_busy(store: FlightStore) -> No
         leader.join(WAIT)
 
 
+def test_a_ticket_counts_the_refreshes_of_every_flight_of_the_database(
+    store: FlightStore, tmp_path: Path
+) -> None:
+    # Two flights of one database (Grants alone; Lodges and Grants) share its counter.
+    grants = RefreshFlight(store, timeout=WAIT)
+    other = _sibling(store, tmp_path, "refresh-lodges-grants")
+    both = RefreshFlight(other, timeout=WAIT)
+    ticket = grants.arrive()  # taken when the request arrived, before its flight was known
+    assert both.wait(both.arrive(), Refresh()).generation == 1
+    landing = grants.wait(ticket, Refresh())
+    assert (landing.generation, landing.led) == (2, True)
+    late = grants.arrive()
+    assert late.after == 2
+    # Grants' result (number 2) started before ``late``: the next one runs.
+    assert both.wait(late, Refresh()).led
+    assert grants.wait(late, Refresh()).led
+
+
+def test_a_result_from_before_the_counter_was_reset_is_never_reused(
+    store: FlightStore, tmp_path: Path
+) -> None:
+    flight = RefreshFlight(store, timeout=WAIT)
+    refresh = Refresh()
+    for _ in range(3):
+        flight.wait(flight.arrive(), refresh)
+    _reset_counter(store)
+    ticket = flight.arrive()
+    assert ticket.after == 0
+    landing = flight.wait(ticket, refresh)
+    assert landing.led, "reused a result numbered before the counter was reset"
+    assert (landing.result, landing.generation) == ({"run": 4}, 1)
+
+
+def _sibling(store: FlightStore, tmp_path: Path, name: str) -> FlightStore:
+    """Another flight's store beside ``store``, with the same database counter."""
+    if isinstance(store, FileFlightStore):
+        return FileFlightStore(store.directory, name)
+    assert isinstance(store, RedisFlightStore)
+    return RedisFlightStore(store.redis, name, lease=30)
+
+
+def _reset_counter(store: FlightStore) -> None:
+    if isinstance(store, FileFlightStore):
+        store.counter_path.unlink()
+    else:
+        assert isinstance(store, RedisFlightStore)
+        store.redis.delete(store.counter_key)
+
+
 LEADER = """
 import sys, time
 from pathlib import Path
