@@ -51,6 +51,8 @@ def application_submit(
             {"lodge_number": [f"Lodge number: no lodge has number {cleaned.lodge_number}."]},
         )
     fy = fiscal_year_of(now, rules)
+    # Taken before the lock: the counter's row is held for one statement, not the decision.
+    reference = next_reference(timezone.localdate(now).year)
 
     with budget_lock(lodge, fy.key) as budget_row:
         if lodge is not None:
@@ -86,7 +88,7 @@ def application_submit(
                 + ". A person will review the application.",
             )
         application = Application.objects.create(
-            reference=next_reference(timezone.localdate(now).year),
+            reference=reference,
             lodge=lodge,
             lodge_number=cleaned.lodge_number,
             contact_name=cleaned.contact_name,
