@@ -224,6 +224,13 @@ class Reapply(models.TextChoices):
     NO = "no", "Not apply again for this (not eligible)"
 
 
+class DecisionQuerySet(models.QuerySet["Decision"]):
+    def in_force(self) -> DecisionQuerySet:
+        """The decisions not undone, newest first: ``.first()`` is the decision in force (an
+        undone one never reached the lodge, nor counted)."""
+        return self.filter(undone_at__isnull=True).order_by("-created_at", "-id")
+
+
 class Decision(models.Model):
     """Who or what decided an application, with the figures it used and its explanation."""
 
@@ -258,6 +265,8 @@ class Decision(models.Model):
     # Undone by its decider within the minute its email waited: it never reached the lodge,
     # so the lodge's pages and the API read the decision before it (history keeps it).
     undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

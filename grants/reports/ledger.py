@@ -93,8 +93,7 @@ class Ledger:
         return rows
 
     def applications(self) -> QuerySet[Application]:
-        latest = Decision.objects.filter(application=OuterRef("pk"), undone_at__isnull=True)
-        latest = latest.order_by("-created_at", "-id")
+        latest = Decision.objects.in_force().filter(application=OuterRef("pk"))
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         paid = paid.order_by("-paid_at", "-id")
         in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")

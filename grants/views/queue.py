@@ -132,13 +132,13 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         error = (
             exc.message if not exc.errors else " ".join(m for ms in exc.errors.values() for m in ms)
         )
-    else:
-        application.refresh_from_db()
+    else:  # application_decide has re-read the application
         done = f"{application.reference} {application.get_status_display().lower()}."
         if not request.htmx:
             messages.success(request, done)
     if request.htmx:
-        application.refresh_from_db()
+        if error:  # as it is now (another may have decided meanwhile)
+            application.refresh_from_db()
         detail = request.POST.get("from") == "detail"
         if detail:
             response = _actions(request, application, error)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from grants.models import Application, EmailLog
-from grants.selectors.applications import api_application, application_email, application_emails
+from grants.models import Application, Decision, EmailLog
+from grants.selectors.applications import (
+    api_application,
+    application_email,
+    application_emails,
+    latest_decision,
+)
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +46,36 @@ def test_the_api_reads_only_applications_that_came_through_the_api() -> None:
     assert api_application(from_api.reference) == from_api
     assert api_application(from_the_form.reference) is None
     assert api_application("MG-0000-00000") is None
+
+
+def decision(application: Application, outcome: str, minutes_ago: int, undone: bool) -> Decision:
+    amount = Decimal("500.00")
+    made = Decision.objects.create(
+        application=application,
+        outcome=outcome,
+        decided_by_name="rita",
+        kind="review",
+        cap=amount,
+        used_ninox=amount,
+        pending_portal=amount,
+        remaining=amount,
+        requested=amount,
+        rules_version=1,
+        explanation=outcome,
+        undone_at=timezone.now() if undone else None,
+    )
+    Decision.objects.filter(pk=made.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return made
+
+
+def test_the_decision_in_force_is_the_newest_one_not_undone() -> None:
+    application, other = ApplicationFactory.create(), ApplicationFactory.create()
+    oldest = decision(application, "needs_review", 30, undone=False)
+    in_force = decision(application, "approved", 20, undone=False)
+    decision(application, "rejected", 10, undone=True)
+    decision(other, "rejected", 1, undone=False)
+    assert latest_decision(application) == in_force
+    assert list(Decision.objects.in_force().filter(application=application)) == [in_force, oldest]
+    assert latest_decision(ApplicationFactory.create()) is None
