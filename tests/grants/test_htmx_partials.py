@@ -11,7 +11,7 @@ from django.conf import settings
 
 from grants.models import Lodge
 from tests.conftest import client_for
-from tests.grants.test_staff_pages import needs_review
+from tests.grants.conftest import needs_review
 
 pytestmark = pytest.mark.django_db
 
