@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge
+from grants.money import ZERO
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
@@ -146,8 +147,8 @@ class Application(models.Model):
     written_back_at = models.DateTimeField(null=True, blank=True)
     # The lodge's share Stripe has refunded for good (pending refunds excluded), and the part
     # of the match that returned to the lodge's budget with it; both only ever grow.
-    refunded_share = money_field(default=Decimal("0.00"))
-    match_released = money_field(default=Decimal("0.00"))
+    refunded_share = money_field(default=ZERO)
+    match_released = money_field(default=ZERO)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
