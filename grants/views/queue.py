@@ -26,7 +26,7 @@ from grants.services.review import (
     bulk_preview,
 )
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, results_or_page
 from portal.lib.views import require
 
 BULK_LIMIT = 200
@@ -68,12 +68,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         return render(
             request, "grants/queue.html#counters", {"counts": status_counts(fy.key), "fy": fy}
         )
-    template = (
-        "grants/queue.html#results"
-        if request.htmx and request.htmx.target == "results"
-        else "grants/queue.html"
-    )
-    return render(request, template, _queue_context(request))
+    return render(request, results_or_page(request, "grants/queue.html"), _queue_context(request))
 
 
 def _row(
