@@ -1,6 +1,7 @@
-"""The tests' own layout: shared helpers live in conftest.py, factories.py and named helper
-modules, never in another test module (importing one runs its tests' module code twice and
-ties two files' tests together)."""
+"""The layout rules that are not code: shared test helpers live in conftest.py, factories.py
+and named helper modules, never in another test module (importing one ties two files' tests
+together); the import-linter contracts (run by `make lint`) keep the issue's layers and
+ignore no import."""
 
 from __future__ import annotations
 
@@ -29,3 +30,23 @@ def test_no_test_module_imports_another_test_module() -> None:
         if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")
     ]
     assert found == []
+
+
+def test_the_import_contracts_ignore_no_import_and_keep_the_issues_rules() -> None:
+    """An ``ignore_imports`` would hide a broken layer (views once imported ``stripe``)."""
+    import tomllib
+
+    config = tomllib.loads((TESTS.parent / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contracts = config["contracts"]
+    assert [c["name"] for c in contracts if c.get("ignore_imports")] == []
+    forbidding = {
+        module: set(c["forbidden_modules"])
+        for c in contracts
+        if c["type"] == "forbidden"
+        for module in c["source_modules"]
+    }
+    assert {"django", "grants", "portal"} <= forbidding["ninox_backend.client"]
+    assert {"django", "grants", "portal"} <= forbidding["ninox_backend.emulator"]
+    for views in ("grants.views", "portal.views", "portal.manage.views"):
+        assert {"stripe", "ninox_backend.client", "ninox_backend.request"} <= forbidding[views]
+    assert "grants" in forbidding["portal"]
