@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import DateField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -208,7 +207,3 @@ def _write_back_state(application: Any, ninox_id: int | None) -> str:
     if application.status == Status.PAID:
         return "pending"
     return ""
-
-
-def time_zone_note() -> str:
-    return f"Times are local ({settings.TIME_ZONE})."
