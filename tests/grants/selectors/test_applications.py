@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -15,7 +14,7 @@ from grants.selectors.applications import (
     application_emails,
     latest_decision,
 )
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, DecisionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,20 +48,8 @@ def test_the_api_reads_only_applications_that_came_through_the_api() -> None:
 
 
 def decision(application: Application, outcome: str, minutes_ago: int, undone: bool) -> Decision:
-    amount = Decimal("500.00")
-    made = Decision.objects.create(
-        application=application,
-        outcome=outcome,
-        decided_by_name="rita",
-        kind="review",
-        cap=amount,
-        used_ninox=amount,
-        pending_portal=amount,
-        remaining=amount,
-        requested=amount,
-        rules_version=1,
-        explanation=outcome,
-        undone_at=timezone.now() if undone else None,
+    made = DecisionFactory.create(
+        application=application, outcome=outcome, undone_at=timezone.now() if undone else None
     )
     Decision.objects.filter(pk=made.pk).update(
         created_at=timezone.now() - timedelta(minutes=minutes_ago)
