@@ -109,7 +109,7 @@ def decide(
         return Verdict(
             NEEDS_REVIEW,
             reason[0].upper() + reason[1:],
-            f"{figures}; {format_money(max(remaining, Decimal('0.00')))} remains and "
+            f"{figures}; {format_money(max(remaining, ZERO))} remains and "
             f"{format_money(requested)} was requested. A person will review it because {plain}.",
         )
     return Verdict(

@@ -74,10 +74,6 @@ class SchemaMapping:
     def __getitem__(self, key: str) -> MappedTable:
         return self.tables[key]
 
-    def table_names(self) -> dict[str, str]:
-        """Ninox table name → the application's key."""
-        return {table.name: key for key, table in self.tables.items()}
-
     def check(self, schema: Schema) -> list[Problem]:
         """Every missing table or field, type mismatch, and formula field read by the mapping."""
         problems: list[Problem] = []

@@ -58,10 +58,6 @@ def register_loader(object_type: str, loader: Loader) -> None:
     _LOADERS[object_type] = loader
 
 
-def registered_phrases() -> dict[str, Phrase]:
-    return dict(_PHRASES)
-
-
 def _fallback(event: AuditEvent, names: Names) -> str:
     what = event.action.replace("_", " ").replace(".", ": ", 1)
     about = names.subject(event) if (event.object_id or event.object_label) else ""

@@ -12,6 +12,7 @@ asserts on is passed by that test; the defaults here are only plausible filler.
     PaymentFactory.create(application=app, amount=Decimal("450.00"))  # another amount taken
     PaymentFactory.create(orphan=True)          # money for no application we know
     NinoxGrantFactory.create(lodge=lodge)       # a grant entered by hand in Ninox
+    DecisionFactory.create(application=app, outcome="approved", kind="review")
     UserFactory.create(username="rita", roles=[roles.REVIEWER])
 
 ``.create()`` rather than calling the class: it is typed (it returns the model).
@@ -30,7 +31,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from grants.models import Application, Lodge, NinoxGrant, Payment, Status
+from grants.models import Application, Decision, Lodge, NinoxGrant, Payment, Status
+from grants.money import ZERO
 from grants.rules import current_fiscal_year
 
 PASSWORD = "correct-horse-battery-staple"
@@ -116,6 +118,26 @@ class ApplicationFactory(DjangoModelFactory[Application]):
     event_date = factory.LazyFunction(timezone.localdate)
     status = Status.SUBMITTED
     fiscal_year = factory.LazyFunction(_fiscal_year)
+
+
+class DecisionFactory(DjangoModelFactory[Decision]):
+    """A decision on an application, with plausible figures; ``undone_at`` set makes it one
+    its decider undid (``created_at`` is stored as now: update it to date one)."""
+
+    class Meta:
+        model = Decision
+
+    application = factory.SubFactory(ApplicationFactory)
+    outcome = Decision.Outcome.APPROVED
+    decided_by_name = "rita"
+    kind = "review"
+    cap = Decimal("4000.00")
+    used_ninox = Decimal("1000.00")
+    pending_portal = ZERO
+    remaining = Decimal("3000.00")
+    requested = factory.LazyAttribute(lambda o: o.application.amount_requested)
+    rules_version = 1
+    explanation = factory.LazyAttribute(lambda o: f"{o.outcome} by {o.decided_by_name}")
 
 
 class PaymentFactory(DjangoModelFactory[Payment]):

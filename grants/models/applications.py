@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from grants.models.fields import money_field
 from grants.models.ninox import Lodge
+from grants.money import ZERO
 from portal.lib.errors import PortalError
 from portal.permissions import has_permission
 
@@ -146,8 +147,8 @@ class Application(models.Model):
     written_back_at = models.DateTimeField(null=True, blank=True)
     # The lodge's share Stripe has refunded for good (pending refunds excluded), and the part
     # of the match that returned to the lodge's budget with it; both only ever grow.
-    refunded_share = money_field(default=Decimal("0.00"))
-    match_released = money_field(default=Decimal("0.00"))
+    refunded_share = money_field(default=ZERO)
+    match_released = money_field(default=ZERO)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -224,6 +225,13 @@ class Reapply(models.TextChoices):
     NO = "no", "Not apply again for this (not eligible)"
 
 
+class DecisionQuerySet(models.QuerySet["Decision"]):
+    def in_force(self) -> DecisionQuerySet:
+        """The decisions not undone, newest first: ``.first()`` is the decision in force (an
+        undone one never reached the lodge, nor counted)."""
+        return self.filter(undone_at__isnull=True).order_by("-created_at", "-id")
+
+
 class Decision(models.Model):
     """Who or what decided an application, with the figures it used and its explanation."""
 
@@ -258,6 +266,8 @@ class Decision(models.Model):
     # Undone by its decider within the minute its email waited: it never reached the lodge,
     # so the lodge's pages and the API read the decision before it (history keeps it).
     undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db import models
 
 from grants.models.fields import money_field
+from grants.money import ZERO
 
 
 class Lodge(models.Model):
@@ -46,7 +45,7 @@ class NinoxGrant(models.Model):
     )
     lodge_ninox_id = models.PositiveIntegerField(null=True, blank=True)
     reference = models.CharField(max_length=40, blank=True, db_index=True)
-    amount = money_field(default=Decimal("0.00"))
+    amount = money_field(default=ZERO)
     grant_date = models.DateField(null=True, blank=True)
     fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     charity = models.CharField(max_length=200, blank=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from grants.models.applications import Application
 from grants.models.fields import money_field
+from grants.money import ZERO
 
 
 class Payment(models.Model):
@@ -54,7 +53,7 @@ class Payment(models.Model):
     # The charge behind the session, and its cumulative ``amount_refunded`` as of the newest
     # charge event applied (``refunds_as_of``, the event's own time): an older event changes nothing.
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
-    amount_refunded = money_field(default=Decimal("0.00"))
+    amount_refunded = money_field(default=ZERO)
     refunds_as_of = models.DateTimeField(null=True, blank=True)
 
     class Meta:

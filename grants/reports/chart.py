@@ -92,6 +92,20 @@ def _desc(bars: list[Bar]) -> str:
     return "; ".join(parts) + "." if parts else "No grants."
 
 
+def _svg_start(
+    width: int, height: int, chart_id: str, title: str, bars: list[Bar], *, legend_x: int
+) -> list[str]:
+    """A chart's opening: the svg element, its title and description (read by screen readers),
+    and the legend."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        format_html('<title id="{}-title">{}</title>', chart_id, title),
+        format_html('<desc id="{}-desc">{}</desc>', chart_id, _desc(bars)),
+        _legend(legend_x, 6),
+    ]
+
+
 def column_chart(bars: list[Bar], *, chart_id: str, title: str) -> SafeString:
     """Vertical bars, approved and paid side by side per label (the months of a year)."""
     width, height, left, bottom, top_pad = 760, 300, 70, 50, 30
@@ -99,13 +113,7 @@ def column_chart(bars: list[Bar], *, chart_id: str, title: str) -> SafeString:
     top = _scale_max(bars)
     slot = (width - left - 10) / max(len(bars), 1)
     bar_w = slot * 0.35
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
-        format_html('<title id="{}-title">{}</title>', chart_id, title),
-        format_html('<desc id="{}-desc">{}</desc>', chart_id, _desc(bars)),
-        _legend(left, 6),
-    ]
+    parts = _svg_start(width, height, chart_id, title, bars, legend_x=left)
     for step in range(5):
         value = top * step / 4
         y = height - bottom - plot_h * step / 4
@@ -144,13 +152,7 @@ def bar_chart(bars: list[Bar], *, chart_id: str, title: str) -> SafeString:
     height = top_pad + row_h * max(len(bars), 1) + 10
     plot_w = width - label_w - 110
     top = _scale_max(bars)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
-        format_html('<title id="{}-title">{}</title>', chart_id, title),
-        format_html('<desc id="{}-desc">{}</desc>', chart_id, _desc(bars)),
-        _legend(label_w, 6),
-    ]
+    parts = _svg_start(width, height, chart_id, title, bars, legend_x=label_w)
     for i, bar in enumerate(bars):
         y = top_pad + row_h * i
         parts.append(

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import DateField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -93,8 +92,7 @@ class Ledger:
         return rows
 
     def applications(self) -> QuerySet[Application]:
-        latest = Decision.objects.filter(application=OuterRef("pk"), undone_at__isnull=True)
-        latest = latest.order_by("-created_at", "-id")
+        latest = Decision.objects.in_force().filter(application=OuterRef("pk"))
         paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
         paid = paid.order_by("-paid_at", "-id")
         in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference")).order_by("ninox_id")
@@ -209,7 +207,3 @@ def _write_back_state(application: Any, ninox_id: int | None) -> str:
     if application.status == Status.PAID:
         return "pending"
     return ""
-
-
-def time_zone_note() -> str:
-    return f"Times are local ({settings.TIME_ZONE})."

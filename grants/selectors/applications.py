@@ -54,9 +54,7 @@ def payment_url(application: Application) -> str | None:
 
 def latest_decision(application: Application) -> Decision | None:
     """The decision in force: the newest one not undone (an undone one never reached the lodge)."""
-    return (
-        application.decisions.filter(undone_at__isnull=True).order_by("-created_at", "-id").first()
-    )
+    return application.decisions.in_force().first()
 
 
 def application_decisions(application: Application) -> list[Decision]:

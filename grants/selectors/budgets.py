@@ -104,14 +104,9 @@ def lodges_with_budget(
             used_ninox=used_in_ninox_expression(fiscal_year, count_refunds=True),
             pending_portal=pending_in_portal_expression(fiscal_year, exclude_id=exclude_id),
         )
-        .annotate(
-            used=Coalesce("used_ninox", _money(ZERO)) + Coalesce("pending_portal", _money(ZERO))
-        )
-        .annotate(
-            remaining=_money(cap)
-            - Coalesce("used_ninox", _money(ZERO))
-            - Coalesce("pending_portal", _money(ZERO))
-        )
+        # Each subquery is already coalesced to 0.00; used and remaining as `Budget` says.
+        .annotate(used=F("used_ninox") + F("pending_portal"))
+        .annotate(remaining=_money(cap) - F("used"))
     )
 
 

@@ -69,10 +69,6 @@ def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
         "fy_choices": fiscal_year_choices(fy, current),
         "cap": rules.annual_cap,
         "near_cap": list(near),
-        "newest_decisions": list(
-            Decision.objects.filter(undone_at__isnull=True)  # an undone one never counted
-            .select_related("application")
-            .order_by("-created_at", "-id")[:8]
-        ),
+        "newest_decisions": list(Decision.objects.in_force().select_related("application")[:8]),
         "sync": sync_status(),
     }

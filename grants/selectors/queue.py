@@ -70,9 +70,7 @@ class QueueFilterSet(ApplicationFilterSet):
     ) -> QuerySet[Application]:
         # Only when filtering by it: a correlated subquery per row costs on every view.
         latest_kind = (
-            Decision.objects.filter(application=OuterRef("pk"), undone_at__isnull=True)
-            .order_by("-created_at", "-id")
-            .values("kind")[:1]
+            Decision.objects.in_force().filter(application=OuterRef("pk")).values("kind")[:1]
         )
         return rows.annotate(decision_kind=Subquery(latest_kind)).filter(decision_kind=kind)
 

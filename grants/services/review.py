@@ -185,9 +185,7 @@ def application_decision_undo(*, application: Application, actor: Any) -> None:
     _require("grants.application.decide", actor, application)
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        decision = (
-            locked.decisions.filter(undone_at__isnull=True).order_by("-created_at", "-id").first()
-        )
+        decision = locked.decisions.in_force().first()
         if decision is None or locked.status not in {Status.APPROVED, Status.REJECTED}:
             raise PortalError(f"{application.reference} has no decision to undo.")
         if decision.decided_by_id != actor.pk or decision.kind != "review":

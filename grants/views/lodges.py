@@ -18,7 +18,7 @@ from grants.rules import (
 from grants.selectors.dashboard import NEAR_CAP_SHARE
 from grants.selectors.fiscal_years import chosen_fiscal_year, fiscal_year_choices
 from grants.selectors.lodges import SORTS, lodge_history, lodge_rows
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, results_or_page
 from portal.lib.views import require
 
 PER_PAGE = 50
@@ -45,14 +45,9 @@ def lodge_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = (
-        "grants/lodges.html#results"
-        if request.htmx and request.htmx.target == "results"
-        else "grants/lodges.html"
-    )
     return render(
         request,
-        template,
+        results_or_page(request, "grants/lodges.html"),
         {
             "title": "Lodges",
             "page": page,

@@ -26,7 +26,7 @@ from grants.services.review import (
     bulk_preview,
 )
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest
+from portal.lib.http import HtmxHttpRequest, results_or_page
 from portal.lib.views import require
 
 BULK_LIMIT = 200
@@ -68,12 +68,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         return render(
             request, "grants/queue.html#counters", {"counts": status_counts(fy.key), "fy": fy}
         )
-    template = (
-        "grants/queue.html#results"
-        if request.htmx and request.htmx.target == "results"
-        else "grants/queue.html"
-    )
-    return render(request, template, _queue_context(request))
+    return render(request, results_or_page(request, "grants/queue.html"), _queue_context(request))
 
 
 def _row(
@@ -132,13 +127,13 @@ def decide(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         error = (
             exc.message if not exc.errors else " ".join(m for ms in exc.errors.values() for m in ms)
         )
-    else:
-        application.refresh_from_db()
+    else:  # application_decide has re-read the application
         done = f"{application.reference} {application.get_status_display().lower()}."
         if not request.htmx:
             messages.success(request, done)
     if request.htmx:
-        application.refresh_from_db()
+        if error:  # as it is now (another may have decided meanwhile)
+            application.refresh_from_db()
         detail = request.POST.get("from") == "detail"
         if detail:
             response = _actions(request, application, error)

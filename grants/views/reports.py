@@ -26,7 +26,7 @@ from grants.rules import read_rules_once
 from grants.selectors.figures import Figures, figures_from_rows, fiscal_year_grants, grant_rows
 from grants.selectors.fiscal_years import fiscal_year_choices
 from grants.selectors.lodges import lodge_districts
-from portal.lib.http import HtmxHttpRequest, form_error_status
+from portal.lib.http import HtmxHttpRequest, form_error_status, results_or_page
 from portal.lib.views import require
 
 PER_PAGE = 50  # rows per page of a report's table; the downloads have every row
@@ -185,13 +185,9 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("reports:export", uuid=export.uuid)
         return _download(report, fmt, filters)
-    partial = request.htmx and request.htmx.target == "results"
     if errors:
         return render(
-            request,
-            template + ("#results" if partial else ""),
-            context,
-            status=form_error_status(),
+            request, results_or_page(request, template), context, status=form_error_status()
         )
     rows, totals_row, page, total = _preview(report, request.GET.get("page"))
     context.update(
@@ -218,7 +214,7 @@ def _report_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             title=f"Approved and paid by district, {filters.fy.label}",
         )
         context["districts_figures"] = district_bars(report.totals)
-    return render(request, template + ("#results" if partial else ""), context)
+    return render(request, results_or_page(request, template), context)
 
 
 @require_safe

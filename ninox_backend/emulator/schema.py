@@ -148,9 +148,6 @@ class Table:
         """A field by its id only (``A``, ``B``, …); names do not count."""
         return next((f for f in self.fields if f.id == field_id), None)
 
-    def data_fields(self) -> list[Field]:
-        return [f for f in self.fields if f.type != "formula"]
-
 
 @dataclass
 class Database:

@@ -47,3 +47,9 @@ def form_error_status(invalid: bool = True) -> int:
     page like any other (Rails' Turbo asks for the same status).
     """
     return 422 if invalid else 200
+
+
+def results_or_page(request: HtmxHttpRequest, template: str) -> str:
+    """``template``'s ``results`` partial when HTMX asks for that region (a filter, sort or
+    page change swaps only the table), else the whole page."""
+    return f"{template}#results" if request.htmx and request.htmx.target == "results" else template

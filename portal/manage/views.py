@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from portal import roles
 from portal.audit_text import audit_lines
 from portal.lib.errors import PortalError
-from portal.lib.http import HtmxHttpRequest, form_error_status
+from portal.lib.http import HtmxHttpRequest, form_error_status, results_or_page
 from portal.lib.views import require
 from portal.manage import manage_sections, manage_tabs
 from portal.manage.audit import PER_PAGE, action_names, audit_csv_lines, audit_filters
@@ -244,14 +244,9 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     query.pop("page", None)
     query.pop("format", None)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    template = (
-        "portal/manage/audit.html#results"
-        if request.htmx and request.htmx.target == "results"
-        else "portal/manage/audit.html"
-    )
     return render(
         request,
-        template,
+        results_or_page(request, "portal/manage/audit.html"),
         {
             "title": "Audit log",
             "tabs": manage_tabs("manage:audit"),

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from grants.forms import ApplicationInput, application_form
-from grants.models import Lodge, NinoxGrant
+from grants.models import Application, Lodge, NinoxGrant
 from grants.rules import current_fiscal_year
+from grants.services.submit import application_submit
 from ninox_backend.ninox.mirror import sync_mirror
 from tests.grants.ninox_variants import use_variant  # noqa: F401 (a fixture for every grants test)
 
@@ -42,6 +43,24 @@ def valid_body(lodge_number: int, **overrides: Any) -> dict[str, Any]:
 def as_cleaned(body: dict[str, Any], *, lenient: bool = True) -> ApplicationInput:
     """``body`` as the apply form (or, ``lenient=False``, the API's form) accepts it."""
     return application_form(body, lenient=lenient).application()
+
+
+def submit(number: int, amount: str = "500.00") -> Application:
+    """An application submitted through the apply form's path, decided as intake decides."""
+    return application_submit(
+        cleaned=as_cleaned(valid_body(number, amount_raised=amount, amount_requested=amount)),
+        source="web",
+    )
+
+
+def needs_review(lodge: Lodge, amount: str = "500.00") -> Application:
+    """An application submitted for ``lodge``, then set to wait for a reviewer."""
+    application = submit(lodge.number, amount)
+    Application.objects.filter(pk=application.pk).update(
+        status="needs_review", review_reason="Ninox unreachable"
+    )
+    application.refresh_from_db()
+    return application
 
 
 def used_this_year(lodge: Lodge) -> Decimal:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from grants.models import Lodge
 from tests.conftest import client_for
-from tests.grants.test_staff_pages import needs_review
+from tests.grants.conftest import needs_review
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,14 @@ def test_a_report_filter_answers_with_its_results_alone(finance: Any, path: str)
     assert response.status_code == 200
     assert 'id="results"' in html
     assert "<html" not in html
+
+
+def test_a_lodge_list_search_answers_with_its_results_alone(admin_user: Any) -> None:
+    response = client_for(admin_user).get(
+        "/lodges/", {"q": "Lodge"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="results"' in html
+    assert "<html" not in html
+    assert "<html" in client_for(admin_user).get("/lodges/").content.decode()

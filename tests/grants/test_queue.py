@@ -22,7 +22,7 @@ from portal.lib.errors import PortalError
 from portal.models import AuditEvent
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
-from tests.grants.test_staff_pages import needs_review, submit
+from tests.grants.conftest import needs_review, submit
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}

@@ -10,28 +10,11 @@ from django.test.utils import CaptureQueriesContext
 
 from grants.models import Application, Decision, Lodge
 from grants.services.review import application_decide
-from grants.services.submit import application_submit
 from portal.lib.errors import PortalError
 from tests.conftest import client_for
-from tests.grants.conftest import as_cleaned, valid_body
+from tests.grants.conftest import needs_review, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def submit(number: int, amount: str = "500.00") -> Application:
-    return application_submit(
-        cleaned=as_cleaned(valid_body(number, amount_raised=amount, amount_requested=amount)),
-        source="web",
-    )
-
-
-def needs_review(lodge: Lodge, amount: str = "500.00") -> Application:
-    application = submit(lodge.number, amount)
-    Application.objects.filter(pk=application.pk).update(
-        status="needs_review", review_reason="Ninox unreachable"
-    )
-    application.refresh_from_db()
-    return application
 
 
 def test_the_queue_lists_needs_review_first_and_finds_by_lodge_name(

@@ -13,15 +13,12 @@ import openpyxl
 import pytest
 
 from grants.models import Application, Lodge, NinoxGrant, Status
-from grants.money import format_money
+from grants.money import CENT, ZERO, format_money
 from grants.rules import current_fiscal_year, rules_for_fiscal_year
 from grants.selectors.budgets import lodge_budget
 from grants.selectors.figures import fiscal_year_figures
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory, PaymentFactory
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 
 
 def independent_figures(fy: int, *, district: str = "", lodge: Lodge | None = None) -> dict:

@@ -76,20 +76,3 @@ def test_ninox_schema_prints_tables_fields_choices_references_and_formulas(ninox
     assert "choices: Approved, Paid, Cancelled" in out
     assert "→ Lodges" in out
     assert "FY Total" in out
-
-
-def test_the_call_log_keeps_ninety_days(db: Any) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from ninox_backend.ninox.models import NinoxCall
-    from ninox_backend.ninox.tasks import ninox_calls_prune_task
-
-    now = timezone.now()
-    for days in (1, 89, 91, 400):
-        NinoxCall.objects.create(
-            at=now - timedelta(days=days), method="GET", path_template="/teams", status=200
-        )
-    assert ninox_calls_prune_task() == 2
-    assert NinoxCall.objects.count() == 2

@@ -104,30 +104,3 @@ def test_decisions_still_sync_at_the_threshold(settings: Any, ninox: Any) -> Non
     assert result.full
     assert result.created > 0
     assert ninox.emulator.calls > 0
-
-
-def test_the_task_syncs_below_the_threshold_and_its_calls_are_counted(
-    settings: Any, ninox: Any
-) -> None:
-    settings.NINOX_MONTHLY_QUOTA = 100_000
-    status = ninox_sync_task()
-    assert status.startswith("ok: full, ")
-    status_row = sync_status()
-    assert status_row is not None
-    assert status_row.last_sync_at is not None
-    # Every call the sync made is in the log, so the guard sees it.
-    assert calls_this_month() == ninox.emulator.calls > 0
-    assert ninox_sync_task().startswith("ok: incremental, ")
-    assert ninox_sync_task().startswith("ok: incremental, 0 created, 0 updated, 0 deleted, 2 call")
-    assert calls_this_month() == ninox.emulator.calls
-
-
-def test_the_task_reports_a_ninox_failure_instead_of_raising(settings: Any, ninox: Any) -> None:
-    settings.NINOX_MONTHLY_QUOTA = 100_000
-    ninox.emulator.faults.configure("500=1")
-    status = ninox_sync_task()
-    assert status.startswith("failed: NinoxServerError: ")
-    assert ninox.token not in status
-    status_row = sync_status()
-    assert status_row is not None
-    assert "NinoxServerError" in status_row.last_error
