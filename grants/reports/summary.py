@@ -151,5 +151,7 @@ def _row(
         "remaining": max(remaining, ZERO),
         "over_cap": max(-remaining, ZERO),
         "grants": figures.grants,
-        "lodge_share_received": figures.share_received,
+        # Only where the portal took a payment: a lodge whose grants are all entered in
+        # Ninox has no such figure ("—"), not $0.00.
+        "lodge_share_received": figures.share_received if figures.took_payment else None,
     }

@@ -244,3 +244,39 @@ def test_a_grant_entered_in_ninox_shows_a_dash_never_zero_for_what_it_does_not_h
     assert "<dt>Write-back</dt><dd>entered in Ninox</dd>" in shown
     in_view = shown[: shown.index('<td class="row-more">')]
     assert in_view.count("—") == 3  # requested, lodge share, lodge share received
+
+
+@pytest.mark.django_db
+def test_the_summary_shows_a_lodge_share_received_only_where_the_portal_took_a_payment(
+    programme: int, finance: Any
+) -> None:
+    took = Lodge.objects.filter(
+        applications__fiscal_year=programme, applications__payments__status="paid"
+    ).first()
+    by_hand_only = (
+        Lodge.objects.filter(ninox_grants__fiscal_year=programme)
+        .exclude(applications__fiscal_year=programme)
+        .first()
+    )
+    assert took is not None
+    assert by_hand_only is not None
+    client = client_for(finance)
+    rows = {
+        r["Lodge number"]: r
+        for r in read_csv(client.get("/reports/", {"fy": str(programme), "format": "csv"}))
+    }
+    received = independent_figures(programme, lodge=took)["received"]
+    assert money_cells(rows[str(took.number)]["Lodge share received"]) == received
+    assert rows[str(by_hand_only.number)]["Lodge share received"] == ""  # not "0.00"
+    assert rows[str(by_hand_only.number)]["Paid"] != ""
+    page = client.get(
+        "/reports/", {"fy": str(programme), "district": by_hand_only.district}
+    ).content.decode()
+    table = page[page.index('id="result_list"') :]
+    shown = next(
+        tr
+        for tr in table[table.index("<tbody>") : table.index("</tbody>")].split("</tr>")
+        if f'<th scope="row">{by_hand_only.number}</th>' in tr
+    )
+    cells = shown[: shown.index('<td class="row-more">')]
+    assert cells.rstrip().endswith('<td class="num">—</td>'), cells
