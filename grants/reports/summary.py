@@ -34,7 +34,7 @@ COLUMNS = (
     Column("paid", "Paid", MONEY, 12, total=True),
     Column("pending", "Pending", MONEY, 12, total=True),
     Column("remaining", "Remaining", MONEY, 12, total=True),
-    Column("over_cap", "Over the cap by", MONEY, 12, total=True),
+    Column("over_cap", "Over the cap by", MONEY, 12, total=True, warn=True),
     Column("grants", "Grants", NUMBER, 8, total=True, more=True),
     Column("lodge_share_received", "Lodge share received", MONEY, 12, total=True),
 )
