@@ -124,6 +124,12 @@ def test_the_staff_form_labels_the_message_and_the_note(fresh_lodge: Lodge, revi
     html = client_for(reviewer).get(f"/applications/{application.reference}/").content.decode()
     assert "the lodge will read this" in html
     assert "Internal note" in html
+    client = client_for(reviewer)
+    row = client.get(
+        f"/applications/{application.reference}/decide/", headers={"HX-Request": "true"}
+    ).content.decode()  # the queue's row, opened to decide
+    assert "the lodge will read this" in row
+    assert "Internal note" in row
 
 
 def test_existing_staff_reasons_become_the_lodges_message(
