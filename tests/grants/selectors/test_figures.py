@@ -280,3 +280,25 @@ def test_the_summary_shows_a_lodge_share_received_only_where_the_portal_took_a_p
     )
     cells = shown[: shown.index('<td class="row-more">')]
     assert cells.rstrip().endswith('<td class="num">—</td>'), cells
+
+
+@pytest.mark.django_db
+def test_a_lodge_exactly_at_its_cap_is_never_shown_over_it_by_a_sums_rounding(
+    finance: Any,
+) -> None:
+    """Three grants that make exactly $4,000.00, which a float sum makes 4000.0000000000005."""
+    from tests.factories import LodgeFactory, NinoxGrantFactory
+
+    fy = current_fiscal_year().key
+    cap = rules_for_fiscal_year(fy).annual_cap
+    lodge = LodgeFactory.create(name="Exact Lodge")
+    parts = [Decimal("1955.13"), Decimal("1612.26")]
+    for amount in [*parts, cap - sum(parts)]:
+        NinoxGrantFactory.create(lodge=lodge, amount=amount)
+    client = client_for(finance)
+    pages = (("/", {}), ("/lodges/", {"q": "Exact Lodge"}), (f"/lodges/{lodge.number}/", {}))
+    for path, query in pages:
+        html = client.get(path, query).content.decode()
+        assert "Exact Lodge" in html, path
+        assert "over the cap" not in html, path
+        assert "-$0.00" not in html, path
