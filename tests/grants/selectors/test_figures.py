@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -168,7 +169,18 @@ def test_every_page_and_export_agrees_with_the_figures_computed_from_the_rows(
     footer = summary_page[summary_page.index("<tfoot>") : summary_page.index("</tfoot>")]
     assert format_money(expected["approved"]) in footer
     assert format_money(expected["paid"]) in footer
-    assert headline in client.get("/reports/ledger/", query).content.decode()
+    by_district = summary_page[summary_page.index("The figures by district as a table") :]
+    by_district = by_district[by_district.index("<tbody>") : by_district.index("</tbody>")]
+    cells = re.findall(r'<td class="num">\$([\d,]+\.\d\d)</td>', by_district)
+    district_money = [Decimal(c.replace(",", "")) for c in cells]
+    assert sum(district_money[0::2]) == expected["approved"]  # each row: approved, paid
+    assert sum(district_money[1::2]) == expected["paid"]
+    ledger_page = client.get("/reports/ledger/", query).content.decode()
+    assert headline in ledger_page
+    footer = ledger_page[ledger_page.index("<tfoot>") : ledger_page.index("</tfoot>")]
+    assert format_money(expected["approved"]) in footer
+    assert format_money(expected["paid"]) in footer
+    assert format_money(expected["received"]) in footer
 
     summary = read_csv(client.get("/reports/", {**query, "format": "csv"}))
     assert sum(money_cells(r["Approved"]) for r in summary) == expected["approved"]
