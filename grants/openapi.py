@@ -35,7 +35,14 @@ _APPLICATION_OUT_PROPERTIES: dict[str, Any] = {
     "explanation": {"type": "string"},
     "cap": {"type": ["string", "null"]},
     "used": {"type": ["string", "null"]},
-    "remaining": {"type": ["string", "null"]},
+    "remaining": {
+        "type": ["string", "null"],
+        "description": "What remained of the cap at the decision; never below 0.00.",
+    },
+    "over_cap_by": {
+        "type": ["string", "null"],
+        "description": "How far the lodge was over a (lowered) cap at the decision; 0.00 if not.",
+    },
     "payment_url": {"type": ["string", "null"], "format": "uri"},
     "lodge_left": {
         "type": ["object", "null"],

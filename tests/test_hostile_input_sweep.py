@@ -334,7 +334,7 @@ POSTS: dict[str, Endpoint] = {
     "grants:pay_dev": Endpoint(
         ("anonymous",),
         kwargs=lambda s: {"token": s.approved.payment_token},
-        fields=lambda s: {"session": (s.session_id,), "outcome": ("paid", "failed")},
+        fields=lambda s: {"attempt": ("1",), "outcome": ("paid", "failed")},
     ),
     "grants:stripe_webhook": Endpoint(("anonymous",), body="stripe", examples=25),
     "grants:decide": Endpoint(

@@ -34,7 +34,7 @@ COLUMNS = (
     Column("paid", "Paid", MONEY, 12, total=True),
     Column("pending", "Pending", MONEY, 12, total=True),
     Column("remaining", "Remaining", MONEY, 12, total=True),
-    Column("over_cap", "Over the cap by", MONEY, 12, total=True),
+    Column("over_cap", "Over the cap by", MONEY, 12, total=True, warn=True),
     Column("grants", "Grants", NUMBER, 8, total=True, more=True),
     Column("lodge_share_received", "Lodge share received", MONEY, 12, total=True),
 )
@@ -151,5 +151,7 @@ def _row(
         "remaining": max(remaining, ZERO),
         "over_cap": max(-remaining, ZERO),
         "grants": figures.grants,
-        "lodge_share_received": figures.share_received,
+        # Only where the portal took a payment: a lodge whose grants are all entered in
+        # Ninox has no such figure ("—"), not $0.00.
+        "lodge_share_received": figures.share_received if figures.took_payment else None,
     }

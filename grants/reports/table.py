@@ -31,6 +31,10 @@ class Column:
     width: int = 14  # characters, for the XLSX column
     total: bool = False  # summed in the XLSX totals row
     more: bool = False  # on the page, behind the row's "More" (the table leads with the rest)
+    warn: bool = False  # on the page, a value above zero is a warning (red), e.g. over the cap
+
+    def warns(self, value: Any) -> bool:
+        return self.warn and isinstance(value, Decimal | int) and value > 0
 
     @property
     def numeric(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from grants.fiscal_year import FiscalYear
 from grants.models import Application, Decision, EmailLog, Lodge, Status
+from grants.money import ZERO
 from grants.rules import rules_in_force
 from grants.selectors.figures import lodge_remaining
 from grants.selectors.what_next import lodge_news
@@ -82,6 +84,11 @@ def fiscal_year_label(application: Application) -> str:
     return FiscalYear.from_key(application.fiscal_year, rules.fiscal_year_start).label
 
 
+def over_cap_by(remaining: Decimal) -> Decimal:
+    """How far a remaining below zero is over the cap (0.00, never -0.00, when it is not)."""
+    return ZERO if remaining >= 0 else -remaining
+
+
 def application_summary(application: Application) -> dict[str, Any]:
     """The API's reply shape; amounts as decimal strings."""
     decision = latest_decision(application)
@@ -94,7 +101,10 @@ def application_summary(application: Application) -> dict[str, Any]:
         "explanation": news.message,  # what the lodge may read: never a staff note
         "cap": str(decision.cap) if decision else None,
         "used": str(decision.used) if decision else None,
-        "remaining": str(decision.remaining) if decision else None,
+        # Never a negative remaining: a lodge over a (lowered) cap has none left, and by how
+        # much it is over is its own figure.
+        "remaining": str(max(decision.remaining, ZERO)) if decision else None,
+        "over_cap_by": str(over_cap_by(decision.remaining)) if decision else None,
         "payment_url": payment_url(application),
         "lodge_left": {
             "amount": str(left.left),

@@ -179,6 +179,7 @@ class Figures:
     cap: Decimal = ZERO  # the caps of the lodges counted (each lodge's cap, added up)
     lodges: int = 0
     approved_in_lodges: Decimal = ZERO  # approved, less grants whose lodge the mirror lacks
+    took_payment: bool = False  # the portal took a lodge share here (else: no such figure)
 
     @property
     def pending(self) -> Decimal:
@@ -193,7 +194,9 @@ class Figures:
     def add(self, row: GrantRow) -> None:
         self.approved += row.approved
         self.paid += row.paid
-        self.share_received += row.share_received or ZERO
+        if row.share_received is not None:
+            self.share_received += row.share_received
+            self.took_payment = True
         self.grants += 1 if row.counted else 0
         if row.lodge_id is not None:
             self.approved_in_lodges += row.approved

@@ -17,6 +17,10 @@ from grants.money import format_money
 from grants.selectors.figures import LodgeRemaining, lodge_remaining
 
 STAFF_KINDS = ("review", "override", "bulk")
+ASK_FIRST = (
+    "The grants team's message above says why. Please write to them before your lodge "
+    "applies again for this."
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,19 @@ def _after_rejection(
             None,
         )
     next_start = long_date(budget.next_start)
+    nothing = (
+        f"Nothing remains of your lodge's cap for {budget.fy.label}. " if budget.left <= 0 else ""
+    )
+    if reapply == "" and _staff_rejected_within_budget(decision):
+        # A person rejected what the budget allowed: the reason was theirs, not the budget's,
+        # so the page never invites a new application that their message may rule out.
+        if budget.left <= 0:
+            nothing = (
+                f"Nothing remains of your lodge's cap for {budget.fy.label}; the next fiscal "
+                f"year starts on {next_start}. "
+            )
+        return (f"{nothing}{ASK_FIRST}", None)
     if reapply == Reapply.NEXT_YEAR or budget.left <= 0:
-        nothing = (
-            f"Nothing remains of your lodge's cap for {budget.fy.label}. "
-            if budget.left <= 0
-            else ""
-        )
         return (
             f"{nothing}Your lodge may apply again from {next_start}, "
             "when the next fiscal year starts.",
@@ -74,4 +85,13 @@ def _after_rejection(
         f"{format_money(budget.left)}, or for up to {format_money(budget.cap)} from "
         f"{next_start}, when the next fiscal year starts.",
         offer,
+    )
+
+
+def _staff_rejected_within_budget(decision: Decision | None) -> bool:
+    """A person's rejection of a match the lodge's remaining budget allowed."""
+    return (
+        decision is not None
+        and decision.kind in STAFF_KINDS
+        and decision.requested <= decision.remaining
     )

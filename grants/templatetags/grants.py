@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import template
 
-from grants.money import format_money
+from grants.money import CENT, ZERO, format_money
 
 register = template.Library()
 
@@ -29,5 +29,10 @@ def kind_label(kind: str) -> str:
 @register.inclusion_tag("grants/includes/remaining.html")
 def remaining(amount: Decimal | None) -> dict[str, object]:
     """What remains of a cap, or "over the cap by $500.00" in red: never a negative amount."""
-    over = amount is not None and amount < 0
-    return {"over": over, "amount": -amount if over and amount is not None else amount}
+    if amount is None:
+        return {"over": False, "amount": None}
+    # In cents first: a float sum (SQLite's SUM) makes exactly $4,000.00 of grants
+    # 4000.0000000000005, which is not over the cap (and + ZERO turns -0.00 into 0.00).
+    cents = Decimal(amount).quantize(CENT) + ZERO
+    over = cents < 0
+    return {"over": over, "amount": -cents if over else cents}

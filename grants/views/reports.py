@@ -118,7 +118,12 @@ def _read(report: Report, number: int) -> tuple[list[dict[str, Any]], dict[str, 
             preview.append(
                 {
                     "cells": [
-                        {"text": c.page_text(row[c.key]), "num": c.numeric, "wrap": c.width >= 30}
+                        {
+                            "text": c.page_text(row[c.key]),
+                            "num": c.numeric,
+                            "wrap": c.width >= 30,
+                            "warn": c.warns(row[c.key]),
+                        }
                         for c in lead
                     ],
                     "more": [(c.header, c.page_text(row[c.key])) for c in more],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -145,3 +146,53 @@ def test_what_is_left_follows_the_clock_into_the_next_fiscal_year(fresh_lodge: L
     assert next_year.key == this_year.key + 1
     cap = format_money(rules_in_force().annual_cap)
     assert f"{cap} left in {next_year.label} (until {long_date(next_year.end)})" in text
+
+
+def test_the_api_reply_never_has_a_negative_remaining_for_a_lodge_over_a_lowered_cap(
+    fresh_lodge: Lodge, admin_user: Any
+) -> None:
+    from grants.services.rules import grant_rules_change
+    from tests.factories import NinoxGrantFactory
+
+    NinoxGrantFactory.create(lodge=fresh_lodge, amount=rules_in_force().annual_cap)
+    lowered = rules_in_force().annual_cap - Decimal("500.00")
+    grant_rules_change(changes={"annual_cap": lowered}, actor=admin_user, reason="Budget cut")
+    token = api_token_create(name="website")[1]
+    body = {
+        **valid_body(fresh_lodge.number, amount_raised="100.00", amount_requested="100.00"),
+        "lodge_number": fresh_lodge.number,
+    }
+    reply = (
+        Client()
+        .post(
+            "/api/v1/applications",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .json()
+    )
+    assert reply["status"] == "rejected"
+    assert reply["remaining"] == "0.00"
+    assert reply["over_cap_by"] == "500.00"
+    assert reply["lodge_left"]["amount"] == "0.00"
+    assert "-" not in json.dumps({k: reply[k] for k in ("cap", "used", "remaining")})
+
+
+def test_the_api_reply_says_over_the_cap_by_nothing_for_a_lodge_within_it(
+    fresh_lodge: Lodge,
+) -> None:
+    token = api_token_create(name="website")[1]
+    body = {**valid_body(fresh_lodge.number), "lodge_number": fresh_lodge.number}
+    reply = (
+        Client()
+        .post(
+            "/api/v1/applications",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .json()
+    )
+    assert reply["over_cap_by"] == "0.00"
+    assert reply["remaining"] == str(rules_in_force().annual_cap)

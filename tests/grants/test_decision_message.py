@@ -124,6 +124,12 @@ def test_the_staff_form_labels_the_message_and_the_note(fresh_lodge: Lodge, revi
     html = client_for(reviewer).get(f"/applications/{application.reference}/").content.decode()
     assert "the lodge will read this" in html
     assert "Internal note" in html
+    client = client_for(reviewer)
+    row = client.get(
+        f"/applications/{application.reference}/decide/", headers={"HX-Request": "true"}
+    ).content.decode()  # the queue's row, opened to decide
+    assert "the lodge will read this" in row
+    assert "Internal note" in row
 
 
 def test_existing_staff_reasons_become_the_lodges_message(
@@ -156,3 +162,29 @@ def test_existing_staff_reasons_become_the_lodges_message(
     automatic.refresh_from_db()
     assert (decision.message, decision.reason) == ("Old reason", "")
     assert (automatic.message, automatic.reason) == ("", "Ninox unreachable")
+
+
+def test_a_rejection_from_the_queue_row_never_invites_the_lodge_to_apply_again(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    """The queue's row has no "what next" choice: a person's rejection of a match the budget
+    allowed leaves the reason to the message, and neither page nor email contradicts it."""
+    from tests.conftest import client_for
+
+    application = waiting(fresh_lodge)
+    response = client_for(reviewer).post(
+        f"/applications/{application.reference}/decide/",
+        {"outcome": "rejected", "message": MESSAGE},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    application.refresh_from_db()
+    assert application.status == Status.REJECTED
+    page = status_page(application)
+    assert f"Message from the grants team:</strong> {MESSAGE}" in page
+    assert "may apply again" not in page
+    assert "Apply for" not in page
+    assert "write to them before your lodge applies again" in page
+    email = decision_email(application)
+    assert MESSAGE in email.body
+    assert "may apply again" not in email.body

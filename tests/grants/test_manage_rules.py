@@ -61,7 +61,11 @@ def preview_and_confirm(client: Any, **changes: str) -> Any:
 
 
 def text(response: Any) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+    return text_of(response.content.decode())
+
+
+def text_of(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 @pytest.fixture
@@ -115,7 +119,7 @@ def test_a_cap_change_does_not_change_decisions_made_before_it(
 
 
 def test_a_cap_change_leaves_last_years_pages_untouched(
-    admin_user: Any, last_year_at_the_cap: Lodge
+    admin_user: Any, finance: Any, last_year_at_the_cap: Lodge
 ) -> None:
     last = current_fiscal_year().previous()
     client = client_for(admin_user)
@@ -130,10 +134,19 @@ def test_a_cap_change_leaves_last_years_pages_untouched(
     lodge_page = text(client.get(f"/lodges/{last_year_at_the_cap.number}/"))
     assert f"{last.label} ({last.span}) — $4,000.00 of $4,000.00" in lodge_page
     assert "over the cap" not in lodge_page
+    reports = client_for(finance)
+    summary = reports.get("/reports/", {"fy": str(last.key)}).content.decode()
+    table = summary[summary.index('id="result_list"') :]
+    row = text_of(next(tr for tr in table.split("</tr>") if "Harmony Lodge" in tr))
+    assert "$4,000.00 $4,000.00 $4,000.00 $0.00 $0.00 $0.00" in row  # cap, approved, paid...
+    assert "over-cap" not in table.split("Harmony Lodge")[1].split("</tr>")[0]
+    dashboard = text(reports.get("/", {"fy": str(last.key)}))
+    assert "$3,500.00" not in dashboard
+    assert "over the cap" not in dashboard
 
 
 def test_a_lodge_over_a_lowered_cap_shows_over_the_cap_never_a_negative_remaining(
-    admin_user: Any,
+    admin_user: Any, finance: Any
 ) -> None:
     lodge = LodgeFactory.create(name="Concord Lodge")
     NinoxGrantFactory.create(lodge=lodge, amount=Decimal("4000.00"))
@@ -145,6 +158,11 @@ def test_a_lodge_over_a_lowered_cap_shows_over_the_cap_never_a_negative_remainin
     assert "-$500.00" not in html
     lodge_page = client.get(f"/lodges/{lodge.number}/").content.decode()
     assert '<span class="over-cap">over the cap</span>' in lodge_page
+    summary = client_for(finance).get("/reports/").content.decode()
+    table = summary[summary.index('id="result_list"') :]
+    row = next(tr for tr in table.split("</tr>") if "Concord Lodge" in tr)
+    assert '<td class="num">$0.00</td><td class="num over-cap">$500.00</td>' in row  # in red
+    assert "-$" not in row
 
 
 def test_a_change_for_next_year_leaves_this_year_alone(admin_user: Any) -> None:

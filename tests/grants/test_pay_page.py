@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -73,7 +74,11 @@ def test_pressing_pay_shows_the_dev_checkout_with_pay_and_fail_forms(application
     assert "style=" not in text  # CSP: no inline styles
     assert "<script>" not in text
     assert dev_webhook_secret() not in text
-    assert Payment.objects.get().provider == "dev"
+    payment = Payment.objects.get()
+    assert payment.provider == "dev"
+    # No Stripe identifier in the page a lodge sees, not even in a hidden field.
+    assert payment.stripe_session_id not in text
+    assert not re.search(r"\b(cs|pi)_", text)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -81,10 +86,10 @@ def test_paying_on_the_dev_page_goes_through_the_signed_webhook_to_ninox(applica
     client = Client(enforce_csrf_checks=True)
     checkout = press_pay(client, application)
     token = checkout.context["csrf_token"]
-    session = Payment.objects.get().stripe_session_id
+    attempt = Payment.objects.get().attempt
     response = client.post(
         f"/pay/{application.payment_token}/dev/",
-        {"session": session, "outcome": "paid", "csrfmiddlewaretoken": str(token)},
+        {"attempt": attempt, "outcome": "paid", "csrfmiddlewaretoken": str(token)},
     )
     assert response.status_code == 302
     application.refresh_from_db()
@@ -104,8 +109,8 @@ def test_paying_on_the_dev_page_goes_through_the_signed_webhook_to_ninox(applica
 def test_a_simulated_failure_leaves_the_link_open_to_try_again(application: Any) -> None:
     client = Client()
     press_pay(client, application)
-    session = Payment.objects.get().stripe_session_id
-    client.post(f"/pay/{application.payment_token}/dev/", {"session": session, "outcome": "failed"})
+    attempt = Payment.objects.get().attempt
+    client.post(f"/pay/{application.payment_token}/dev/", {"attempt": attempt, "outcome": "failed"})
     application.refresh_from_db()
     assert application.status == Status.APPROVED
     page = client.get(f"/pay/{application.payment_token}/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -165,7 +166,18 @@ def test_every_page_and_export_agrees_with_the_figures_computed_from_the_rows(
     footer = summary_page[summary_page.index("<tfoot>") : summary_page.index("</tfoot>")]
     assert format_money(expected["approved"]) in footer
     assert format_money(expected["paid"]) in footer
-    assert headline in client.get("/reports/ledger/", query).content.decode()
+    by_district = summary_page[summary_page.index("The figures by district as a table") :]
+    by_district = by_district[by_district.index("<tbody>") : by_district.index("</tbody>")]
+    cells = re.findall(r'<td class="num">\$([\d,]+\.\d\d)</td>', by_district)
+    district_money = [Decimal(c.replace(",", "")) for c in cells]
+    assert sum(district_money[0::2]) == expected["approved"]  # each row: approved, paid
+    assert sum(district_money[1::2]) == expected["paid"]
+    ledger_page = client.get("/reports/ledger/", query).content.decode()
+    assert headline in ledger_page
+    footer = ledger_page[ledger_page.index("<tfoot>") : ledger_page.index("</tfoot>")]
+    assert format_money(expected["approved"]) in footer
+    assert format_money(expected["paid"]) in footer
+    assert format_money(expected["received"]) in footer
 
     summary = read_csv(client.get("/reports/", {**query, "format": "csv"}))
     assert sum(money_cells(r["Approved"]) for r in summary) == expected["approved"]
@@ -241,3 +253,61 @@ def test_a_grant_entered_in_ninox_shows_a_dash_never_zero_for_what_it_does_not_h
     assert "<dt>Write-back</dt><dd>entered in Ninox</dd>" in shown
     in_view = shown[: shown.index('<td class="row-more">')]
     assert in_view.count("—") == 3  # requested, lodge share, lodge share received
+
+
+@pytest.mark.django_db
+def test_the_summary_shows_a_lodge_share_received_only_where_the_portal_took_a_payment(
+    programme: int, finance: Any
+) -> None:
+    took = Lodge.objects.filter(
+        applications__fiscal_year=programme, applications__payments__status="paid"
+    ).first()
+    by_hand_only = (
+        Lodge.objects.filter(ninox_grants__fiscal_year=programme)
+        .exclude(applications__fiscal_year=programme)
+        .first()
+    )
+    assert took is not None
+    assert by_hand_only is not None
+    client = client_for(finance)
+    rows = {
+        r["Lodge number"]: r
+        for r in read_csv(client.get("/reports/", {"fy": str(programme), "format": "csv"}))
+    }
+    received = independent_figures(programme, lodge=took)["received"]
+    assert money_cells(rows[str(took.number)]["Lodge share received"]) == received
+    assert rows[str(by_hand_only.number)]["Lodge share received"] == ""  # not "0.00"
+    assert rows[str(by_hand_only.number)]["Paid"] != ""
+    page = client.get(
+        "/reports/", {"fy": str(programme), "district": by_hand_only.district}
+    ).content.decode()
+    table = page[page.index('id="result_list"') :]
+    shown = next(
+        tr
+        for tr in table[table.index("<tbody>") : table.index("</tbody>")].split("</tr>")
+        if f'<th scope="row">{by_hand_only.number}</th>' in tr
+    )
+    cells = shown[: shown.index('<td class="row-more">')]
+    assert cells.rstrip().endswith('<td class="num">—</td>'), cells
+
+
+@pytest.mark.django_db
+def test_a_lodge_exactly_at_its_cap_is_never_shown_over_it_by_a_sums_rounding(
+    finance: Any,
+) -> None:
+    """Three grants that make exactly $4,000.00, which a float sum makes 4000.0000000000005."""
+    from tests.factories import LodgeFactory, NinoxGrantFactory
+
+    fy = current_fiscal_year().key
+    cap = rules_for_fiscal_year(fy).annual_cap
+    lodge = LodgeFactory.create(name="Exact Lodge")
+    parts = [Decimal("1955.13"), Decimal("1612.26")]
+    for amount in [*parts, cap - sum(parts)]:
+        NinoxGrantFactory.create(lodge=lodge, amount=amount)
+    client = client_for(finance)
+    pages = (("/", {}), ("/lodges/", {"q": "Exact Lodge"}), (f"/lodges/{lodge.number}/", {}))
+    for path, query in pages:
+        html = client.get(path, query).content.decode()
+        assert "Exact Lodge" in html, path
+        assert "over the cap" not in html, path
+        assert "-$0.00" not in html, path
