@@ -101,7 +101,12 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
             )
     except IntegrityError:
         # The same session stored by a parallel visit, or already reported by its webhook.
-        return Payment.objects.get(stripe_session_id=session.id)
+        payment = Payment.objects.get(stripe_session_id=session.id)
+    if not Application.objects.filter(id=application.id, status=Status.APPROVED).exists():
+        # Cancelled while Stripe made the session: the cancellation found no session to close
+        # (it closes those stored when it commits), so close this one before anyone pays on it.
+        checkout_sessions_expire(application=application, provider=provider)
+        raise PortalError("This application is not waiting for a payment.")
     return payment
 
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from grants.models import Lodge, OutboxMessage, Payment, Status
-from grants.payments.provider import StripeProvider
+from grants.payments.provider import DevProvider, StripeProvider
 from grants.selectors.budgets import lodge_budget
 from grants.services.payments import checkout_sessions_expire, checkout_start
 from grants.services.review import application_cancel
@@ -177,3 +177,31 @@ def test_stripe_down_leaves_the_session_to_the_webhook(fresh_lodge: Lodge) -> No
 
     assert checkout_sessions_expire(application=application, provider=provider) == 0
     assert Payment.objects.get(stripe_session_id="cs_test_open2").status == Payment.Status.OPEN
+
+
+def test_a_cancellation_made_while_stripe_makes_the_session_closes_that_session_too(
+    fresh_lodge: Lodge, reviewer: Any, dev_stripe: None
+) -> None:
+    """The lodge presses Pay, and a reviewer cancels while Stripe is making the session: the
+    cancellation found no session to close, so the checkout closes it and sends no one to pay."""
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00056"
+    )
+    expired: list[str] = []
+
+    class CancelledMeanwhile(DevProvider):
+        def create_checkout_session(self, **kwargs: Any) -> Any:
+            session = super().create_checkout_session(**kwargs)
+            application_cancel(application=application, actor=reviewer, reason="Called off")
+            return session
+
+        def expire_checkout_session(self, *, session_id: str) -> bool:
+            expired.append(session_id)
+            return True
+
+    with pytest.raises(PortalError, match="not waiting for a payment"):
+        checkout_start(application=application, provider=CancelledMeanwhile())
+
+    [payment] = Payment.objects.filter(application=application)
+    assert expired == [payment.stripe_session_id]
+    assert payment.status == Payment.Status.EXPIRED
