@@ -12,7 +12,11 @@ from django.test import Client
 from grants.models import Lodge, OutboxMessage, Payment, Status
 from grants.payments.provider import DevProvider, StripeProvider
 from grants.selectors.budgets import lodge_budget
-from grants.services.payments import checkout_sessions_expire, checkout_start
+from grants.services.payments import (
+    checkout_sessions_expire,
+    checkout_sessions_left_open_close,
+    checkout_start,
+)
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent
@@ -205,3 +209,32 @@ def test_a_cancellation_made_while_stripe_makes_the_session_closes_that_session_
     [payment] = Payment.objects.filter(application=application)
     assert expired == [payment.stripe_session_id]
     assert payment.status == Payment.Status.EXPIRED
+
+
+def test_a_session_stripe_could_not_close_at_the_cancellation_is_closed_by_the_next_sweep(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    cancelled = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    waiting = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    for application, session in ((cancelled, "cs_test_left"), (waiting, "cs_test_wait")):
+        PaymentFactory.create(
+            application=application,
+            stripe_session_id=session,
+            status=Payment.Status.OPEN,
+            paid_at=None,
+            provider="stripe",
+        )
+    down = StripeProvider(
+        "sk_test_fake", http_client=FakeStripe(fail_with=500), max_network_retries=0
+    )
+    application_cancel(application=cancelled, actor=reviewer, reason="Called off")
+    assert checkout_sessions_expire(application=cancelled, provider=down) == 0
+
+    fake = FakeStripe()
+    up = StripeProvider("sk_test_fake", http_client=fake, max_network_retries=0)
+    assert checkout_sessions_left_open_close(provider=up) == 1
+
+    assert [call["url"].rsplit("/", 2)[-2] for call in fake.calls] == ["cs_test_left"]
+    statuses = dict(Payment.objects.values_list("stripe_session_id", "status"))
+    assert statuses == {"cs_test_left": "expired", "cs_test_wait": "open"}
+    assert checkout_sessions_left_open_close(provider=up) == 0
