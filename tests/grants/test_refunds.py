@@ -288,6 +288,44 @@ def test_a_refund_made_in_stripes_dashboard_has_the_same_effects(paid: Applicati
     assert grant_row(paid.reference).fields["Status"] == "Cancelled"
 
 
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        {"secret": "whsec_someone_else_" + "b" * 16},
+        {"timestamp": int(time.time()) - 301},  # older than the tolerance: a replay
+        {"header": None},
+    ],
+    ids=["another secret", "stale signature", "no signature"],
+)
+def test_a_refund_event_badly_signed_is_refused_and_changes_nothing(
+    paid: Application, delivery: dict[str, Any]
+) -> None:
+    body = event_body("charge.refunded", charge_refunded(payment_of(paid), "250.00"))
+
+    assert post(body, **delivery).status_code == 400
+
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_share) == (Status.PAID, Decimal("0.00"))
+    assert payment_of(paid).amount_refunded == Decimal("0.00")
+    assert not OutboxMessage.objects.filter(kind=Kind.NINOX_REFUND).exists()
+
+
+def test_a_replayed_refund_event_is_acknowledged_and_changes_nothing_twice(
+    paid: Application,
+) -> None:
+    body = event_body(
+        "refund.updated",
+        refund(payment_of(paid), "re_test_replay", "250.00", "succeeded"),
+        event_id="evt_test_replayed",
+        created=int(time.time()),
+    )
+    send("charge.refunded", charge_refunded(payment_of(paid), "250.00"), created=int(time.time()))
+
+    assert post(body).json()["result"] == "no change"
+    assert post(body).json()["result"] == "duplicate event"
+    assert OutboxMessage.objects.filter(kind=Kind.NINOX_REFUND).count() == 1
+
+
 def test_duplicated_and_out_of_order_charge_events_update_ninox_once_each(
     paid: Application, ninox_writes: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
