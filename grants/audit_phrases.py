@@ -155,6 +155,11 @@ PHRASES: dict[str, Phrase] = {
         f"{_ref(e)} partly refunded: {money((e.after or {}).get('refunded_share', ''))} "
         f"of the lodge's share back, {money((e.after or {}).get('match_kept', ''))} of the match stays"
     ),
+    "application.refund_taken_back": lambda e, n: (
+        f"Stripe took back a refund of {_ref(e)}: {money((e.after or {}).get('refunded_share', ''))} "
+        f"of the lodge's share refunded now, {money((e.after or {}).get('match_kept', ''))} "
+        "of the match counts again"
+    ),
     "application.paid": _paid,
     "application.payment_link_resent": _by_person("sent again the payment link for"),
     "application.written_back": _written_back,

@@ -32,10 +32,13 @@ def outbox_sweep_task(stuck_seconds: float | None = None, lost_seconds: float | 
 
 @shared_task
 def payments_expire_task() -> int:
-    """Expire approved applications whose payment link ran out; returns how many."""
-    from grants.services.payments import applications_expire_due
+    """Expire approved applications whose payment link ran out; returns how many. Then close
+    the checkout sessions left open for applications that no longer wait for a payment."""
+    from grants.services.payments import applications_expire_due, checkout_sessions_left_open_close
 
-    return applications_expire_due()
+    expired = applications_expire_due()
+    checkout_sessions_left_open_close()
+    return expired
 
 
 @shared_task

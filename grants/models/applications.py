@@ -77,6 +77,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     # portal, or one made in Stripe's dashboard): the whole match returns to the budget.
     # A partial refund keeps the status and releases part of the match (``match_released``).
     Transition(Status.PAID, Status.REFUNDED, REFUND, automatic=True, releases=True),
+    # Stripe's charge then says less came back (a refund failed after it succeeded): the match
+    # counts against the budget again (``grants.services.refunds``), and Ninox is told.
+    Transition(Status.REFUNDED, Status.PAID, None, automatic=True, releases=False),
 )
 _TRANSITIONS = {(t.source, t.target): t for t in TRANSITIONS}
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -38,23 +36,6 @@ class CheckoutSession:
     currency: str
 
 
-class PaymentProviderUnavailable(Exception):
-    """The provider could not be reached or refused the call; nothing was charged.
-
-    The provider's own error is the ``__cause__``, for the log.
-    """
-
-
-@contextmanager
-def _stripe_errors_as_unavailable() -> Iterator[None]:
-    try:
-        yield
-    except stripe.StripeError as exc:
-        raise PaymentProviderUnavailable(
-            "Stripe could not be reached or refused the call."
-        ) from exc
-
-
 @dataclass(frozen=True)
 class RefundResult:
     """What Stripe answered to a refund: the refund, and its charge as it stands after it."""
@@ -75,6 +56,21 @@ class ProviderError(Exception):
         self.unsure = unsure
 
 
+# Stripe's answers that say the request was refused, so surely not carried out.
+_REFUSALS = (
+    stripe.InvalidRequestError,
+    stripe.CardError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+    stripe.RateLimitError,
+)
+
+
+def _provider_error(exc: stripe.StripeError) -> ProviderError:
+    """The one error every provider call raises for Stripe's (its ``__cause__`` is Stripe's)."""
+    return ProviderError(_stripe_message(exc), unsure=not isinstance(exc, _REFUSALS))
+
+
 def idempotency_key(application: Application, attempt: int) -> str:
     """The same key for the same application and session attempt, so a retry makes no second session."""
     return f"grants-checkout-{application.reference}-{attempt}"
@@ -89,7 +85,8 @@ class PaymentProvider(Protocol):
     def create_checkout_session(
         self, *, application: Application, attempt: int, success_url: str, cancel_url: str
     ) -> CheckoutSession:
-        """Create (or, for a repeated attempt, get back) a session for the lodge's share."""
+        """Create (or, for a repeated attempt, get back) a session for the lodge's share.
+        Raises ``ProviderError`` (nothing was charged)."""
         ...
 
     def expire_checkout_session(self, *, session_id: str) -> bool:
@@ -152,10 +149,12 @@ class StripeProvider:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        with _stripe_errors_as_unavailable():
+        try:
             session = self.client.v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": idempotency_key(application, attempt)}
             ).to_dict()
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
         expires = session.get("expires_at")
         return CheckoutSession(
             id=session["id"],
@@ -172,9 +171,9 @@ class StripeProvider:
             # Already paid, expired or closed: nothing left to stop (a late payment is flagged).
             if "status" in str(exc).lower():
                 return False
-            raise ProviderError(_stripe_message(exc)) from exc
+            raise _provider_error(exc) from exc
         except stripe.StripeError as exc:
-            raise ProviderError(_stripe_message(exc)) from exc
+            raise _provider_error(exc) from exc
         return True
 
     def refund(
@@ -193,15 +192,7 @@ class StripeProvider:
                 params=params, options={"idempotency_key": key}
             ).to_dict()
         except stripe.StripeError as exc:
-            refused = isinstance(
-                exc,
-                stripe.InvalidRequestError
-                | stripe.CardError
-                | stripe.AuthenticationError
-                | stripe.PermissionError
-                | stripe.RateLimitError,
-            )
-            raise ProviderError(_stripe_message(exc), unsure=not refused) from exc
+            raise _provider_error(exc) from exc
         charge = refund.get("charge")
         return RefundResult(refund=refund, charge=charge if isinstance(charge, dict) else None)
 

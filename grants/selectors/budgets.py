@@ -6,6 +6,8 @@ remaining = cap - used
 
 A refund the portal knows of counts at once: an approval counts its match that stays, and a
 Ninox row of a refunded grant counts at most that (until its own write-back says so too).
+A refund Stripe took back (it failed after it succeeded) counts at once too: until its Ninox
+write lands, the grant's row counts the portal's match that stays, even if Ninox says Cancelled.
 
 The rule is the two subqueries below, ``used_in_ninox_expression`` and
 ``pending_in_portal_expression``. Every reader goes through them: ``lodges_with_budget``
@@ -23,6 +25,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -32,8 +35,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from grants.budget_rule import Budget
-from grants.models import RESERVING, Application, Lodge, NinoxGrant
+from grants.models import RESERVING, Application, Lodge, NinoxGrant, OutboxMessage
 from grants.money import CENT, ZERO
+
+# In the outbox key of the Ninox write that follows a refund Stripe took back.
+TAKEN_BACK = ":taken-back-"
 
 
 def _money(amount: Decimal) -> Value:
@@ -47,15 +53,31 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     )
 
 
+def _take_back_on_its_way(application: OuterRef) -> Exists:
+    """A refund Stripe took back whose Ninox write has not landed (pending, or failed for good)."""
+    return Exists(
+        OutboxMessage.objects.filter(
+            application=application,
+            kind=OutboxMessage.Kind.NINOX_REFUND,
+            dedupe_key__contains=TAKEN_BACK,
+        ).exclude(status=OutboxMessage.Status.DONE)
+    )
+
+
 def with_refunds_counted(grants: QuerySet[NinoxGrant]) -> QuerySet[NinoxGrant]:
-    """Ninox rows annotated with ``counted``: the amount, or less when a refund released part."""
-    refunded = Application.objects.filter(reference=OuterRef("reference"), match_released__gt=0)
+    """Ninox rows annotated with ``counted``: the amount, or less when a refund released part;
+    or the portal's match that stays while a refund Stripe took back is on its way to Ninox
+    (``behind``: Ninox's row then says too little, or Cancelled)."""
+    portal = Application.objects.filter(reference=OuterRef("reference"))
+    taken_back = portal.filter(_take_back_on_its_way(OuterRef("pk")))
+    refunded = portal.filter(Q(match_released__gt=0) | Q(_take_back_on_its_way(OuterRef("pk"))))
     kept = Subquery(
         refunded.annotate(kept=F("amount_requested") - F("match_released")).values("kept")[:1],
         output_field=DecimalField(max_digits=12, decimal_places=2),
     )
-    return grants.annotate(kept=kept).annotate(
+    return grants.annotate(kept=kept, behind=Exists(taken_back)).annotate(
         counted=Case(
+            When(behind=True, kept__isnull=False, then=F("kept")),
             When(kept__isnull=False, amount__gt=F("kept"), then=F("kept")),
             default=F("amount"),
             output_field=DecimalField(max_digits=12, decimal_places=2),
@@ -67,15 +89,16 @@ def used_in_ninox_expression(fiscal_year: int, *, count_refunds: bool = False) -
     """Ninox grants of the lodge (``OuterRef("pk")``) in the FY, not Cancelled.
 
     ``count_refunds`` (the budget): a grant the portal knows was partly or wholly refunded
-    counts at most its match that stays, before its own write-back reaches Ninox. Without it
-    (the drift check), the mirror's rows as Ninox holds them.
+    counts at most its match that stays, before its own write-back reaches Ninox; one whose
+    refund Stripe took back counts the match that stays again, Cancelled in Ninox or not,
+    until its write-back lands. Without it (the drift check), the mirror's rows as Ninox
+    holds them.
     """
-    grants = NinoxGrant.objects.filter(lodge_id=OuterRef("pk"), fiscal_year=fiscal_year).exclude(
-        status=NinoxGrant.CANCELLED
-    )
+    grants = NinoxGrant.objects.filter(lodge_id=OuterRef("pk"), fiscal_year=fiscal_year)
     if not count_refunds:
-        return _sum_subquery(grants, "amount")
-    return _sum_subquery(with_refunds_counted(grants), "counted")
+        return _sum_subquery(grants.exclude(status=NinoxGrant.CANCELLED), "amount")
+    counted = with_refunds_counted(grants).filter(~Q(status=NinoxGrant.CANCELLED) | Q(behind=True))
+    return _sum_subquery(counted, "counted")
 
 
 def pending_in_portal_expression(fiscal_year: int, *, exclude_id: int | None = None) -> Coalesce:

@@ -61,7 +61,7 @@ def _refund_entry(refund: Refund) -> TimelineEntry:
         f"{refund.get_status_display().lower()}{by}"
     )
     detail = ": ".join(part for part in (refund.stripe_refund_id or "", refund.error) if part)
-    return TimelineEntry(refund.created_at, what, detail)
+    return TimelineEntry(refund.updated_at, what, detail)  # its status is as of then
 
 
 def application_timeline(application: Application) -> list[TimelineEntry]:

@@ -87,6 +87,9 @@ def _recipients_and_context(message: OutboxMessage) -> tuple[list[str], dict[str
     if kind in (Kind.EMAIL_REFUND_LODGE, Kind.EMAIL_REFUND_VENDOR, Kind.EMAIL_REFUND_FINANCE):
         context["payment"] = Payment.objects.get(id=int(payload["payment_id"]))
         context["refunds"] = list(context["payment"].refunds.order_by("created_at", "id"))
+        context["taken_back"] = payload.get(
+            "taken_back"
+        )  # what was refunded before Stripe took it back
         recipients: dict[str, list[str]] = {
             Kind.EMAIL_REFUND_LODGE: [application.contact_email],
             Kind.EMAIL_REFUND_VENDOR: [rules.vendor_email],

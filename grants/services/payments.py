@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from grants.models import Application, OutboxMessage, Payment, Status, WebhookEvent
@@ -101,7 +101,12 @@ def checkout_start(*, application: Application, provider: PaymentProvider | None
             )
     except IntegrityError:
         # The same session stored by a parallel visit, or already reported by its webhook.
-        return Payment.objects.get(stripe_session_id=session.id)
+        payment = Payment.objects.get(stripe_session_id=session.id)
+    if not Application.objects.filter(id=application.id, status=Status.APPROVED).exists():
+        # Cancelled while Stripe made the session: the cancellation found no session to close
+        # (it closes those stored when it commits), so close this one before anyone pays on it.
+        checkout_sessions_expire(application=application, provider=provider)
+        raise PortalError("This application is not waiting for a payment.")
     return payment
 
 
@@ -370,9 +375,31 @@ def checkout_sessions_expire(
                 action="payment.expired",
                 obj=application,
                 after={"payment": PStatus.EXPIRED, "session": payment.stripe_session_id},
-                message="The open checkout session was closed: the approval was cancelled.",
+                message=f"The open checkout session was closed: {application.reference} is "
+                f"{application.get_status_display().lower()}, so it no longer waits for a payment.",
             )
     return closed
+
+
+def checkout_sessions_left_open_close(
+    *, now: datetime | None = None, provider: PaymentProvider | None = None
+) -> int:
+    """Close the sessions still open at Stripe for applications that no longer wait for a
+    payment (cancelled while Stripe could not be reached, or expired); the expiry sweep's
+    second step. Returns how many were closed."""
+    provider = provider or payment_provider()
+    now = now or timezone.now()
+    left_open = (
+        Payment.objects.filter(status=PStatus.OPEN, provider=provider.name)
+        .exclude(application=None)
+        .exclude(application__status=Status.APPROVED)
+        .filter(Q(session_expires_at=None) | Q(session_expires_at__gt=now))
+        .values_list("application_id", flat=True)
+    )
+    return sum(
+        checkout_sessions_expire(application=application, provider=provider)
+        for application in Application.objects.filter(id__in=set(left_open))
+    )
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from grants.outbox import outbox_enqueue
 from grants.payments.provider import PaymentProvider, ProviderError, payment_provider
 from grants.rules import rules_in_force
 from grants.selectors.applications import fiscal_year_label
+from grants.selectors.budgets import TAKEN_BACK
 from grants.services.staff_text import clean_reason
 from portal.audit import audit_record
 from portal.lib.errors import PortalError
@@ -353,8 +354,8 @@ def _refund_upsert(
 def refunds_settle(*, application: Application | None, payment: Payment, actor: Any) -> str:
     """Bring the application in line with the refunds of its share; call with both locked.
 
-    Returns what changed. The refunded share only grows: if Stripe reports less than was
-    already released (a refund failed after it succeeded), finance is told instead.
+    Returns what changed. If Stripe reports less than was already released (a refund failed
+    after it succeeded), the release is taken back at once and finance is told.
     """
     if (
         application is None
@@ -373,22 +374,9 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
     if refunded == application.refunded_share:
         return "no change"
     if refunded < application.refunded_share:
-        payment.flagged = True
-        payment.flag_reason = (
-            f"Stripe now reports {format_money(refunded)} of the share refunded, less than the "
-            f"{format_money(application.refunded_share)} the portal released; check the refunds in Stripe."
-        )[:300]
-        payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
-        audit_record(
-            actor=actor, action="payment.flagged", obj=application, message=payment.flag_reason
+        return _release_take_back(
+            application=application, payment=payment, refunded=refunded, actor=actor
         )
-        outbox_enqueue(
-            kind=Kind.EMAIL_FINANCE,
-            dedupe_key=f"email_finance:refund_shrank:{payment.id}:{to_cents(refunded)}",
-            application=application,
-            payload={"payment_id": payment.id},
-        )
-        return "flagged for finance: " + payment.flag_reason
     figures = refund_figures(application, refunded)
     released_now = application.match_kept - figures.match_kept
     before = {
@@ -419,7 +407,10 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
             f"{format_money(released_now)} returns to {lodge}'s budget for {fiscal_year_label(application)}."
         ),
     )
-    key = to_cents(refunded)
+    # Keyed by the share refunded so far and by how many times Stripe took a refund back (a
+    # figure seen before a take-back is news again after it).
+    rounds = _take_backs(application)
+    key = f"{to_cents(refunded)}" + (f":after-{rounds}" if rounds else "")
     ids = {"application_id": application.id, "payment_id": payment.id}
     for kind in REFUND_EFFECTS:
         outbox_enqueue(
@@ -429,6 +420,66 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
             payload=ids,
         )
     return "refunded" if figures.full else "partly refunded"
+
+
+def _take_backs(application: Application) -> int:
+    """How many times Stripe took back a refund of this application's share."""
+    return OutboxMessage.objects.filter(
+        application=application, kind=Kind.NINOX_REFUND, dedupe_key__contains=TAKEN_BACK
+    ).count()
+
+
+def _release_take_back(
+    *, application: Application, payment: Payment, refunded: Decimal, actor: Any
+) -> str:
+    """Stripe now reports less of the share refunded than the portal released (a refund failed
+    or was reversed after it succeeded): the money is the foundation's again, so the match it
+    matches counts against the lodge's budget again, at once (the budget counts the portal's
+    figure until Ninox has it: ``grants.selectors.budgets``). The cap is never left open by a
+    release Stripe does not confirm. Ninox is written back, once, and finance is told."""
+    figures = refund_figures(application, refunded)
+    counted_again = figures.match_kept - application.match_kept
+    before = {
+        "status": application.status,
+        "refunded_share": str(application.refunded_share),
+        "match_kept": str(application.match_kept),
+    }
+    previously = application.refunded_share
+    application.refunded_share = refunded
+    application.match_released = figures.released
+    if application.status == Status.REFUNDED and not figures.full:
+        application.move_to(Status.PAID, actor=actor)
+    application.save(update_fields=["status", "refunded_share", "match_released", "updated_at"])
+    lodge = application.lodge.name if application.lodge else f"Lodge {application.lodge_number}"
+    message = (
+        f"Stripe now reports {format_money(refunded)} of the lodge's share refunded, not "
+        f"{format_money(previously)} (a refund failed or was reversed); "
+        f"{format_money(counted_again)} of the match counts against {lodge}'s budget for "
+        f"{fiscal_year_label(application)} again, and the match that stays is "
+        f"{format_money(figures.match_kept)}. Check the refunds in Stripe."
+    )
+    audit_record(
+        actor=actor,
+        action="application.refund_taken_back",
+        obj=application,
+        before=before,
+        after={
+            "status": application.status,
+            "refunded_share": str(refunded),
+            "match_kept": str(figures.match_kept),
+        },
+        message=message,
+    )
+    suffix = f"{to_cents(refunded)}{TAKEN_BACK}{_take_backs(application) + 1}"
+    ids = {"application_id": application.id, "payment_id": payment.id}
+    for kind in (Kind.NINOX_REFUND, Kind.EMAIL_REFUND_FINANCE):
+        outbox_enqueue(
+            kind=kind,
+            dedupe_key=f"{kind}:{application.reference}:{suffix}",
+            application=application,
+            payload={**ids, "taken_back": str(previously)},
+        )
+    return "taken back: " + message
 
 
 def charge_record_from_webhook(*, charge: Mapping[str, Any], event_at: datetime) -> str:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grants.models import Application, Payment, Status
 from grants.payments.provider import (
     DevProvider,
-    PaymentProviderUnavailable,
+    ProviderError,
     payment_provider,
     session_object,
 )
@@ -109,7 +109,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         payment = checkout_start(application=application, provider=provider)
     except PortalError as exc:
         return _page(request, application, "closed", message=exc.message)
-    except PaymentProviderUnavailable:
+    except ProviderError:
         logger.warning("could not start a checkout for %s", application.reference, exc_info=True)
         return _page(request, application, "unavailable")
     if provider.hosted_checkout:

@@ -337,28 +337,36 @@ def test_finance_refunds_part_of_a_paid_grant_and_ninox_the_budget_and_the_email
         Decimal("400.00")
     ]
 
-    finance = new_page()
+    finance = new_page(1280, 900)
     sign_in(finance, "finance")
+
+    def at_both_widths(step: str) -> None:
+        """Screenshots at 1280 and 375 px, with no sideways scroll on the phone."""
+        for width in (1280, 375):
+            finance.set_viewport_size({"width": width, "height": 900})
+            shot(finance, f"{step}-{width}px")
+            assert no_horizontal_scroll(finance), f"{step} scrolls sideways at {width} px"
+        finance.set_viewport_size({"width": 1280, "height": 900})
 
     def shows_paid() -> bool:
         finance.goto(f"/applications/{reference}/")
         return "Paid" in finance.locator("#status-cell").inner_text()
 
     poll(shows_paid, "the application page saying paid")
-    shot(finance, "paid-with-refund-action")
+    at_both_widths("paid-with-refund-action")
     finance.get_by_role("link", name="Refund the lodge's share…").click()
     expect(
         finance.get_by_role("heading", name=f"Refund the lodge's share of {reference}")
     ).to_be_visible()
     finance.get_by_label("Amount of the share to refund").fill("200.00")
     finance.get_by_label("Reason").fill("The concert sold fewer tickets than planned.")
-    shot(finance, "refund-form")
+    at_both_widths("refund-form")
     finance.get_by_role("button", name="Review the refund").click()
     # Share $500.00, $200.00 back: the match that stays is min(400, 300) = $300.00.
     summary = finance.locator("#refund-summary")
     expect(summary).to_contain_text("Stripe will refund $200.00 of the lodge's share")
     expect(summary).to_contain_text("The match that stays is $300.00, so $100.00 returns")
-    shot(finance, "refund-confirmation")
+    at_both_widths("refund-confirmation")
     finance.get_by_role("button", name="Refund $200.00 through Stripe").click()
     finance.wait_for_url(re.compile(rf"/applications/{reference}/$"))
     expect(finance.get_by_text("Stripe refunded $200.00 of the lodge's share.")).to_be_visible()
@@ -369,7 +377,7 @@ def test_finance_refunds_part_of_a_paid_grant_and_ninox_the_budget_and_the_email
         "$300.00 ($100.00 returned to the lodge's budget)"
     )
     expect(finance.locator(".timeline")).to_contain_text("partly refunded")
-    shot(finance, "partly-refunded")
+    at_both_widths("partly-refunded")
 
     assert poll(
         lambda: portal.ninox_grants(reference) == [Decimal("300.00")],
@@ -391,7 +399,7 @@ def test_finance_refunds_part_of_a_paid_grant_and_ninox_the_budget_and_the_email
     expect(
         finance.get_by_text("$200.00 of the share refunded, $300.00 of the match stays")
     ).to_be_visible()
-    shot(finance, "lodge-page")
+    at_both_widths("lodge-page")
 
 
 def test_an_admin_previews_a_cap_change_for_next_year_confirms_it_and_reads_it_in_the_audit_log(

@@ -10,9 +10,13 @@ from django.core import mail
 from django.test import Client
 
 from grants.models import Lodge, OutboxMessage, Payment, Status
-from grants.payments.provider import StripeProvider
+from grants.payments.provider import DevProvider, StripeProvider
 from grants.selectors.budgets import lodge_budget
-from grants.services.payments import checkout_sessions_expire, checkout_start
+from grants.services.payments import (
+    checkout_sessions_expire,
+    checkout_sessions_left_open_close,
+    checkout_start,
+)
 from grants.services.review import application_cancel
 from portal.lib.errors import PortalError
 from portal.models import AuditEvent
@@ -177,3 +181,60 @@ def test_stripe_down_leaves_the_session_to_the_webhook(fresh_lodge: Lodge) -> No
 
     assert checkout_sessions_expire(application=application, provider=provider) == 0
     assert Payment.objects.get(stripe_session_id="cs_test_open2").status == Payment.Status.OPEN
+
+
+def test_a_cancellation_made_while_stripe_makes_the_session_closes_that_session_too(
+    fresh_lodge: Lodge, reviewer: Any, dev_stripe: None
+) -> None:
+    """The lodge presses Pay, and a reviewer cancels while Stripe is making the session: the
+    cancellation found no session to close, so the checkout closes it and sends no one to pay."""
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00056"
+    )
+    expired: list[str] = []
+
+    class CancelledMeanwhile(DevProvider):
+        def create_checkout_session(self, **kwargs: Any) -> Any:
+            session = super().create_checkout_session(**kwargs)
+            application_cancel(application=application, actor=reviewer, reason="Called off")
+            return session
+
+        def expire_checkout_session(self, *, session_id: str) -> bool:
+            expired.append(session_id)
+            return True
+
+    with pytest.raises(PortalError, match="not waiting for a payment"):
+        checkout_start(application=application, provider=CancelledMeanwhile())
+
+    [payment] = Payment.objects.filter(application=application)
+    assert expired == [payment.stripe_session_id]
+    assert payment.status == Payment.Status.EXPIRED
+
+
+def test_a_session_stripe_could_not_close_at_the_cancellation_is_closed_by_the_next_sweep(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    cancelled = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    waiting = ApplicationFactory.create(approved=True, lodge=fresh_lodge)
+    for application, session in ((cancelled, "cs_test_left"), (waiting, "cs_test_wait")):
+        PaymentFactory.create(
+            application=application,
+            stripe_session_id=session,
+            status=Payment.Status.OPEN,
+            paid_at=None,
+            provider="stripe",
+        )
+    down = StripeProvider(
+        "sk_test_fake", http_client=FakeStripe(fail_with=500), max_network_retries=0
+    )
+    application_cancel(application=cancelled, actor=reviewer, reason="Called off")
+    assert checkout_sessions_expire(application=cancelled, provider=down) == 0
+
+    fake = FakeStripe()
+    up = StripeProvider("sk_test_fake", http_client=fake, max_network_retries=0)
+    assert checkout_sessions_left_open_close(provider=up) == 1
+
+    assert [call["url"].rsplit("/", 2)[-2] for call in fake.calls] == ["cs_test_left"]
+    statuses = dict(Payment.objects.values_list("stripe_session_id", "status"))
+    assert statuses == {"cs_test_left": "expired", "cs_test_wait": "open"}
+    assert checkout_sessions_left_open_close(provider=up) == 0

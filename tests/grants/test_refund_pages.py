@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from grants.models import Application, Lodge, Refund, Status
+from grants.selectors.timeline import application_timeline
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
 from tests.grants.stripe_events import SECRET
@@ -96,6 +97,12 @@ def test_a_full_refund_from_the_page_leaves_the_grant_refunded(
 
     paid.refresh_from_db()
     assert paid.status == Status.REFUNDED
+    # The timeline tells it in the order it happened: asked, made, refunded.
+    said = [entry.what for entry in application_timeline(paid)]
+    asked = next(i for i, w in enumerate(said) if "asked Stripe to refund $250.00" in w)
+    made = said.index("Refund of $250.00 of the lodge's share succeeded (asked by fin)")
+    refunded = next(i for i, w in enumerate(said) if "refunded in full" in w)
+    assert asked < made < refunded, said
 
 
 @pytest.mark.parametrize(

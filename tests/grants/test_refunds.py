@@ -288,6 +288,44 @@ def test_a_refund_made_in_stripes_dashboard_has_the_same_effects(paid: Applicati
     assert grant_row(paid.reference).fields["Status"] == "Cancelled"
 
 
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        {"secret": "whsec_someone_else_" + "b" * 16},
+        {"timestamp": int(time.time()) - 301},  # older than the tolerance: a replay
+        {"header": None},
+    ],
+    ids=["another secret", "stale signature", "no signature"],
+)
+def test_a_refund_event_badly_signed_is_refused_and_changes_nothing(
+    paid: Application, delivery: dict[str, Any]
+) -> None:
+    body = event_body("charge.refunded", charge_refunded(payment_of(paid), "250.00"))
+
+    assert post(body, **delivery).status_code == 400
+
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_share) == (Status.PAID, Decimal("0.00"))
+    assert payment_of(paid).amount_refunded == Decimal("0.00")
+    assert not OutboxMessage.objects.filter(kind=Kind.NINOX_REFUND).exists()
+
+
+def test_a_replayed_refund_event_is_acknowledged_and_changes_nothing_twice(
+    paid: Application,
+) -> None:
+    body = event_body(
+        "refund.updated",
+        refund(payment_of(paid), "re_test_replay", "250.00", "succeeded"),
+        event_id="evt_test_replayed",
+        created=int(time.time()),
+    )
+    send("charge.refunded", charge_refunded(payment_of(paid), "250.00"), created=int(time.time()))
+
+    assert post(body).json()["result"] == "no change"
+    assert post(body).json()["result"] == "duplicate event"
+    assert OutboxMessage.objects.filter(kind=Kind.NINOX_REFUND).count() == 1
+
+
 def test_duplicated_and_out_of_order_charge_events_update_ninox_once_each(
     paid: Application, ninox_writes: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -401,6 +439,96 @@ def test_a_failed_refund_releases_nothing(paid: Application) -> None:
     assert remaining(paid) == before
     assert payment_of(paid).amount_refunded == Decimal("0.00")
     assert not OutboxMessage.objects.filter(kind=Kind.NINOX_REFUND).exists()
+
+
+def test_a_refund_stripe_takes_back_counts_the_match_again_at_once_and_ninox_follows(
+    paid: Application, ninox_writes: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    """A refund that succeeded and then failed: the release it made is undone at once (the cap
+    is never exceeded by money Stripe did not give back), Ninox is written back once, finance
+    is told; a later refund is again one Ninox update."""
+    payment = payment_of(paid)
+    before = remaining(paid)
+    now = int(time.time())
+    made = refund(payment, "re_test_back", "250.00", "succeeded", created=now - 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        send("refund.created", made, created=now - 60)
+        assert send("charge.refunded", charge_refunded(payment, "250.00"), created=now - 59) == (
+            "refunded"
+        )
+    assert grant_row(paid.reference).fields["Status"] == "Cancelled"
+    assert remaining(paid) - before == Decimal("200.00")
+    writes = len(ninox_writes)
+    mail.outbox.clear()
+
+    failed = refund(payment, "re_test_back", "250.00", "failed", created=now - 60)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = send("refund.failed", failed, created=now - 30)
+        assert result.startswith("taken back"), result
+        paid.refresh_from_db()
+        assert paid.status == Status.PAID
+        assert paid.refunded_share == Decimal("0.00")
+        assert paid.match_kept == Decimal("200.00")
+        # At once: Ninox still says Cancelled, and the budget counts the match again.
+        assert grant_row(paid.reference).fields["Status"] == "Cancelled"
+        assert remaining(paid) == before
+        send("refund.failed", failed, created=now - 30)  # the same news again
+        send("charge.refunded", charge_refunded(payment, "0.00"), created=now - 29)
+    assert len(callbacks) >= 1
+    assert len(ninox_writes) == writes + 1
+    row = grant_row(paid.reference)
+    assert (row.fields["Status"], row.fields["Amount"]) == ("Paid", Decimal("200.00"))
+    assert remaining(paid) == before
+    assert not Payment.objects.get(id=payment.id).flagged  # later refunds still count
+    [to_finance] = [m for m in mail.outbox if m.to == [rules_in_force().finance_email]]
+    assert "taken back" in to_finance.subject
+    assert "counts against the budget again" in to_finance.body
+    event = AuditEvent.objects.get(action="application.refund_taken_back")
+    assert "$200.00 of the match counts against" in event.message
+
+    # Finance refunds again: the same cumulative figure as before is news again, written once.
+    again = refund(payment, "re_test_again", "250.00", "succeeded", created=now - 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        send("refund.created", again, created=now - 5)
+        assert send("charge.refunded", charge_refunded(payment, "250.00"), created=now - 4) == (
+            "refunded"
+        )
+    assert len(ninox_writes) == writes + 2
+    assert grant_row(paid.reference).fields["Status"] == "Cancelled"
+    assert remaining(paid) - before == Decimal("200.00")
+
+
+def test_a_partial_refund_taken_back_counts_the_whole_match_before_ninox_hears(
+    paid: Application, ninox: Any
+) -> None:
+    payment = payment_of(paid)
+    before = remaining(paid)
+    now = int(time.time())
+    send(
+        "refund.created",
+        refund(payment, "re_test_pb", "100.00", "succeeded", created=now - 60),
+        created=now - 60,
+    )
+    send("charge.refunded", charge_refunded(payment, "100.00"), created=now - 59)
+    deliver_all()
+    assert grant_row(paid.reference).fields["Amount"] == Decimal("150.00")
+    assert remaining(paid) - before == Decimal("50.00")
+
+    ninox.emulator.faults = "503=1"  # Ninox down: the budget must not wait for it
+    send(
+        "refund.failed",
+        refund(payment, "re_test_pb", "100.00", "failed", created=now - 60),
+        created=now - 30,
+    )
+    assert remaining(paid) == before
+    ninox.emulator.faults = None
+    assert grant_row(paid.reference).fields["Amount"] == Decimal("150.00")
+    for message in OutboxMessage.objects.filter(
+        kind=Kind.NINOX_REFUND, status=OutboxMessage.Status.PENDING
+    ):
+        assert outbox_deliver(message.id, now=timezone.now() + timedelta(hours=1)) == "done"
+    assert grant_row(paid.reference).fields["Amount"] == Decimal("200.00")
+    assert remaining(paid) == before
 
 
 def test_a_refund_event_for_no_payment_we_know_is_recorded_and_ignored(paid: Application) -> None:

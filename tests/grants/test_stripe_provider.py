@@ -12,7 +12,7 @@ import stripe
 from django.test import Client
 
 from grants.models import Lodge, Payment
-from grants.payments.provider import PaymentProviderUnavailable, StripeProvider, idempotency_key
+from grants.payments.provider import ProviderError, StripeProvider, idempotency_key
 from grants.services.payments import checkout_start
 from tests.factories import ApplicationFactory
 from tests.grants.fake_stripe import RecordingStripe, Reply
@@ -114,9 +114,11 @@ def test_a_failed_call_repeated_by_the_portal_uses_the_same_key(
 ) -> None:
     monkeypatch.setattr(stripe.HTTPClient, "_sleep_time_seconds", lambda self, n, r=None: 0)
     fake = FakeStripe(fail_first=3)  # the SDK gives up after its retries
-    with pytest.raises(PaymentProviderUnavailable) as unavailable:
+    with pytest.raises(ProviderError) as unavailable:
         checkout_start(application=application, provider=provider(fake))
     assert isinstance(unavailable.value.__cause__, stripe.APIError)
+    assert unavailable.value.unsure  # no answer: the same key is used again
+    assert "sk_test" not in str(unavailable.value)
     assert Payment.objects.count() == 0
     checkout_start(application=application, provider=provider(fake))
     assert len({c["headers"]["Idempotency-Key"] for c in fake.calls}) == 1
