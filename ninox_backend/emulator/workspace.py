@@ -257,6 +257,10 @@ def list_records(app: App, request: Request, workspace: str, module: str, table:
     filters = _filter(tbl, request.query.get("filter", ""))
     if app.faults.strikes("filter_ignored"):
         filters = ()
+    elif any(f.type == "reference" for f, _ in filters or ()) and app.faults.strikes(
+        "filter_ref_unmatched"
+    ):
+        filters = None  # the link read as something other than the record id: no match
     rows: list[Row] = []
     if filters is not None:
         rows = app.store.list_records(
