@@ -47,6 +47,7 @@ from .sync import (
     SyncStateStore,
     TableMirrorBase,
 )
+from .types import FieldType
 from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
 
 __all__ = ["WorkspaceSyncEngine"]
@@ -174,6 +175,17 @@ class WorkspaceSyncEngine(TableMirrorBase):
         the read lacks ids the handler mirrors in that scope (``ids_where``, when it has
         it), ``NinoxLookupUnreliable`` is raised and the next full read settles them."""
         handler = self.handlers[name]
+        table = self.db.table_schema(name)
+        if self.profile.reference_filter is False and any(
+            table.field(k).type == FieldType.REFERENCE for k in filters
+        ):
+            raise NinoxLookupUnreliable(
+                f"the doctor saw a filter on a reference answer without the record that has "
+                f"it: {name} {dict(filters)} cannot be read by a filter on this account",
+                method="GET",
+                path=f"/tables/{name}/records",
+                permanent=True,
+            )
         ids_where = getattr(handler, "ids_where", None)
         local = ids_where(filters) if callable(ids_where) else None
         local_ids = {int(i) for i in local} if local is not None else None

@@ -61,6 +61,8 @@ class State:
     per_page: int = DOCUMENTED_PAGE_SIZE
     query: bool = True
     parallel_refused: bool | None = None
+    #: workspace API: an equality filter on a reference returned the record (None: not checked)
+    reference_filter: bool | None = None
     change_feed: bool = False
     lookup_form: str | None = None
     raw_calls: int = 0

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from ..exceptions import NinoxError, NinoxLookupUnreliable
+from ..types import FieldType
 from ..workspace import WorkspaceDatabase
 from .probe import Probe
 from .replies import clip, error_text, shape_of
@@ -183,6 +184,8 @@ def check_workspace(probe: Probe) -> None:
         )
         return
     ok = any(r.id == sample.id for r in found) and not none
+    if ok:
+        check_reference_filter(probe, table, sample)
     probe.add(
         "filter",
         ok,
@@ -195,6 +198,42 @@ def check_workspace(probe: Probe) -> None:
         if ok
         else "the write-back refuses when it cannot confirm the row; please report this",
     )
+
+
+def check_reference_filter(probe: Probe, table: Any, sample: Any) -> None:
+    """An equality filter on each reference of the sample (a grant's lodge) returns it.
+
+    The decision's refresh reads a lodge's grants with ``filter={"Lodge": id}``, and the
+    description is silent on filters over references: a server that reads the id as
+    something else answers nothing, which no check of the returned records can see. One
+    call per reference field; the result is the profile's ``reference_filter`` (False:
+    every decision's read is refused and goes to a person).
+    """
+    refs = [f for f in table.fields() if f.type == FieldType.REFERENCE]
+    values = {f.name: sample.get(f.name) for f in refs if sample.get(f.name) is not None}
+    if not values:
+        return
+    for name, value in values.items():
+        try:
+            ids = [r.id for r in table.find({name: value})]
+        except NinoxLookupUnreliable as exc:
+            ids, why = [], f"answered a record of another {name} ({clip(exc.message, 60)})"
+        else:
+            why = f"answered {len(ids)} record(s) without record {sample.id}"
+        ok = sample.id in ids
+        probe.state.reference_filter = ok if probe.state.reference_filter is not False else False
+        filter_text = json.dumps({name: value})
+        probe.add(
+            "filter on a reference",
+            ok,
+            f"filter={filter_text} found record {sample.id} among {len(ids)}"
+            if ok
+            else f"filter={filter_text} {why}",
+            "a decision reads its lodge's grants in one call, each checked against the lodge"
+            if ok
+            else "a decision cannot read a lodge's grants here: every decision goes to a "
+            "person (the budget is never read from a filter that misses records)",
+        )
 
 
 def run_workspace_write_test(probe: Probe, table_name: str) -> str | None:

@@ -17,6 +17,7 @@ from ninox_backend.exceptions import (
     NinoxPagingError,
     NinoxUnsupported,
 )
+from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
 from ninox_backend.workspace import WorkspaceClient, WorkspaceTable
@@ -329,6 +330,22 @@ def test_a_reference_filter_that_matches_nothing_removes_nothing_and_says_so(
         sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
     assert sorted(mirrors["Grants"].rows) == [1, 2, 3]
     assert ninox.emulator.faults.injected["filter_ref_unmatched"] == 1
+
+
+def test_a_scoped_read_on_a_reference_the_doctor_saw_fail_is_refused_without_a_call(
+    ninox: EmulatedNinox, clock: Clock
+) -> None:
+    with ninox.api_client(now=clock) as client:
+        mirrors = {"Lodges": ScopedMirror(), "Grants": ScopedMirror()}
+        db = client.database(ninox.team_id, ninox.database_id)
+        profile = CapabilityProfile(api="workspace", reference_filter=False)
+        sync = WorkspaceSyncEngine(db, InMemorySyncStateStore(), mirrors, profile=profile)
+        sync.sync()
+        before = ninox.emulator.calls
+        with pytest.raises(NinoxLookupUnreliable, match="the doctor saw a filter on a reference"):
+            sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+        assert ninox.emulator.calls == before
+        assert sync.sync(tables=["Grants"], scope={"Grants": {"Reference": "G-1"}}).calls == 1
 
 
 def test_a_scoped_read_on_a_server_that_ignores_the_filter_fails_safe(
