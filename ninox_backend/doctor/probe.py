@@ -83,6 +83,8 @@ class Probe:
     previous: CapabilityProfile | None
     write_test_planned: bool
     on_finding: Callable[[Finding], None] | None
+    #: the workspace id to try when the classic API does not answer (None: the team id)
+    workspace_id: str | None = None
     state: State = field(default_factory=State)
     findings: list[Finding] = field(default_factory=list)
 

@@ -79,15 +79,16 @@ def _names(data: Any, key: str) -> list[str] | None:
 
 def suggest_workspace(probe: Probe) -> str | None:
     """When the classic API did not answer: the settings for the workspace API, if it does."""
-    modules = probe_workspace_list(probe, probe.database.team_id)
+    workspace = probe.workspace_id or probe.database.team_id
+    modules = probe_workspace_list(probe, workspace)
     if modules is None:
         return None
     probe.state.api = "workspace"
     host = host_of(probe.database.client.base_url)
     return (
-        f"Ninox's workspace API answers at {host} (GET …/workspace/{probe.database.team_id}"
+        f"Ninox's workspace API answers at {host} (GET …/workspace/{workspace}"
         f"/modules lists {', '.join(modules) or 'no module'}): set NINOX_API=workspace, "
-        f"NINOX_BASE_URL={host}, NINOX_WORKSPACE_ID={probe.database.team_id} and NINOX_MODULE "
+        f"NINOX_BASE_URL={host}, NINOX_WORKSPACE_ID={workspace} and NINOX_MODULE "
         "to the module holding the grants"
     )
 

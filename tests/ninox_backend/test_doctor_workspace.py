@@ -158,6 +158,27 @@ def test_configured_for_classic_on_a_workspace_host_it_proposes_ninox_api_worksp
     assert "grants" in api.action
 
 
+def test_configured_for_classic_it_tries_the_workspace_api_with_the_configured_workspace_id(
+    workspace: EmulatedNinox,
+) -> None:
+    """A classic team id is not a workspace id: NINOX_WORKSPACE_ID, when set, is tried."""
+    classic = NinoxClient(
+        token=workspace.token,
+        base_url="http://ninox.test/v1",
+        transport=workspace.transport,
+        retry=RetryPolicy(max_retries=0),
+    )
+    doctor = Doctor(
+        classic.database("a-classic-team", workspace.database_id),
+        SchemaMapping(settings.NINOX_SCHEMA),
+        workspace_id=workspace.team_id,
+    )
+    report = doctor.run()
+    api = finding(report, "api")
+    assert report.profile.api == "workspace"
+    assert f"NINOX_WORKSPACE_ID={workspace.team_id} " in api.action
+
+
 def test_configured_for_workspace_on_a_classic_host_it_proposes_ninox_api_classic() -> None:
     with demo_ninox(seed=42, dialect="docs") as classic:
         report = diagnose(workspace_client(classic, "http://ninox.test"), classic)
