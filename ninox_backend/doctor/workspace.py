@@ -185,8 +185,6 @@ def check_workspace(probe: Probe) -> None:
         )
         return
     ok = any(r.id == sample.id for r in found) and not none
-    if ok:
-        check_reference_filter(probe, table, sample)
     probe.add(
         "filter",
         ok,
@@ -194,11 +192,12 @@ def check_workspace(probe: Probe) -> None:
         f"{len(none)} for a value nothing has"
         if ok
         else f"filter on {name!r} answered {shape_of(found)} / {shape_of(none)}",
-        "the decision refresh reads a lodge's grants in one call; the write-back looks up "
-        "by this field and verifies the record"
+        "the write-back looks up by this field and verifies every record it gets"
         if ok
         else "the write-back refuses when it cannot confirm the row; please report this",
     )
+    if ok:
+        check_reference_filter(probe, table, sample)
 
 
 def check_reference_filter(probe: Probe, table: Any, sample: Any) -> None:
