@@ -293,7 +293,7 @@ class GrantHandler:
 
     def ids_where(self, filters: Mapping[str, Any]) -> Iterable[int] | None:
         """The mirrored grants of the lodge a scoped read asks for (``{lodge field: id}``),
-        so the workspace sync deletes those Ninox no longer has; None for any other scope."""
+        so the workspace sync notices a read that lacks any of them; None for any other scope."""
         lodge = self.fields.field("lodge")
         if set(filters) != {lodge}:
             return None

@@ -74,6 +74,10 @@ class CapabilityProfile:
     per_page: int = DOCUMENTED_PAGE_SIZE
     #: whether two calls in flight at once were refused (the limiter stays at one either way)
     parallel_refused: bool | None = None
+    #: workspace API: whether an equality ``filter`` on a reference (a grant's lodge) returned
+    #: the record that has it (None: not checked). False: a decision's read of a lodge's
+    #: grants cannot be trusted, so it is refused and the decision goes to a person
+    reference_filter: bool | None = None
     #: when the doctor ran, and against which base URL (never the key)
     checked_at: dt.datetime | None = None
     base_url: str = ""
@@ -100,6 +104,7 @@ class CapabilityProfile:
         lookup_form = data.get("lookup_form")
         per_page = data.get("per_page")
         parallel = data.get("parallel_refused")
+        reference_filter = data.get("reference_filter")
         return cls(
             api=str(data.get("api") or default.api),
             change_feed=data.get("change_feed") is True,
@@ -111,6 +116,7 @@ class CapabilityProfile:
             and 1 <= per_page <= 1000
             else default.per_page,
             parallel_refused=parallel if isinstance(parallel, bool) else None,
+            reference_filter=reference_filter if isinstance(reference_filter, bool) else None,
             checked_at=dt.datetime.fromisoformat(checked_at)
             if isinstance(checked_at, str)
             else None,

@@ -14,12 +14,15 @@ the engine cannot ask "what changed". Instead:
   equal to the given values, in one call when they fit a page (a lodge's grants
   of every year; the caller keeps the fiscal year's client-side). Every record is
   verified against the asked values (a filter the server ignored raises
-  ``NinoxLookupUnreliable``) and upserted. The read returns *every* record with those
-  values, so it also reconciles deletes within the scope when the handler can say
-  which ids it mirrors there (optional ``ids_where(filters) -> Iterable[int] | None``,
-  the same ``{field name: value}``): those the read did not return are deleted. A
-  handler without it (or answering None) has nothing deleted by a scoped read; the
-  next full read removes those.
+  ``NinoxLookupUnreliable``) and upserted. Verifying what came back cannot show what
+  did *not* come back: a server that reads a filter on a reference otherwise (the
+  description is silent on references) may answer nothing at all. So a scoped read
+  never deletes: when the handler can say which ids it mirrors in the scope (optional
+  ``ids_where(filters) -> Iterable[int] | None``, the same ``{field name: value}``) and
+  the read lacks any of them, it raises ``NinoxLookupUnreliable`` (deleted in Ninox, or
+  a filter read otherwise: the caller cannot tell, so a decision goes to a person) and
+  the next full read, which sees every record, settles it. Removing them instead would
+  lower the lodge's used budget on the word of a filter nobody confirmed.
 
 The state kept is :class:`~ninox_backend.sync.SyncState` (``reconciled`` holds each
 table's last full read; ``marks`` are 0 once a table is loaded), so the portal's
@@ -34,6 +37,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .exceptions import NinoxLookupUnreliable
 from .profile import CONSERVATIVE, CapabilityProfile
 from .sync import (
     Handler,
@@ -43,6 +47,7 @@ from .sync import (
     SyncStateStore,
     TableMirrorBase,
 )
+from .types import FieldType
 from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
 
 __all__ = ["WorkspaceSyncEngine"]
@@ -166,9 +171,21 @@ class WorkspaceSyncEngine(TableMirrorBase):
         state.reconciled[name] = now
 
     def _scoped_read(self, name: str, filters: Mapping[str, Any], result: SyncResult) -> None:
-        """The records equal to ``filters`` (verified), upserted; the handler's other ids in
-        that scope (``ids_where``, when it has it) deleted, as Ninox no longer has them."""
+        """The records equal to ``filters`` (verified), upserted. Nothing is deleted: when
+        the read lacks ids the handler mirrors in that scope (``ids_where``, when it has
+        it), ``NinoxLookupUnreliable`` is raised and the next full read settles them."""
         handler = self.handlers[name]
+        table = self.db.table_schema(name)
+        if self.profile.reference_filter is False and any(
+            table.field(k).type == FieldType.REFERENCE for k in filters
+        ):
+            raise NinoxLookupUnreliable(
+                f"the doctor saw a filter on a reference answer without the record that has "
+                f"it: {name} {dict(filters)} cannot be read by a filter on this account",
+                method="GET",
+                path=f"/tables/{name}/records",
+                permanent=True,
+            )
         ids_where = getattr(handler, "ids_where", None)
         local = ids_where(filters) if callable(ids_where) else None
         local_ids = {int(i) for i in local} if local is not None else None
@@ -180,11 +197,16 @@ class WorkspaceSyncEngine(TableMirrorBase):
             count += len(page)
             self._report(name, count, "changes")
         result.updated += count
-        if local_ids is not None:
-            missing = sorted(local_ids - remote)
-            if missing:
-                handler.delete(missing)
-                result.deleted += len(missing)
+        missing = sorted(local_ids - remote) if local_ids is not None else []
+        if missing:
+            shown = ", ".join(str(i) for i in missing[:5]) + (", …" if len(missing) > 5 else "")
+            raise NinoxLookupUnreliable(
+                f"the filtered read of {name} {dict(filters)} lacks {len(missing)} record(s) "
+                f"the mirror holds there ({shown}): deleted in Ninox, or a filter this server "
+                "reads otherwise; nothing is removed until the next full read",
+                method="GET",
+                path=f"/tables/{name}/records",
+            )
 
     def _local_ids(self, handler: Handler) -> set[int] | None:
         local, _ = self._local_sequences(handler)

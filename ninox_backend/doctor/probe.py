@@ -61,6 +61,8 @@ class State:
     per_page: int = DOCUMENTED_PAGE_SIZE
     query: bool = True
     parallel_refused: bool | None = None
+    #: workspace API: an equality filter on a reference returned the record (None: not checked)
+    reference_filter: bool | None = None
     change_feed: bool = False
     lookup_form: str | None = None
     raw_calls: int = 0
@@ -81,6 +83,8 @@ class Probe:
     previous: CapabilityProfile | None
     write_test_planned: bool
     on_finding: Callable[[Finding], None] | None
+    #: the workspace id to try when the classic API does not answer (None: the team id)
+    workspace_id: str | None = None
     state: State = field(default_factory=State)
     findings: list[Finding] = field(default_factory=list)
 

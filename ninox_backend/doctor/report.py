@@ -27,8 +27,14 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
             "api: workspace",
             "reads: every table whole by offset every NINOX_WORKSPACE_FULL_READ_MINUTES "
             "(180 by default; deletes reconciled); a decision reads its lodge's grants with "
-            "one equality filter (its deletes reconciled too)",
+            "one equality filter (a read lacking a grant the portal holds goes to a person)",
             "lookup: an equality filter, every record it returns verified",
+            "filter on a reference: "
+            + {
+                True: "returns the record (a decision reads its lodge's grants in one call)",
+                False: "does not return the record (every decision goes to a person)",
+                None: "not checked",
+            }[profile.reference_filter],
             "query and change feed: none on this API (the drift check is unavailable)",
             f"limit: {min(profile.per_page, 100)}",
         ]
@@ -68,6 +74,7 @@ def proposed_profile(probe: Probe) -> CapabilityProfile:
         query=state.query,
         per_page=state.per_page,
         parallel_refused=state.parallel_refused,
+        reference_filter=state.reference_filter,
         checked_at=probe.now(),
         base_url=safe_base_url(probe.database.client.base_url),
         findings=tuple(probe.findings),

@@ -57,6 +57,7 @@ class Doctor:
         clock: Callable[[], float] = time.perf_counter,
         latency_samples: int = 5,
         previous: CapabilityProfile | None = None,
+        workspace_id: str | None = None,
     ) -> None:
         self.database = database
         self.mapping = mapping
@@ -67,6 +68,7 @@ class Doctor:
         self.clock = clock
         self.latency_samples = latency_samples
         self.previous = previous
+        self.workspace_id = workspace_id
         self._probe = self._new_probe(write_test_planned=False)
 
     def _new_probe(self, *, write_test_planned: bool) -> Probe:
@@ -81,6 +83,7 @@ class Doctor:
             previous=self.previous,
             write_test_planned=write_test_planned,
             on_finding=self.on_finding,
+            workspace_id=self.workspace_id,
         )
 
     def run(self, write_test: str | None = None, *, force: bool = False) -> DoctorReport:

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from ..exceptions import NinoxError, NinoxLookupUnreliable
+from ..types import FieldType
 from ..workspace import WorkspaceDatabase
 from .probe import Probe
 from .replies import clip, error_text, shape_of
@@ -78,15 +79,16 @@ def _names(data: Any, key: str) -> list[str] | None:
 
 def suggest_workspace(probe: Probe) -> str | None:
     """When the classic API did not answer: the settings for the workspace API, if it does."""
-    modules = probe_workspace_list(probe, probe.database.team_id)
+    workspace = probe.workspace_id or probe.database.team_id
+    modules = probe_workspace_list(probe, workspace)
     if modules is None:
         return None
     probe.state.api = "workspace"
     host = host_of(probe.database.client.base_url)
     return (
-        f"Ninox's workspace API answers at {host} (GET …/workspace/{probe.database.team_id}"
+        f"Ninox's workspace API answers at {host} (GET …/workspace/{workspace}"
         f"/modules lists {', '.join(modules) or 'no module'}): set NINOX_API=workspace, "
-        f"NINOX_BASE_URL={host}, NINOX_WORKSPACE_ID={probe.database.team_id} and NINOX_MODULE "
+        f"NINOX_BASE_URL={host}, NINOX_WORKSPACE_ID={workspace} and NINOX_MODULE "
         "to the module holding the grants"
     )
 
@@ -190,11 +192,48 @@ def check_workspace(probe: Probe) -> None:
         f"{len(none)} for a value nothing has"
         if ok
         else f"filter on {name!r} answered {shape_of(found)} / {shape_of(none)}",
-        "the decision refresh reads a lodge's grants in one call; the write-back looks up "
-        "by this field and verifies the record"
+        "the write-back looks up by this field and verifies every record it gets"
         if ok
         else "the write-back refuses when it cannot confirm the row; please report this",
     )
+    if ok:
+        check_reference_filter(probe, table, sample)
+
+
+def check_reference_filter(probe: Probe, table: Any, sample: Any) -> None:
+    """An equality filter on each reference of the sample (a grant's lodge) returns it.
+
+    The decision's refresh reads a lodge's grants with ``filter={"Lodge": id}``, and the
+    description is silent on filters over references: a server that reads the id as
+    something else answers nothing, which no check of the returned records can see. One
+    call per reference field; the result is the profile's ``reference_filter`` (False:
+    every decision's read is refused and goes to a person).
+    """
+    refs = [f for f in table.fields() if f.type == FieldType.REFERENCE]
+    values = {f.name: sample.get(f.name) for f in refs if sample.get(f.name) is not None}
+    if not values:
+        return
+    for name, value in values.items():
+        try:
+            ids = [r.id for r in table.find({name: value})]
+        except NinoxLookupUnreliable as exc:
+            ids, why = [], f"answered a record of another {name} ({clip(exc.message, 60)})"
+        else:
+            why = f"answered {len(ids)} record(s) without record {sample.id}"
+        ok = sample.id in ids
+        probe.state.reference_filter = ok if probe.state.reference_filter is not False else False
+        filter_text = json.dumps({name: value})
+        probe.add(
+            "filter on a reference",
+            ok,
+            f"filter={filter_text} found record {sample.id} among {len(ids)}"
+            if ok
+            else f"filter={filter_text} {why}",
+            "a decision reads its lodge's grants in one call, each checked against the lodge"
+            if ok
+            else "a decision cannot read a lodge's grants here: every decision goes to a "
+            "person (the budget is never read from a filter that misses records)",
+        )
 
 
 def run_workspace_write_test(probe: Probe, table_name: str) -> str | None:

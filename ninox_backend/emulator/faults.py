@@ -21,9 +21,11 @@ A spec is a comma-separated list of ``key=value`` items, for example
 ``dates_epoch_ms``     date fields go out as epoch milliseconds (UTC midnight), not text
 ``query_refused``      ``/query`` and ``/exec`` answer 403 with a plain-text body
 ``filter_ignored``     ``workspace``: the records' ``filter`` is ignored (every record matches)
+``filter_ref_unmatched`` ``workspace``: a ``filter`` on a reference field matches nothing
+                       (a server that reads a link as something other than the record id)
 =====================  ==================================================================
 
-The last four are switches, in any dialect: a bare ``changes_404`` (or
+The last five are switches, in any dialect: a bare ``changes_404`` (or
 ``changes_404=1``) turns one on, ``=0`` leaves it off.
 
 Rates are drawn from ``random.Random(seed)``: the same calls in the same order get
@@ -44,7 +46,13 @@ from .wire import ConnectionDropped, Response
 
 _RATES = ("503", "502", "500", "drop", "commit_then_fail", "commit_then_drop")
 _INTS = ("429every", "parallel_limit", "quota", "quota_status", "seed")
-SWITCHES = ("changes_404", "dates_epoch_ms", "query_refused", "filter_ignored")
+SWITCHES = (
+    "changes_404",
+    "dates_epoch_ms",
+    "query_refused",
+    "filter_ignored",
+    "filter_ref_unmatched",
+)
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import jsonutil
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, Unprocessable
 from .schema import Database, Field, Table
 from .store import ListQuery, Row
 from .values import lenient_filters, to_json
@@ -211,6 +211,16 @@ def _exists(app: App, tbl: Table, ids: list[int]) -> None:
             raise NotFound(f"record {rid} not found in table {tbl.name!r}")
 
 
+def _save(app: App, database: Database, tbl: Table, parsed: list[tuple[int | None, Any]]) -> Any:
+    """One transaction; a value its field cannot hold is a 400, as the description lists
+    for writes (it has no 422): "if any record fails validation … all changes are rolled
+    back"."""
+    try:
+        return app.store.save(database, tbl, parsed)
+    except Unprocessable as exc:
+        raise BadRequest(exc.message) from None
+
+
 # -- modules and tables ---------------------------------------------------------------
 def modules(app: App, request: Request, workspace: str) -> Any:
     try:
@@ -257,6 +267,10 @@ def list_records(app: App, request: Request, workspace: str, module: str, table:
     filters = _filter(tbl, request.query.get("filter", ""))
     if app.faults.strikes("filter_ignored"):
         filters = ()
+    elif any(f.type == "reference" for f, _ in filters or ()) and app.faults.strikes(
+        "filter_ref_unmatched"
+    ):
+        filters = None  # the link read as something other than the record id: no match
     rows: list[Row] = []
     if filters is not None:
         rows = app.store.list_records(
@@ -275,7 +289,7 @@ def create_records(app: App, request: Request, workspace: str, module: str, tabl
     parsed: list[tuple[int | None, Any]] = [
         (None, _fields(tbl, item, i)) for i, item in enumerate(items)
     ]
-    rows = app.store.save(database, tbl, parsed)
+    rows = _save(app, database, tbl, parsed)
     return Response.json({"data": {"ids": [str(r.id) for r in rows]}}, 201)
 
 
@@ -288,7 +302,7 @@ def update_records(app: App, request: Request, workspace: str, module: str, tabl
             raise BadRequest(f"records[{i}] must include an id")
         parsed.append((_positive_id(item["id"], i), _fields(tbl, item, i)))
     _exists(app, tbl, [rid for rid, _ in parsed if rid is not None])
-    rows = app.store.save(database, tbl, parsed)
+    rows = _save(app, database, tbl, parsed)
     return {"data": {"updatedIds": [str(r.id) for r in rows]}}
 
 

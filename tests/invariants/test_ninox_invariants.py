@@ -232,3 +232,35 @@ def test_paying_twice_still_leaves_one_row(faulty: Any, pay: Any) -> None:
         if fields.get("Reference") == application.reference
     ]
     assert len(rows) <= 1
+
+
+#: A workspace server that reads a filter on a reference as something other than the
+#: record id: the decision's read of a lodge's grants answers nothing at all.
+REFERENCE_FILTER_UNMATCHED = EmulatorVariant(
+    "workspace-filter_ref_unmatched", "workspace", "filter_ref_unmatched"
+)
+
+
+@pytest.mark.parametrize("variant", [REFERENCE_FILTER_UNMATCHED], ids=lambda v: v.id)
+def test_no_lodge_is_approved_over_its_cap_when_the_lodge_filter_answers_nothing(
+    faulty: Any,
+) -> None:
+    lodge = fresh_lodge()
+    faulty.emulator.insert(
+        faulty.team_id,
+        faulty.database_id,
+        "Grants",
+        [
+            {
+                "Lodge": lodge.ninox_id,
+                "Amount": Decimal("3900.00"),
+                "Grant Date": timezone.localdate().isoformat(),
+                "Status": "Paid",
+                "Charity": "Entered by hand",
+            }
+        ],
+    )
+    sync_mirror(full=True)  # the mirror knows the grant; the filter will not return it
+    application = apply(lodge, "400.00")
+    assert application.status in (Status.REJECTED, Status.NEEDS_REVIEW)
+    assert NinoxGrant.objects.filter(lodge=lodge, amount=Decimal("3900.00")).exists()

@@ -11,7 +11,7 @@ from django.conf import settings
 from ninox_backend import NinoxClient
 from ninox_backend.doctor import Doctor, DoctorReport
 from ninox_backend.mapping import SchemaMapping
-from ninox_backend.profile import Finding
+from ninox_backend.profile import CapabilityProfile, Finding
 from ninox_backend.request import RetryPolicy
 from ninox_backend.testing import EmulatedNinox, demo_ninox
 from ninox_backend.workspace import WorkspaceClient
@@ -62,7 +62,24 @@ def test_on_the_workspace_api_it_confirms_the_module_the_fields_and_a_verified_f
     assert finding(report, "schema").ok
     assert finding(report, "filter").ok
     assert "0 for a value nothing has" in finding(report, "filter").detail
+    assert finding(report, "filter on a reference").ok
+    assert report.profile.reference_filter is True
     assert workspace.emulator.calls - calls_before == report.calls
+
+
+def test_a_lodge_filter_that_answers_nothing_is_reported_and_refuses_decisions_reads(
+    workspace: EmulatedNinox,
+) -> None:
+    workspace.emulator.faults.configure("filter_ref_unmatched")
+    report = diagnose(workspace_client(workspace), workspace)
+    assert finding(report, "filter").ok  # the reference (text) filter is honoured
+    by_lodge = finding(report, "filter on a reference")
+    assert not by_lodge.ok
+    assert by_lodge.detail.startswith('filter={"Lodge": ')
+    assert "answered 0 record(s) without record" in by_lodge.detail
+    assert "every decision goes to a person" in by_lodge.action
+    assert report.profile.reference_filter is False
+    assert CapabilityProfile.from_json(report.profile.to_json()).reference_filter is False
 
 
 def test_a_filter_the_server_ignores_is_reported_and_sends_decisions_to_a_person(
@@ -139,6 +156,27 @@ def test_configured_for_classic_on_a_workspace_host_it_proposes_ninox_api_worksp
     assert "NINOX_API=workspace" in api.action
     assert "NINOX_BASE_URL=http://ninox.test" in api.action
     assert "grants" in api.action
+
+
+def test_configured_for_classic_it_tries_the_workspace_api_with_the_configured_workspace_id(
+    workspace: EmulatedNinox,
+) -> None:
+    """A classic team id is not a workspace id: NINOX_WORKSPACE_ID, when set, is tried."""
+    classic = NinoxClient(
+        token=workspace.token,
+        base_url="http://ninox.test/v1",
+        transport=workspace.transport,
+        retry=RetryPolicy(max_retries=0),
+    )
+    doctor = Doctor(
+        classic.database("a-classic-team", workspace.database_id),
+        SchemaMapping(settings.NINOX_SCHEMA),
+        workspace_id=workspace.team_id,
+    )
+    report = doctor.run()
+    api = finding(report, "api")
+    assert report.profile.api == "workspace"
+    assert f"NINOX_WORKSPACE_ID={workspace.team_id} " in api.action
 
 
 def test_configured_for_workspace_on_a_classic_host_it_proposes_ninox_api_classic() -> None:

@@ -17,6 +17,7 @@ from ninox_backend.exceptions import (
     NinoxPagingError,
     NinoxUnsupported,
 )
+from ninox_backend.profile import CapabilityProfile
 from ninox_backend.sync import InMemorySyncStateStore
 from ninox_backend.testing import EmulatedNinox, demo_ninox, emulated_ninox
 from ninox_backend.workspace import WorkspaceClient, WorkspaceTable
@@ -295,20 +296,56 @@ def test_a_scoped_read_is_one_call_verified_and_deletes_nothing(
     assert sorted(mirrors["Grants"].rows) == [1, 2, 3, 4]  # lodge 2's new grant waits
 
 
-def test_a_scoped_read_deletes_the_scopes_records_ninox_no_longer_has(
-    ninox: EmulatedNinox, clock: Clock
-) -> None:
+@pytest.fixture
+def scoped(ninox: EmulatedNinox, clock: Clock) -> Iterator[tuple[WorkspaceSyncEngine, Any]]:
+    """An engine over mirrors that can say which of their ids a scope covers, loaded."""
     with ninox.api_client(now=clock) as client:
         mirrors = {"Lodges": ScopedMirror(), "Grants": ScopedMirror()}
         db = client.database(ninox.team_id, ninox.database_id)
         sync = WorkspaceSyncEngine(db, InMemorySyncStateStore(), mirrors)
         sync.sync()
-        with ninox.client() as http:
-            path = f"/api/v1/workspace/{ninox.team_id}/modules/{ninox.database_id}/tables/Grants"
-            http.request("DELETE", path + "/records", json={"records": [2, 3]})
-        result = sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
-    assert (result.calls, result.deleted, result.updated) == (1, 1, 1)
-    assert sorted(mirrors["Grants"].rows) == [1, 2]  # lodge 2's deleted grant waits
+        yield sync, mirrors
+
+
+def test_a_scoped_read_that_lacks_a_mirrored_record_removes_nothing_until_the_full_read(
+    scoped: tuple[WorkspaceSyncEngine, Any], ninox: EmulatedNinox
+) -> None:
+    sync, mirrors = scoped
+    with ninox.client() as http:
+        path = f"/api/v1/workspace/{ninox.team_id}/modules/{ninox.database_id}/tables/Grants"
+        http.request("DELETE", path + "/records", json={"records": [2, 3]})
+    with pytest.raises(NinoxLookupUnreliable, match="lacks 1 record"):
+        sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+    assert sorted(mirrors["Grants"].rows) == [1, 2, 3]  # deleted, or a filter read otherwise?
+    result = sync.sync(tables=["Grants"], full=True)  # every record: now it is known
+    assert (result.deleted, sorted(mirrors["Grants"].rows)) == (2, [1])
+
+
+def test_a_reference_filter_that_matches_nothing_removes_nothing_and_says_so(
+    scoped: tuple[WorkspaceSyncEngine, Any], ninox: EmulatedNinox
+) -> None:
+    sync, mirrors = scoped
+    ninox.emulator.faults.configure("filter_ref_unmatched")
+    with pytest.raises(NinoxLookupUnreliable, match="a filter this server reads otherwise"):
+        sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+    assert sorted(mirrors["Grants"].rows) == [1, 2, 3]
+    assert ninox.emulator.faults.injected["filter_ref_unmatched"] == 1
+
+
+def test_a_scoped_read_on_a_reference_the_doctor_saw_fail_is_refused_without_a_call(
+    ninox: EmulatedNinox, clock: Clock
+) -> None:
+    with ninox.api_client(now=clock) as client:
+        mirrors = {"Lodges": ScopedMirror(), "Grants": ScopedMirror()}
+        db = client.database(ninox.team_id, ninox.database_id)
+        profile = CapabilityProfile(api="workspace", reference_filter=False)
+        sync = WorkspaceSyncEngine(db, InMemorySyncStateStore(), mirrors, profile=profile)
+        sync.sync()
+        before = ninox.emulator.calls
+        with pytest.raises(NinoxLookupUnreliable, match="the doctor saw a filter on a reference"):
+            sync.sync(tables=["Grants"], scope={"Grants": {"Lodge": 1}})
+        assert ninox.emulator.calls == before
+        assert sync.sync(tables=["Grants"], scope={"Grants": {"Reference": "G-1"}}).calls == 1
 
 
 def test_a_scoped_read_on_a_server_that_ignores_the_filter_fails_safe(

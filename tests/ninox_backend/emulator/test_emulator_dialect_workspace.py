@@ -202,6 +202,21 @@ def test_a_write_to_an_unknown_field_is_a_400_naming_it(
     assert "Nope" in message
 
 
+def test_a_value_its_field_cannot_hold_is_a_400_and_nothing_of_the_batch_is_written(
+    ws: httpx.Client, lodges: list[int]
+) -> None:
+    """The description answers a write 200/201, 400, 401, 404 or 413 (no 422), and a PATCH
+    "is transactional — if any record fails validation … all changes are rolled back"."""
+    patch = ws.patch(
+        LODGES, json={"records": [{"id": 1, "Name": "Changed"}, {"id": 2, "Number": "x"}]}
+    )
+    assert "Number" in assert_error(patch, 400)
+    post = ws.post(LODGES, json={"records": [{"Number": 6}, {"Number": "x"}]})
+    assert "Number" in assert_error(post, 400)
+    rows = ws.get(LODGES).json()["data"]
+    assert (len(rows), rows[0]["values"]["Name"]) == (5, "Lodge 1")
+
+
 def test_a_delete_is_one_transaction(ws: httpx.Client, lodges: list[int]) -> None:
     assert_error(ws.request("DELETE", LODGES, json={"records": [1, 99]}), 404)
     assert len(ws.get(LODGES).json()["data"]) == 5

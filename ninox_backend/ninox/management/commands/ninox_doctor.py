@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ninox_backend.doctor import Doctor, format_finding, format_profile, safe_base_url
@@ -69,7 +70,14 @@ class Command(BaseCommand):
             line = format_finding(finding)
             self.stdout.write(line if finding.ok else self.style.WARNING(line))
 
-        doctor = Doctor(database, connection.mapping(), on_finding=show, previous=load_profile())
+        doctor = Doctor(
+            database,
+            connection.mapping(),
+            on_finding=show,
+            previous=load_profile(),
+            # Configured for the classic API, the workspace API is tried with this id.
+            workspace_id=getattr(settings, "NINOX_WORKSPACE_ID", None),
+        )
         # The doctor provokes 404s on purpose: keep the client's INFO lines about them quiet.
         logger = logging.getLogger("ninox_backend")
         level = logger.level
