@@ -50,3 +50,19 @@ def test_the_import_contracts_ignore_no_import_and_keep_the_issues_rules() -> No
     for views in ("grants.views", "portal.views", "portal.manage.views"):
         assert {"stripe", "ninox_backend.client", "ninox_backend.request"} <= forbidding[views]
     assert "grants" in forbidding["portal"]
+
+
+def test_zero_is_defined_once_in_grants_money() -> None:
+    """The issue found ``ZERO = Decimal("0.00")`` in six modules; ``grants.money.ZERO`` is it."""
+    import re
+
+    zero = re.compile(r"""Decimal\(\s*["']0(\.0+)?["']\s*\)|Decimal\(\s*0\s*\)""")
+    found = [
+        f"{path.relative_to(TESTS.parent)}: {line.strip()}"
+        for package in ("grants", "portal")
+        for path in sorted((TESTS.parent / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for line in path.read_text().splitlines()
+        if zero.search(line)
+    ]
+    assert found == ['grants/money.py: ZERO = Decimal("0.00")']
