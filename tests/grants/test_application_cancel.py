@@ -63,6 +63,29 @@ def test_it_refuses_to_cancel_an_application_that_is_not_approved(
     assert not AuditEvent.objects.filter(action="application.cancelled").exists()
 
 
+def test_it_refuses_to_cancel_while_the_lodges_payment_is_on_its_way(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    """A bank payment Stripe has not settled cannot be stopped: cancelling would leave money
+    arriving for a cancelled grant. Once paid, it is refunded; if it fails, it is cancelled."""
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00057"
+    )
+    PaymentFactory.create(
+        application=application,
+        stripe_session_id="cs_test_debit",
+        status=Payment.Status.PROCESSING,
+        paid_at=None,
+    )
+
+    with pytest.raises(PortalError, match=r"payment of \$\d+\.\d\d is on its way"):
+        application_cancel(application=application, actor=reviewer, reason="Called off")
+
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED
+    assert not AuditEvent.objects.filter(action="application.cancelled").exists()
+
+
 def test_it_refuses_a_user_without_the_decide_permission(fresh_lodge: Lodge, finance: Any) -> None:
     application = ApplicationFactory.create(
         approved=True, lodge=fresh_lodge, reference="MG-2099-00053"
