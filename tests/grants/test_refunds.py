@@ -531,6 +531,29 @@ def test_a_partial_refund_taken_back_counts_the_whole_match_before_ninox_hears(
     assert remaining(paid) == before
 
 
+def test_a_refunds_failure_already_in_a_newer_charge_state_is_not_taken_off_twice(
+    paid: Application,
+) -> None:
+    payment = payment_of(paid)
+    now = int(time.time())
+    for refund_id, amount in (("re_test_one", "100.00"), ("re_test_two", "50.00")):
+        made = refund(payment, refund_id, amount, "succeeded", created=now - 90)
+        send("refund.created", made, created=now - 90)
+    send("charge.refunded", charge_refunded(payment, "150.00"), created=now - 80)
+    # The first one fails: Stripe's newer view of the charge comes first, the failure after.
+    send("charge.refunded", charge_refunded(payment, "50.00"), created=now - 10)
+    late = refund(payment, "re_test_one", "100.00", "failed", created=now - 90)
+    assert send("refund.failed", late, created=now - 30) == "no change"
+
+    paid.refresh_from_db()
+    assert paid.refunded_share == Decimal("50.00")
+    assert payment_of(paid).amount_refunded == Decimal("50.00")
+    # An older charge state arriving now still changes nothing.
+    assert send("charge.refunded", charge_refunded(payment, "150.00"), created=now - 20) == (
+        "no change: a newer state of the charge was applied already"
+    )
+
+
 def test_a_refund_event_for_no_payment_we_know_is_recorded_and_ignored(paid: Application) -> None:
     stranger = {
         "id": "ch_unknown",
