@@ -22,6 +22,7 @@ from grants.outbox import outbox_deliver
 from grants.payments.provider import StripeProvider
 from grants.rules import rules_in_force
 from grants.selectors.budgets import lodge_budget, used_in_ninox
+from grants.selectors.figures import fiscal_year_figures
 from grants.services.refunds import match_kept_after, refund_request
 from grants.services.write_back import grant_write_back
 from ninox_backend.ninox.connection import database
@@ -552,6 +553,39 @@ def test_a_refunds_failure_already_in_a_newer_charge_state_is_not_taken_off_twic
     assert send("charge.refunded", charge_refunded(payment, "150.00"), created=now - 20) == (
         "no change: a newer state of the charge was applied already"
     )
+
+
+def test_the_lodges_figures_agree_with_its_budget_while_a_taken_back_refund_waits_for_ninox(
+    paid: Application, ninox: Any
+) -> None:
+    assert paid.lodge is not None
+    lodge_id, fy = paid.lodge.id, paid.fiscal_year
+
+    def agree() -> Decimal:
+        figures = fiscal_year_figures(fy, CAP, lodge_id=lodge_id)
+        assert figures.remaining == lodge_budget(lodge_id, fy, CAP).remaining
+        return figures.approved
+
+    payment = payment_of(paid)
+    now = int(time.time())
+    approved = agree()
+    send(
+        "refund.created",
+        refund(payment, "re_test_fig", "250.00", "succeeded", created=now - 60),
+        created=now - 60,
+    )
+    send("charge.refunded", charge_refunded(payment, "250.00"), created=now - 59)
+    deliver_all()
+    assert grant_row(paid.reference).fields["Status"] == "Cancelled"
+    assert agree() == approved - Decimal("200.00")
+
+    ninox.emulator.faults = "503=1"
+    send(
+        "refund.failed",
+        refund(payment, "re_test_fig", "250.00", "failed", created=now - 60),
+        created=now - 30,
+    )
+    assert agree() == approved  # Ninox still says Cancelled
 
 
 def test_a_refund_event_for_no_payment_we_know_is_recorded_and_ignored(paid: Application) -> None:
