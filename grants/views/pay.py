@@ -136,7 +136,9 @@ def pay_dev(request: HttpRequest, token: str) -> HttpResponse:
     payment = Payment.objects.filter(
         application=application, stripe_session_id=request.POST.get("session", ""), provider="dev"
     ).first()
-    if payment is None or payment.status != Payment.Status.OPEN:
+    if payment is None:
+        return redirect("grants:pay", token=token)
+    if payment.status != Payment.Status.OPEN:
         # As on Stripe's page: a closed session (expired by a cancellation, paid) takes nothing.
         return redirect("grants:pay", token=token)
     if request.POST.get("outcome") == "failed":

@@ -274,7 +274,8 @@ def test_the_dev_checkout_left_open_in_a_browser_cannot_pay_a_closed_session(
     application_cancel(application=application, actor=reviewer, reason="Called off")
 
     response = Client().post(
-        f"/pay/{application.payment_token}/dev/", {"session": payment.stripe_session_id}
+        f"/pay/{application.payment_token}/dev/",
+        {"session": payment.stripe_session_id, "attempt": payment.attempt},
     )
 
     assert response.status_code == 302
