@@ -47,11 +47,14 @@ def with_grant_facts(applications: QuerySet[Application]) -> QuerySet[Applicatio
     as the budget counts them), ``ninox_paid`` and ``share_received`` (Stripe payments the
     portal took, before refunds)."""
     in_ninox = NinoxGrant.objects.filter(reference=OuterRef("reference"))
-    counted = in_ninox.exclude(status=NinoxGrant.CANCELLED)
+    # Not Cancelled; or Cancelled while a refund Stripe took back is on its way to Ninox.
+    counted = with_refunds_counted(in_ninox).filter(
+        ~Q(status=NinoxGrant.CANCELLED) | Q(behind=True)
+    )
     paid = Payment.objects.filter(application=OuterRef("pk"), status=Payment.Status.PAID)
     return applications.annotate(
         in_ninox=Exists(in_ninox),
-        ninox_amount=_money_subquery(with_refunds_counted(counted), "counted", "reference"),
+        ninox_amount=_money_subquery(counted, "counted", "reference"),
         ninox_paid=Exists(counted.filter(status=NINOX_PAID)),
         share_received=_money_subquery(paid, "amount", "application_id"),
     )

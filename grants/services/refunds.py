@@ -340,11 +340,18 @@ def _refund_upsert(
             and row.stripe_created is not None
             and row.stripe_created <= payment.refunds_as_of
         )
-        if status in (RStatus.FAILED, RStatus.CANCELED) and was_counted:
+        failed_at = _whole_second(event_at or timezone.now())
+        if (
+            status in (RStatus.FAILED, RStatus.CANCELED)
+            and was_counted
+            and payment.refunds_as_of is not None
+            and failed_at >= payment.refunds_as_of
+        ):
             # Stripe takes a failed refund out of the charge's amount_refunded; so do we, until
-            # a newer charge event says how it stands.
+            # a newer charge event says how it stands. A charge state newer than the failure
+            # has it taken out already: nothing is taken off twice, and time never goes back.
             payment.amount_refunded = max(ZERO, payment.amount_refunded - row.amount)
-            payment.refunds_as_of = _whole_second(event_at or timezone.now())
+            payment.refunds_as_of = failed_at
             payment.save(update_fields=["amount_refunded", "refunds_as_of", "updated_at"])
         row.status = status
     row.save()

@@ -21,6 +21,7 @@ from grants.models import (
     Decision,
     Lodge,
     OutboxMessage,
+    Payment,
     Reapply,
     Status,
 )
@@ -236,6 +237,16 @@ def application_cancel(*, application: Application, actor: Any, reason: str) -> 
         if locked.status != Status.APPROVED:
             raise PortalError(
                 f"Only an approved, unpaid application can be cancelled; {application.reference} is not."
+            )
+        in_flight = Payment.objects.filter(
+            application=locked, status=Payment.Status.PROCESSING
+        ).first()
+        if in_flight is not None:
+            # A bank payment cannot be stopped: cancelling would leave it arriving for nothing.
+            raise PortalError(
+                f"The lodge's payment of {format_money(in_flight.amount)} is on its way (a bank "
+                f"payment Stripe has not settled yet), so {locked.reference} cannot be cancelled "
+                "now. Once it is paid, refund it; if it fails, cancel then."
             )
         locked.move_to(Status.CANCELLED, actor=actor)
         locked.save(update_fields=["status", "updated_at"])

@@ -144,6 +144,9 @@ def pay_dev(request: HttpRequest, token: str) -> HttpResponse:
     )
     if payment is None:
         return redirect("grants:pay", token=token)
+    if payment.status != Payment.Status.OPEN:
+        # As on Stripe's page: a closed session (expired by a cancellation, paid) takes nothing.
+        return redirect("grants:pay", token=token)
     if request.POST.get("outcome") == "failed":
         event_type, payment_status = "checkout.session.async_payment_failed", "unpaid"
     else:

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from grants.models import Lodge, OutboxMessage, Payment, Status
+from grants.models import Lodge, OutboxMessage, Payment, Status, WebhookEvent
 from grants.payments.provider import DevProvider, StripeProvider
 from grants.selectors.budgets import lodge_budget
 from grants.services.payments import (
@@ -60,6 +60,29 @@ def test_it_refuses_to_cancel_an_application_that_is_not_approved(
 
     application.refresh_from_db()
     assert application.status == status
+    assert not AuditEvent.objects.filter(action="application.cancelled").exists()
+
+
+def test_it_refuses_to_cancel_while_the_lodges_payment_is_on_its_way(
+    fresh_lodge: Lodge, reviewer: Any
+) -> None:
+    """A bank payment Stripe has not settled cannot be stopped: cancelling would leave money
+    arriving for a cancelled grant. Once paid, it is refunded; if it fails, it is cancelled."""
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00057"
+    )
+    PaymentFactory.create(
+        application=application,
+        stripe_session_id="cs_test_debit",
+        status=Payment.Status.PROCESSING,
+        paid_at=None,
+    )
+
+    with pytest.raises(PortalError, match=r"payment of \$\d+\.\d\d is on its way"):
+        application_cancel(application=application, actor=reviewer, reason="Called off")
+
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED
     assert not AuditEvent.objects.filter(action="application.cancelled").exists()
 
 
@@ -238,3 +261,24 @@ def test_a_session_stripe_could_not_close_at_the_cancellation_is_closed_by_the_n
     statuses = dict(Payment.objects.values_list("stripe_session_id", "status"))
     assert statuses == {"cs_test_left": "expired", "cs_test_wait": "open"}
     assert checkout_sessions_left_open_close(provider=up) == 0
+
+
+def test_the_dev_checkout_left_open_in_a_browser_cannot_pay_a_closed_session(
+    fresh_lodge: Lodge, reviewer: Any, dev_stripe: None
+) -> None:
+    """As on Stripe's page, a session closed by the cancellation takes no payment."""
+    application = ApplicationFactory.create(
+        approved=True, lodge=fresh_lodge, reference="MG-2099-00058"
+    )
+    payment = checkout_start(application=application)
+    application_cancel(application=application, actor=reviewer, reason="Called off")
+
+    response = Client().post(
+        f"/pay/{application.payment_token}/dev/",
+        {"session": payment.stripe_session_id, "attempt": payment.attempt},
+    )
+
+    assert response.status_code == 302
+    payment.refresh_from_db()
+    assert (payment.status, payment.flagged) == (Payment.Status.EXPIRED, False)
+    assert not WebhookEvent.objects.exists()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -245,3 +247,29 @@ def test_the_lodges_status_page_says_a_refund_plainly(paid: Application, finance
     paid.refresh_from_db()
     full = Client().get(status_url(paid)).content.decode()
     assert "Refunded: your lodge's share was paid back" in full
+
+
+def test_the_audit_log_says_a_refund_plainly(
+    paid: Application, finance: Any, admin_user: Any
+) -> None:
+    client_for(finance).post(
+        f"/applications/{paid.reference}/refund/",
+        {"amount": "100.00", "reason": "Fewer tickets", "confirm": "yes"},
+    )
+
+    html = client_for(admin_user).get("/manage/audit/", {"object": paid.reference}).content.decode()
+    rows = [
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+        for cell in re.findall(r'<th scope="row">(.*?)</th>', html, re.S)
+    ]
+    assert any(
+        row.startswith(
+            f"Fin asked Stripe to refund $100.00 of the lodge's share of {paid.reference}"
+        )
+        for row in rows
+    ), rows
+    assert any(
+        row.startswith(f"{paid.reference} partly refunded: $100.00 of the lodge's share back")
+        for row in rows
+    ), rows
+    assert not any("application." in row for row in rows)  # no raw action names

@@ -22,6 +22,7 @@ from grants.outbox import outbox_deliver
 from grants.payments.provider import StripeProvider
 from grants.rules import rules_in_force
 from grants.selectors.budgets import lodge_budget, used_in_ninox
+from grants.selectors.figures import fiscal_year_figures
 from grants.services.refunds import match_kept_after, refund_request
 from grants.services.write_back import grant_write_back
 from ninox_backend.ninox.connection import database
@@ -529,6 +530,62 @@ def test_a_partial_refund_taken_back_counts_the_whole_match_before_ninox_hears(
         assert outbox_deliver(message.id, now=timezone.now() + timedelta(hours=1)) == "done"
     assert grant_row(paid.reference).fields["Amount"] == Decimal("200.00")
     assert remaining(paid) == before
+
+
+def test_a_refunds_failure_already_in_a_newer_charge_state_is_not_taken_off_twice(
+    paid: Application,
+) -> None:
+    payment = payment_of(paid)
+    now = int(time.time())
+    for refund_id, amount in (("re_test_one", "100.00"), ("re_test_two", "50.00")):
+        made = refund(payment, refund_id, amount, "succeeded", created=now - 90)
+        send("refund.created", made, created=now - 90)
+    send("charge.refunded", charge_refunded(payment, "150.00"), created=now - 80)
+    # The first one fails: Stripe's newer view of the charge comes first, the failure after.
+    send("charge.refunded", charge_refunded(payment, "50.00"), created=now - 10)
+    late = refund(payment, "re_test_one", "100.00", "failed", created=now - 90)
+    assert send("refund.failed", late, created=now - 30) == "no change"
+
+    paid.refresh_from_db()
+    assert paid.refunded_share == Decimal("50.00")
+    assert payment_of(paid).amount_refunded == Decimal("50.00")
+    # An older charge state arriving now still changes nothing.
+    assert send("charge.refunded", charge_refunded(payment, "150.00"), created=now - 20) == (
+        "no change: a newer state of the charge was applied already"
+    )
+
+
+def test_the_lodges_figures_agree_with_its_budget_while_a_taken_back_refund_waits_for_ninox(
+    paid: Application, ninox: Any
+) -> None:
+    assert paid.lodge is not None
+    lodge_id, fy = paid.lodge.id, paid.fiscal_year
+
+    def agree() -> Decimal:
+        figures = fiscal_year_figures(fy, CAP, lodge_id=lodge_id)
+        assert figures.remaining == lodge_budget(lodge_id, fy, CAP).remaining
+        return figures.approved
+
+    payment = payment_of(paid)
+    now = int(time.time())
+    approved = agree()
+    send(
+        "refund.created",
+        refund(payment, "re_test_fig", "250.00", "succeeded", created=now - 60),
+        created=now - 60,
+    )
+    send("charge.refunded", charge_refunded(payment, "250.00"), created=now - 59)
+    deliver_all()
+    assert grant_row(paid.reference).fields["Status"] == "Cancelled"
+    assert agree() == approved - Decimal("200.00")
+
+    ninox.emulator.faults = "503=1"
+    send(
+        "refund.failed",
+        refund(payment, "re_test_fig", "250.00", "failed", created=now - 60),
+        created=now - 30,
+    )
+    assert agree() == approved  # Ninox still says Cancelled
 
 
 def test_a_refund_event_for_no_payment_we_know_is_recorded_and_ignored(paid: Application) -> None:
