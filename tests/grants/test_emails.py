@@ -62,6 +62,23 @@ def test_an_approval_emails_the_lodge_its_explanation_status_and_payment_links(
     assert (log.kind, log.status, log.to) == ("email_decision", "sent", "jo@example.org")
 
 
+def test_the_decision_email_follows_the_decision_even_when_the_lodge_paid_before_it_was_sent(
+    fresh_lodge: Lodge,
+) -> None:
+    # Sent after the undo window: a lodge may have paid by then (the status is "paid").
+    application = application_submit(
+        cleaned=as_cleaned(valid_body(fresh_lodge.number), lenient=False), source="api"
+    )
+    assert application.status == Status.APPROVED
+    pay(application)  # also sends the decision email still queued, now that the lodge has paid
+    assert OutboxMessage.objects.get(application=application, kind="email_decision").status == "done"
+    [email] = [m for m in mail.outbox if "matching grant" in m.subject]
+    assert email.subject == f"Approved: matching grant {application.reference}"
+    assert "is approved" in email.body
+    assert "review" not in email.body
+    assert "/pay/" not in email.body  # paid: nothing left to pay
+
+
 def test_a_decision_without_approval_emails_no_payment_link(
     mirrored: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
