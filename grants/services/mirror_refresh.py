@@ -33,13 +33,20 @@ from grants.services.refresh_flight import (
     Ticket,
     flight_name,
 )
-from ninox_backend.exceptions import NinoxError
+from ninox_backend.exceptions import NinoxError, NinoxLookupUnreliable
 from ninox_backend.ninox.connection import is_workspace
 from ninox_backend.ninox.mirror import sync_mirror
 
 logger = logging.getLogger("grants")
 
 NINOX_UNREACHABLE = "Ninox unreachable: the budget could not be confirmed"
+# Ninox answered, but not in a way that confirms the lodge's grants (on the workspace API:
+# a filtered read with records of another lodge, or lacking grants the portal holds).
+NINOX_UNCONFIRMED = (
+    "Ninox answered, but a filtered read could not be confirmed (a record with other values, "
+    "or records the portal holds missing until the next full read of Ninox): the budget "
+    "could not be confirmed"
+)
 REFRESH_FAILED = (
     "the Ninox mirror could not be refreshed ({error}; logged for staff): "
     "the budget could not be confirmed"
@@ -124,6 +131,9 @@ def _refresh(
             tables=["grants"],
             where={"grants": {"lodge": lodge_id}} if lodge_id is not None else None,
         )
+    except NinoxLookupUnreliable as exc:
+        logger.warning("Ninox's answer before a decision was not confirmed: %s", exc)
+        return Freshness(False, NINOX_UNCONFIRMED)
     except NinoxError as exc:
         logger.warning(
             "Ninox sync of %s before a decision failed: %s", "+".join(tables), exc, exc_info=True

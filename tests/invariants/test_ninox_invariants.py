@@ -2,8 +2,9 @@
 
 Each test runs on every emulator variant: the legacy dialect (what our emulator used to
 answer), the documents' reading where they are silent in the least convenient way, and that
-reading with no change feed, with dates as epoch milliseconds, and with NX queries refused.
-On each, whatever the portal does:
+reading with no change feed, with dates as epoch milliseconds, and with NX queries refused,
+and on Ninox's workspace API (the ``workspace`` dialect; the cap also where its filter on a
+reference answers nothing). On each, whatever the portal does:
 
 - no lodge is ever approved above its cap, even for a grant entered by hand in Ninox;
 - no Ninox record changes that the portal did not create or was not asked to change;
