@@ -53,7 +53,7 @@ from grants.models import (
 from grants.payments.provider import session_object
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors.applications import status_token
-from grants.tokens import api_token_create
+from grants.services.api_tokens import api_token_create
 from ninox_backend.ninox.mirror import sync_mirror
 from portal import roles
 from tests.authorization_table import EXPECTED, VISITORS, named_patterns

@@ -20,6 +20,7 @@ from grants.forms import NOTHING_SAVED, ApplicationJsonForm
 from grants.models import ApiToken, IdempotentReply
 from grants.openapi import OPENAPI
 from grants.selectors.applications import api_application, application_summary
+from grants.services.api_tokens import authenticate
 from grants.services.idempotency import (
     IdempotencyRefused,
     idempotency_claim,
@@ -28,7 +29,6 @@ from grants.services.idempotency import (
 )
 from grants.services.mirror_refresh import arrival
 from grants.services.submit import application_submit
-from grants.tokens import authenticate
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
 from portal.lib.jsonbody import JsonBodyError, read_json_body

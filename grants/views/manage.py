@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grants.fiscal_year import long_date
 from grants.rules import current_fiscal_year, rules_for_fiscal_year, rules_in_force
 from grants.selectors.api_tokens import api_token_by_prefix, api_tokens
+from grants.services.api_tokens import api_token_create, api_token_revoke
 from grants.services.rules import (
     EDITABLE,
     PROGRAMME,
@@ -25,7 +26,6 @@ from grants.services.rules import (
     rules_change_preview,
     rules_history,
 )
-from grants.tokens import api_token_create, api_token_revoke
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, form_error_status
 from portal.lib.views import require

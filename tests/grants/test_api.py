@@ -10,8 +10,8 @@ from django.test import Client
 
 from grants.models import ApiToken, Application, Lodge
 from grants.openapi import APPLICATION_OUT
+from grants.services.api_tokens import api_token_create
 from grants.services.submit import application_submit
-from grants.tokens import api_token_create
 from portal.models import AuditEvent
 from tests.conftest import client_for
 from tests.grants.conftest import as_cleaned, valid_body
@@ -65,7 +65,7 @@ def test_no_or_a_wrong_token_gets_401(fresh_lodge: Lodge, token: str) -> None:
 
 
 def test_a_revoked_token_is_refused(fresh_lodge: Lodge) -> None:
-    from grants.tokens import api_token_revoke
+    from grants.services.api_tokens import api_token_revoke
 
     row, value = api_token_create(name="old site")
     api_token_revoke(token=row, actor="test")
@@ -126,7 +126,7 @@ def test_create_api_token_prints_the_token_alone_on_the_last_line(db: Any, capsy
     call_command("create_api_token", "website")
     last_line = capsys.readouterr().out.strip().splitlines()[-1]
     assert last_line.startswith("gp_")
-    from grants.tokens import authenticate
+    from grants.services.api_tokens import authenticate
 
     assert authenticate(f"Bearer {last_line}") is not None
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from grants.tokens import api_token_create
+from grants.services.api_tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 

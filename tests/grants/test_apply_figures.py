@@ -21,8 +21,8 @@ from grants.models import Application, GrantRules, Lodge, Status
 from grants.money import format_money
 from grants.rules import current_fiscal_year, rules_in_force
 from grants.selectors.budgets import lodge_budget
+from grants.services.api_tokens import api_token_create
 from grants.services.submit import application_submit
-from grants.tokens import api_token_create
 from tests.grants.conftest import as_cleaned, valid_body
 
 pytestmark = pytest.mark.django_db

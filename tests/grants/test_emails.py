@@ -71,7 +71,9 @@ def test_the_decision_email_follows_the_decision_even_when_the_lodge_paid_before
     )
     assert application.status == Status.APPROVED
     pay(application)  # also sends the decision email still queued, now that the lodge has paid
-    assert OutboxMessage.objects.get(application=application, kind="email_decision").status == "done"
+    assert (
+        OutboxMessage.objects.get(application=application, kind="email_decision").status == "done"
+    )
     [email] = [m for m in mail.outbox if "matching grant" in m.subject]
     assert email.subject == f"Approved: matching grant {application.reference}"
     assert "is approved" in email.body

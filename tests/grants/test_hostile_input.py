@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from grants.forms import FIELDS
 from grants.models import Application, Lodge
-from grants.tokens import api_token_create
+from grants.services.api_tokens import api_token_create
 from tests.grants.conftest import valid_body
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 
 from grants.models import ApiToken, IdempotentReply
 from grants.services import idempotency
+from grants.services.api_tokens import api_token_create
 from grants.services.idempotency import (
     ABANDONED_AFTER,
     IdempotencyKeyBusy,
@@ -16,7 +17,6 @@ from grants.services.idempotency import (
     idempotency_release,
     idempotency_reply_store,
 )
-from grants.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from grants.models import ApiToken
-from grants.tokens import authenticate
+from grants.services.api_tokens import authenticate
 from portal.models import AuditEvent
 from tests.conftest import client_for
 

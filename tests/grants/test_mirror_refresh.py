@@ -16,6 +16,7 @@ from django.test import Client
 from grants.models import Application, Lodge, NinoxGrant, Status
 from grants.rules import current_fiscal_year
 from grants.services import mirror_refresh as mirror_service
+from grants.services.api_tokens import api_token_create
 from grants.services.mirror_refresh import (
     NINOX_UNCONFIRMED,
     NINOX_UNREACHABLE,
@@ -25,7 +26,6 @@ from grants.services.mirror_refresh import (
 from grants.services.refresh_flight import FileFlightStore, RefreshFlight
 from grants.services.submit import application_submit
 from grants.sync_handlers import GrantHandler
-from grants.tokens import api_token_create
 from ninox_backend.ninox.mirror import sync_mirror
 from tests.grants.conftest import as_cleaned, valid_body
 

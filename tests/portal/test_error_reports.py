@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.test import Client, override_settings
 
-from grants.tokens import api_token_create
+from grants.services.api_tokens import api_token_create
 from portal.lib.secrets import RedactingExceptionReporterFilter
 from tests.grants.conftest import valid_body
 

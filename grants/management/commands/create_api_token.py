@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from grants.tokens import api_token_create
+from grants.services.api_tokens import api_token_create
 
 
 class Command(BaseCommand):
