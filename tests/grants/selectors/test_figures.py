@@ -308,11 +308,11 @@ def test_a_lodge_exactly_at_its_cap_is_never_shown_over_it_by_a_sums_rounding(
     for amount in [*parts, cap - sum(parts)]:
         NinoxGrantFactory.create(lodge=lodge, amount=amount)
     client = client_for(finance)
-    pages: list[tuple[str, dict[str, str]]] = [
+    pages: tuple[tuple[str, dict[str, str]], ...] = (
         ("/", {}),
         ("/lodges/", {"q": "Exact Lodge"}),
         (f"/lodges/{lodge.number}/", {}),
-    ]
+    )
     for path, query in pages:
         html = client.get(path, query).content.decode()
         assert "Exact Lodge" in html, path
