@@ -276,6 +276,7 @@ class LodgeRemaining:
     remaining: Decimal
     cap: Decimal
     fy: FiscalYear
+    next_cap: Decimal  # the next fiscal year's own cap (a change may already name it)
 
     @property
     def left(self) -> Decimal:
@@ -296,4 +297,9 @@ def lodge_remaining(lodge_id: int) -> LodgeRemaining:
     """The lodge's remaining budget now: the same arithmetic the decisions use."""
     fy = current_fiscal_year()
     cap = rules_for_fiscal_year(fy.key).annual_cap
-    return LodgeRemaining(remaining=lodge_budget(lodge_id, fy.key, cap).remaining, cap=cap, fy=fy)
+    return LodgeRemaining(
+        remaining=lodge_budget(lodge_id, fy.key, cap).remaining,
+        cap=cap,
+        fy=fy,
+        next_cap=rules_for_fiscal_year(fy.next().key).annual_cap,
+    )

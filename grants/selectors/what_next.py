@@ -82,7 +82,7 @@ def _after_rejection(
     offer = budget.left if application.amount_requested > budget.left else None
     return (
         f"Your lodge may apply again this fiscal year for a match of no more than "
-        f"{format_money(budget.left)}, or for up to {format_money(budget.cap)} from "
+        f"{format_money(budget.left)}, or for up to {format_money(budget.next_cap)} from "
         f"{next_start}, when the next fiscal year starts.",
         offer,
     )

@@ -118,6 +118,11 @@ def test_finance_sees_the_same_paid_figure_on_the_dashboard_and_the_reports(
     on_reports = page.locator(".report-headline strong").inner_text()
     assert on_reports == on_dashboard
     expect(page.locator("#result_list tfoot")).to_contain_text("Total")
+    if width >= 1280:  # every column, "Lodge share received" the last, in view without scrolling
+        table_width, box_width = page.locator("#result_list").evaluate(
+            "table => [table.scrollWidth, table.parentElement.clientWidth]"
+        )
+        assert table_width <= box_width, f"the summary is {table_width} px in {box_width} px"
     shot(page, "reports-headline-and-totals")
     report.check(page, "reports with the headline and totals")
     page.goto("/reports/ledger/")

@@ -188,3 +188,29 @@ def test_a_rejection_from_the_queue_row_never_invites_the_lodge_to_apply_again(
     email = decision_email(application)
     assert MESSAGE in email.body
     assert "may apply again" not in email.body
+
+
+def test_what_next_names_the_next_fiscal_years_own_cap_once_a_change_names_it(
+    fresh_lodge: Lodge, admin_user: Any
+) -> None:
+    from grants.rules import rules_in_force
+    from grants.services.rules import grant_rules_change
+
+    this_cap = rules_in_force().annual_cap
+    next_cap = this_cap + Decimal("500.00")
+    grant_rules_change(
+        changes={"annual_cap": next_cap},
+        actor=admin_user,
+        fiscal_year_from=current_fiscal_year().next().key,
+        reason="The board raised next year's cap",
+    )
+    spent = this_cap - Decimal("100.00")
+    body = valid_body(fresh_lodge.number, amount_raised=str(spent), amount_requested=str(spent))
+    application_submit(cleaned=as_cleaned(body), source="web")
+    body = valid_body(fresh_lodge.number, amount_raised="500.00", amount_requested="500.00")
+    rejected = application_submit(cleaned=as_cleaned(body), source="web")
+    assert rejected.status == Status.REJECTED
+    next_start = long_date(current_fiscal_year().end + timedelta(days=1))
+    page = status_page(rejected)
+    assert f"for up to ${next_cap:,.2f} from {next_start}" in page
+    assert f"for up to ${this_cap:,.2f} from" not in page

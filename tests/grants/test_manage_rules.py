@@ -84,9 +84,12 @@ def test_the_preview_names_each_lodge_affected_and_saves_nothing_until_confirmed
 ) -> None:
     lodge = LodgeFactory.create(name="Unity Lodge")
     NinoxGrantFactory.create(lodge=lodge, amount=Decimal("3800.00"))
+    numbered = LodgeFactory.create(number=8176, name="Doric No. 8176")
+    NinoxGrantFactory.create(lodge=numbered, amount=Decimal("100.00"))
     client = client_for(admin_user)
     preview = client.post("/manage/rules/", form_values(annual_cap="3500.00"))
     page = text(preview)
+    assert "Doric No. 8176 $100.00" in page  # the number once, when the name has it
     assert "Annual cap : $4,000.00 → $3,500.00" in page
     assert f"Unity Lodge (No. {lodge.number}) $3,800.00 $200.00 over the cap by $300.00" in page
     assert '<span class="over-cap">over the cap by $300.00</span>' in preview.content.decode()
