@@ -4,10 +4,11 @@
    ms): p50/p95 and the Ninox calls per decision.
 2. Then Ninox made realistic: the emulator's ``latency`` fault at ``--latency`` ms per
    call (300 by default). A single decision with coalescing on (the baseline); a burst
-   of ``--burst`` applications for different lodges arriving together (a barrier
-   releases the threads at once), with coalescing on and off; and ``--one-lodge``
-   applications for one lodge at once, on and off. Each reports Ninox calls, p50, p95
-   and max decision latency, outcomes, and "Ninox unreachable" reviews.
+   of ``--burst`` applications for different lodges arriving together (every thread
+   gets ready, then all arrive at one instant and are timed from it), with coalescing
+   on and off; and ``--one-lodge`` applications for one lodge at once, on and off. Each
+   reports Ninox calls, p50, p95 and max decision latency, outcomes, and "Ninox
+   unreachable" reviews.
 
 Decision emails are queued for a worker, as in production, not sent inside the
 request as the test settings would. The goal (issue 21): the coalesced burst's p95 at most
@@ -15,7 +16,7 @@ request as the test settings would. The goal (issue 21): the coalesced burst's p
 
 A burst is served as the README's gunicorn serves it: ``--processes`` worker processes
 (3, as ``--workers 3``), each deciding its share of the applications on threads (as
-``--threads``), all released together by one barrier; the Ninox emulator answers from
+``--threads``), all arriving at one instant; the Ninox emulator answers from
 this process over HTTP. ``--processes 1`` runs every application on threads of this
 process (one interpreter lock for all fifty). The bench's database is SQLite unless
 DATABASE_URL says otherwise (a PostgreSQL run writes ``decision-postgresql.json``);
@@ -27,6 +28,7 @@ Usage: python bench/decision.py [--decisions 200] [--latency 300] [--burst 50]
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import multiprocessing
 import sys
@@ -57,16 +59,20 @@ def body(lodge_number: int, amount: str) -> dict[str, str]:
     }
 
 
-def submit_timed(lodge_number: int, amount: str) -> tuple[float, Any]:
+def submit_timed(lodge_number: int, amount: str, at: float | None = None) -> tuple[float, Any]:
+    """Seconds from the application's arrival to its decision, and the application.
+
+    ``at``: the arrival, a ``time.time()`` shared by a burst (default: now).
+    """
     from grants.forms import ApplicationJsonForm
     from grants.services.mirror_refresh import arrival
     from grants.services.submit import application_submit
 
-    started = time.perf_counter()
+    started = time.time() if at is None else at
     arrived = arrival()  # as the API view does, before it reads the body
     cleaned = ApplicationJsonForm(body(lodge_number, amount)).application()
     application = application_submit(cleaned=cleaned, source="api", arrived=arrived)
-    return time.perf_counter() - started, application
+    return time.time() - started, application
 
 
 def summary(timings: list[float], applications: list[Any], calls: int) -> dict[str, Any]:
@@ -96,18 +102,31 @@ class Outcome:
     review_reason: str
 
 
+START_MARGIN = 0.5  # seconds from "all ready" to the arrival instant
+
+
 def decide_together(
-    numbers: list[int], amount: str, barrier: Any
+    numbers: list[int], amount: str, barrier: Any, start: Any
 ) -> list[tuple[float, Any] | Exception]:
-    """One thread per application, each released by ``barrier`` (shared by every process)."""
+    """One thread per application, all arriving at one instant.
+
+    ``barrier`` (shared by every process) waits until every thread is ready; its action
+    sets ``start.value``, the arrival instant, a moment later. Each thread sleeps until
+    that instant and is timed from it. (Released by the barrier itself, the threads woke
+    one after another over some 200 ms: a barrier wakes its waiters in turn, and each
+    woken thread takes the interpreter's lock from the next.)
+    """
     from django.db import connections
 
     results: list[tuple[float, Any] | Exception] = [RuntimeError("not run")] * len(numbers)
 
     def worker(index: int) -> None:
         try:
+            # A warm server's thread has its database connection (CONN_MAX_AGE): connect first.
+            connections["default"].ensure_connection()
             barrier.wait(timeout=120)
-            results[index] = submit_timed(numbers[index], amount)
+            time.sleep(max(0.0, start.value - time.time()))
+            results[index] = submit_timed(numbers[index], amount, at=start.value)
         except Exception as exc:
             results[index] = exc
         finally:
@@ -125,6 +144,7 @@ def burst_process(
     numbers: list[int],
     amount: str,
     barrier: Any,
+    start: Any,
     replies: Any,
     base_url: str,
     overrides: dict[str, Any],
@@ -145,7 +165,7 @@ def burst_process(
     celery_app.conf.task_always_eager = False
     client = build_client(base_url=base_url, token="bench-token")
     with use_client(client):
-        results = decide_together(numbers, amount, barrier)
+        results = decide_together(numbers, amount, barrier, start)
     replies.put(
         [
             r
@@ -156,6 +176,20 @@ def burst_process(
     )
 
 
+def set_soon(start: Any) -> None:
+    """The barrier's action: the arrival instant, once every thread is ready."""
+    start.value = time.time() + START_MARGIN
+
+
+class Instant:
+    """``start`` for threads of this process (a shared ``Value`` between processes)."""
+
+    value = 0.0
+
+    def set_soon(self) -> None:
+        set_soon(self)
+
+
 def burst(
     emulator: Any, numbers: list[int], amount: str, *, processes: int, base_url: str
 ) -> dict[str, Any]:
@@ -164,10 +198,13 @@ def burst(
 
     calls_before = emulator.calls
     if processes <= 1:
-        results = decide_together(numbers, amount, threading.Barrier(len(numbers)))
+        here = Instant()
+        barrier = threading.Barrier(len(numbers), action=here.set_soon)
+        results = decide_together(numbers, amount, barrier, here)
     else:
         context = multiprocessing.get_context("spawn")
-        barrier = context.Barrier(len(numbers))
+        start = context.Value("d", 0.0)
+        barrier = context.Barrier(len(numbers), action=functools.partial(set_soon, start))
         replies = context.Queue()
         overrides = {
             name: getattr(settings, name)
@@ -177,7 +214,7 @@ def burst(
         workers = [
             context.Process(
                 target=burst_process,
-                args=(share, amount, barrier, replies, base_url, overrides),
+                args=(share, amount, barrier, start, replies, base_url, overrides),
             )
             for share in shares
             if share

@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -66,6 +66,10 @@ class FlightState:
 class FlightStore(Protocol):
     """Where a flight's state and run lock live (shared by the threads and processes that decide),
     beside the database's refresh counter (shared by every flight of that database)."""
+
+    @property
+    def key(self) -> str:
+        """This flight's identity in this process (its file or Redis key)."""
 
     def read(self) -> FlightState: ...
 
@@ -113,8 +117,45 @@ class RefreshFlight:
 
         Raises ``FlightTimeout`` when the run lock stayed taken for ``timeout`` seconds.
         Whatever ``refresh`` raises propagates, and its result is not shared.
+
+        Within one process, one waiting thread at a time goes to the shared state; when
+        it comes back with a landing, every thread of the process whose ticket that
+        landing serves returns at once (fifty threads would otherwise take the run lock
+        one after another only to read the same result).
         """
-        with self.store.run_lock(self.timeout):
+        deadline = time.monotonic() + self.timeout
+        local = _local_flight(self.store.key)
+        with local.changed:
+            while True:
+                known = local.latest
+                if (
+                    known is not None
+                    and known.generation > ticket.after
+                    and known.generation <= self.store.generation()  # not from before a reset
+                ):
+                    return Landing(known.result, known.generation, led=False)
+                if not local.busy:
+                    local.busy = True
+                    break
+                if not local.changed.wait(max(0.0, deadline - time.monotonic())):
+                    raise FlightTimeout(f"the refresh {self.store.key!r} stayed busy")
+        landing: Landing | None = None
+        try:
+            landing = self._wait_shared(ticket, refresh, max(0.0, deadline - time.monotonic()))
+            return landing
+        finally:
+            with local.changed:
+                local.busy = False
+                if landing is not None and (
+                    local.latest is None or landing.generation > local.latest.generation
+                ):
+                    local.latest = landing
+                local.changed.notify_all()
+
+    def _wait_shared(
+        self, ticket: Ticket, refresh: Callable[[], JsonDict], timeout: float
+    ) -> Landing:
+        with self.store.run_lock(timeout):
             state = self.store.read()
             if (
                 state.result is not None
@@ -127,6 +168,25 @@ class RefreshFlight:
             result = refresh()
             self.store.write(FlightState(generation, generation, result))
             return Landing(result, generation, led=True)
+
+
+@dataclass
+class _LocalFlight:
+    """What the threads of this process know of one flight: the newest landing seen here,
+    and whether one of them is at the shared state now."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    latest: Landing | None = None
+    busy: bool = False
+
+
+_LOCAL_FLIGHTS: dict[str, _LocalFlight] = {}
+_LOCAL_FLIGHTS_GUARD = threading.Lock()
+
+
+def _local_flight(key: str) -> _LocalFlight:
+    with _LOCAL_FLIGHTS_GUARD:
+        return _LOCAL_FLIGHTS.setdefault(key, _LocalFlight())
 
 
 # Threads of one process queue on this lock first, so only one of them polls the
@@ -178,6 +238,10 @@ class FileFlightStore:
         self.lock_path = self.directory / f"{name}.lock"
         self.state_path = self.directory / f"{name}.state"
         self.counter_path = self.directory / f"{counter}.generation"
+
+    @property
+    def key(self) -> str:
+        return str(self.state_path)
 
     def generation(self) -> int:
         try:
@@ -291,6 +355,10 @@ class RedisFlightStore:
         self.lock_key = f"refresh-flight:{name}:lock"
         self.counter_key = f"refresh-flight:{counter}:generation"
         self._release = redis.register_script(_RELEASE)
+
+    @property
+    def key(self) -> str:
+        return f"redis:{id(self.redis)}:{self.state_key}"
 
     def generation(self) -> int:
         return int(self.redis.get(self.counter_key) or 0)

@@ -95,3 +95,44 @@ def test_used_in_ninox_is_the_mirrors_sum_for_the_drift_check() -> None:
     assert used_in_ninox(lodge.id, fy) == Decimal("1250.10")
     assert str(used_in_ninox(lodge.id, fy - 1)) == "300.00"
     assert used_in_ninox(987654, fy) == ZERO
+
+
+def test_every_lodges_budget_agrees_with_its_row_in_the_list_leaving_out_or_not() -> None:
+    lodge, fy = planted_lodge()
+    deciding = ApplicationFactory.create(
+        lodge=lodge, approved=True, amount_requested=Decimal("100.00")
+    )
+    others = [LodgeFactory.create() for _ in range(3)]
+    NinoxGrantFactory.create(lodge=others[0], amount=Decimal("3999.99"))
+    ApplicationFactory.create(lodge=others[1], approved=True, amount_requested=Decimal("12.34"))
+    for exclude_id in (None, deciding.id):
+        rows = lodges_with_budget(fy, CAP, exclude_id=exclude_id)
+        for row in rows:
+            budget = lodge_budget(row.pk, fy, CAP, exclude_id=exclude_id)
+            assert (budget.used_ninox, budget.pending_portal) == (
+                row.used_ninox.quantize(Decimal("0.01")),  # type: ignore[attr-defined]
+                row.pending_portal.quantize(Decimal("0.01")),  # type: ignore[attr-defined]
+            ), row
+
+
+def test_the_one_lodge_query_is_built_once_per_year_and_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grants.selectors import budgets
+
+    budgets._one_lodge_sql.cache_clear()
+    built: list[int] = []
+    real = budgets.lodges_with_budget
+
+    def counted(fiscal_year: int, cap: Decimal, **kwargs: object) -> object:
+        built.append(fiscal_year)
+        return real(fiscal_year, cap, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(budgets, "lodges_with_budget", counted)
+    lodge, fy = planted_lodge()
+    first = lodge_budget(lodge.id, fy, CAP)
+    assert lodge_budget(lodge.id, fy, CAP) == first
+    assert lodge_budget(LodgeFactory.create().id, fy, CAP).used == ZERO
+    assert built == [fy]
+    lodge_budget(lodge.id, fy - 1, CAP)  # another year: its own query
+    assert built == [fy, fy - 1]
