@@ -1,8 +1,13 @@
 """Payment reconciliation: Stripe payments vs portal applications vs Ninox grants.
 
-Each mismatch is its own row saying what differs. Grants entered in Ninox by hand (no
-reference) are not mismatches: they never went through the portal or Stripe; nor are
-grants dated before the portal's first application (history from before it).
+Each mismatch is its own row saying what differs. Each refunded payment has a row too:
+a refund mismatch when Stripe, the portal or Ninox disagree, else "Refund reflected
+everywhere" with the three figures, so finance sees every refund of the year here. Grants
+entered in Ninox by hand (no reference) are not mismatches: they never went through the
+portal or Stripe; nor are grants dated before the portal's first application (history
+from before it).
+
+No totals row: a payment can have several findings, so a sum would count it more than once.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from grants.reports.table import DATETIME, MONEY, NUMBER, TEXT, Column, Row
 from portal.lib.filters import day_bounds, in_days
 
 COLUMNS = (
-    Column("mismatch", "Mismatch", TEXT, 30),
+    Column("mismatch", "Finding", TEXT, 30),
     Column("reference", "Reference", TEXT, 16),
     Column("lodge_number", "Lodge number", NUMBER, 8),
     Column("stripe_session", "Stripe session", TEXT, 24, more=True),
@@ -51,6 +56,7 @@ NINOX_AMOUNT_DIFFERS = "Ninox amount differs from the portal"
 NINOX_STATUS_DIFFERS = "Ninox status differs from the portal"
 REFUND_NOT_IN_NINOX = "Refund not reflected in Ninox"
 REFUND_NOT_IN_PORTAL = "Stripe refunded more than the portal released"
+REFUND_AGREES = "Refund reflected everywhere"  # not a mismatch: the refund, shown
 KINDS = (
     PAID_NOT_IN_NINOX,
     STRIPE_AMOUNT_DIFFERS,
@@ -63,6 +69,7 @@ KINDS = (
     NINOX_STATUS_DIFFERS,
     REFUND_NOT_IN_NINOX,
     REFUND_NOT_IN_PORTAL,
+    REFUND_AGREES,
 )
 # The Ninox status that matches each portal status (others: no expectation).
 EXPECTED_NINOX_STATUS = {
@@ -77,6 +84,12 @@ PAID_IN_PORTAL = (Status.PAID, Status.REFUNDED)
 
 def _money(amount: Decimal | None) -> str:
     return format_money(amount) if amount is not None else "none"
+
+
+def _ninox_should_hold(status: str, match: Decimal, released: Decimal | None) -> Decimal:
+    """The match Ninox's row should hold: what stays after refunds (a full refund keeps the
+    whole match, marked Cancelled)."""
+    return match if status == Status.REFUNDED else match - (released or ZERO)
 
 
 class Reconciliation:
@@ -205,6 +218,19 @@ class Reconciliation:
                 detail=f"Stripe refunded {_money(p.amount_refunded)} of the share; the portal "
                 f"released {_money(a.refunded_share)} (a refund still pending, or one it missed).",
             )
+        if p.amount_refunded > 0 and p.amount_refunded == a.refunded_share:
+            kept = _ninox_should_hold(a.status, a.amount_requested, a.match_released)
+            expected = EXPECTED_NINOX_STATUS.get(a.status)
+            if p.ninox_id is not None and p.ninox_amount == kept and p.ninox_status == expected:
+                yield self._row(
+                    REFUND_AGREES,
+                    payment=p,
+                    application=a,
+                    ninox=ninox,
+                    detail=f"Nothing: Stripe refunded {_money(p.amount_refunded)} of the share, "
+                    f"the portal released {_money(a.match_released)} of the match, and Ninox "
+                    f"says {p.ninox_status} with {_money(p.ninox_amount)}.",
+                )
         if a.status not in PAID_IN_PORTAL:
             yield self._row(
                 STRIPE_PAID_PORTAL_NOT,
@@ -237,11 +263,7 @@ class Reconciliation:
         portal = (g.app_status, g.app_share, g.app_match)
         refunded = g.app_refunded or ZERO
         # What Ninox should hold: the match that stays (a full refund keeps the match, Cancelled).
-        match_expected = (
-            g.app_match
-            if g.app_status == Status.REFUNDED
-            else g.app_match - (g.app_released or ZERO)
-        )
+        match_expected = _ninox_should_hold(g.app_status, g.app_match, g.app_released)
         expected = EXPECTED_NINOX_STATUS.get(g.app_status)
         if g.status != NinoxGrant.CANCELLED and not g.has_payment:
             yield self._row(

@@ -109,7 +109,8 @@ def write_xlsx(
             progress(count)
     # The filter covers the header and the rows, never the bold totals row below them.
     sheet.autofilter(0, 0, count, len(columns) - 1)
-    _write_totals(sheet, text, count + 1, columns, totals)
+    if totals:  # a report with nothing to add up (the reconciliation) has no totals row
+        _write_totals(sheet, text, count + 1, columns, totals)
     if subtitle:
         text.write(sheet, count + 3, 0, subtitle)
     workbook.close()

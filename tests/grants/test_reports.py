@@ -154,7 +154,24 @@ def planted(db: Any) -> Planted:
     NinoxGrantFactory.create(
         ninox_id=9, lodge=north2, reference=refunded.reference, amount=Decimal("200.00")
     )
+    # Half the share refunded, released, and written to Ninox: every side agrees.
+    east = LodgeFactory.create(ninox_id=9005, number=105, district="East")
+    agreed = LedgerApplicationFactory.create(
+        paid=True,
+        reference="MG-T-00011",
+        lodge=east,
+        payment__stripe_session_id="cs_agreed",
+        payment__amount_refunded=Decimal("60.00"),
+        amount_requested=Decimal("120.00"),
+        amount_raised=Decimal("120.00"),
+        refunded_share=Decimal("60.00"),
+        match_released=Decimal("60.00"),
+    )
+    NinoxGrantFactory.create(
+        ninox_id=10, lodge=east, reference=agreed.reference, amount=Decimal("60.00")
+    )
     expected = {
+        (rec.REFUND_AGREES, "MG-T-00011"),
         (rec.REFUND_NOT_IN_NINOX, "MG-T-00010"),
         (rec.REFUND_NOT_IN_PORTAL, "MG-T-00010"),
         (rec.PAID_NOT_IN_NINOX, "MG-T-00002"),
@@ -234,7 +251,7 @@ def test_the_summary_csv_has_each_lodges_figures_from_ninox_and_the_portal(
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = {int(r["Lodge number"]): r for r in read_csv(response)}
-    assert set(rows) == {101, 102, 103}  # the inactive lodge with nothing is left out
+    assert set(rows) == {101, 102, 103, 105}  # the inactive lodge with nothing is left out
     for number, expected in independent_lodge_figures().items():
         row = rows[number]
         assert money(row["Approved"]) == expected["approved"], number
@@ -325,14 +342,14 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
 ) -> None:
     response = client_for(finance).get("/reports/reconciliation/", {"format": "csv"})
     rows = read_csv(response)
-    found = {(r["Mismatch"], r["Reference"]) for r in rows}
+    found = {(r["Finding"], r["Reference"]) for r in rows}
     assert found == planted.expected_mismatches
     assert {kind for kind, _ in found} == set(rec.KINDS)
-    differs = next(r for r in rows if r["Mismatch"] == rec.NINOX_AMOUNT_DIFFERS)
+    differs = next(r for r in rows if r["Finding"] == rec.NINOX_AMOUNT_DIFFERS)
     assert differs["What differs"] == "Ninox says $600.00; the portal's match is $500.00."
     page = client_for(finance).get("/reports/reconciliation/").content.decode()
     assert "Stripe took $450.00; the lodge share is $500.00." in page
-    refund = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_NINOX)
+    refund = next(r for r in rows if r["Finding"] == rec.REFUND_NOT_IN_NINOX)
     assert refund["What differs"] == (
         "$100.00 of the share was refunded; Ninox should say Paid with $100.00, "
         "and says Paid with $200.00."
@@ -341,8 +358,14 @@ def test_the_reconciliation_finds_every_kind_of_planted_mismatch(
     ledger = read_csv(client_for(finance).get("/reports/ledger/", {"format": "csv"}))
     partly = next(r for r in ledger if r["Reference"] == "MG-T-00010")
     assert partly["Approved"] == "100.00"  # of the $200.00 match, $100.00 was released
-    ahead = next(r for r in rows if r["Mismatch"] == rec.REFUND_NOT_IN_PORTAL)
+    ahead = next(r for r in rows if r["Finding"] == rec.REFUND_NOT_IN_PORTAL)
     assert ahead["Stripe refunded"] == "150.00"
+    agreed = next(r for r in rows if r["Finding"] == rec.REFUND_AGREES)
+    assert agreed["What differs"] == (
+        "Nothing: Stripe refunded $60.00 of the share, the portal released $60.00 of the "
+        "match, and Ninox says Paid with $60.00."
+    )
+    assert (agreed["Stripe refunded"], agreed["Match that stays"]) == ("60.00", "60.00")
 
 
 @pytest.mark.parametrize("slug", sorted(REPORTS))
@@ -466,3 +489,17 @@ def test_the_last_date_there_is_as_the_end_of_the_range_is_not_a_500(
     response = client_for(finance).get(url, {"date_to": "9999-12-31"})
     assert response.status_code == 200
     assert "Please correct the filters" not in response.content.decode()
+
+
+def test_the_reconciliation_xlsx_has_every_finding_and_no_totals_row(
+    planted: Planted, finance: Any
+) -> None:
+    # A payment can have several findings: a sum would count it more than once.
+    response = client_for(finance).get("/reports/reconciliation/", {"format": "xlsx"})
+    content = b"".join(response.streaming_content)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Finding"
+    assert {row[0] for row in rows[1:]} == {kind for kind, _ in planted.expected_mismatches}
+    assert len(rows) - 1 == len(planted.expected_mismatches)
+    assert sheet.auto_filter.ref == f"A1:O{len(rows)}"
