@@ -26,7 +26,7 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
         return [
             "api: workspace",
             "reads: every table whole by offset every NINOX_WORKSPACE_FULL_READ_MINUTES "
-            "(180 by default; deletes reconciled); a decision reads its lodge's grants with "
+            "(60 by default; deletes reconciled); a decision reads its lodge's grants with "
             "one equality filter (a read lacking a grant the portal holds goes to a person)",
             "lookup: an equality filter, every record it returns verified",
             "filter on a reference: "

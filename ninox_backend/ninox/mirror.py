@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -159,3 +160,40 @@ def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
     mapping = connection.mapping()
     engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {}, full_every=full_read_every())
     return engine.idle_calls_per_hour({mapping[k].name: n for k, n in rows.items()})
+
+
+#: the month an idle projection counts: the longest, so a 31-day month is never over it
+IDLE_MONTH_HOURS = 31 * 24
+
+
+@dataclass(frozen=True)
+class IdleProjection:
+    """The workspace backend's own idle cost at the configured full-read interval, against
+    the plan's monthly quota (``NINOX_MONTHLY_QUOTA``)."""
+
+    per_hour: int
+    per_month: int
+    quota: int
+    full_read_every: str
+
+    @property
+    def over_quota(self) -> bool:
+        return self.per_month > self.quota
+
+    @property
+    def percent_of_quota(self) -> int:
+        return self.per_month * 100 // self.quota
+
+
+def workspace_idle_projection(rows: Mapping[str, int]) -> IdleProjection | None:
+    """``workspace_idle_budget`` an hour and a 31-day month, against the quota; None on the
+    classic API."""
+    per_hour = workspace_idle_budget(rows)
+    if per_hour is None:
+        return None
+    return IdleProjection(
+        per_hour=per_hour,
+        per_month=per_hour * IDLE_MONTH_HOURS,
+        quota=int(settings.NINOX_MONTHLY_QUOTA),
+        full_read_every=full_read_interval(),
+    )

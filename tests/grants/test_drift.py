@@ -234,7 +234,7 @@ def test_on_the_workspace_api_the_syncs_full_read_stands_in_without_a_call(
     assert mirrored.emulator.calls == calls
     stored = ServiceCheck.objects.get(name=DRIFT_CHECK)
     assert stored.ok
-    assert "the full read every 3 hours" in stored.detail
+    assert "the full read every hour" in stored.detail
 
 
 def test_an_application_of_a_lodge_without_findings_is_not_doubted(mirrored: Any) -> None:
