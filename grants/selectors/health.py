@@ -25,6 +25,7 @@ from ninox_backend.ninox.mirror import (
     IdleProjection,
     full_read_interval,
     sync_status,
+    workspace_full_reads,
     workspace_idle_projection,
 )
 from ninox_backend.ninox.models import NinoxCall
@@ -172,6 +173,7 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
         "api": "workspace" if is_workspace() else "classic",
         "idle": idle,
         "full_read_every": full_read_interval(),
+        "full_reads": workspace_full_reads(),
         "ok": state == "ok",
         "not_checked": state == health.NOT_YET_PROBED,
         "probe": checks.get("ninox"),

@@ -197,3 +197,28 @@ def workspace_idle_projection(rows: Mapping[str, int]) -> IdleProjection | None:
         quota=int(settings.NINOX_MONTHLY_QUOTA),
         full_read_every=full_read_interval(),
     )
+
+
+@dataclass(frozen=True)
+class FullReads:
+    """On the workspace API (no change sequence): when a table was last read whole, and when
+    the next one is due (``full_read_every()`` after the table read longest ago)."""
+
+    last: dt.datetime | None
+    next_due: dt.datetime | None
+
+
+def workspace_full_reads() -> FullReads | None:
+    """The mirror's full reads (None on the classic API, where ``high_water`` says more)."""
+    if not connection.is_workspace():
+        return None
+    row = sync_status()
+    if row is None:
+        return FullReads(last=None, next_due=None)
+    reconciled = SyncState.from_json(row.data).reconciled
+    mapping = connection.mapping()
+    names = [mapping[key].name for key in _handlers]
+    times = [reconciled[name] for name in names if name in reconciled]
+    if not times or len(times) < len(names):
+        return FullReads(last=max(times, default=None), next_due=None)
+    return FullReads(last=max(times), next_due=min(times) + full_read_every())
