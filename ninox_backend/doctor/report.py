@@ -35,7 +35,8 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
                 False: "does not return the record (every decision goes to a person)",
                 None: "not checked",
             }[profile.reference_filter],
-            "query and change feed: none on this API (the drift check is unavailable)",
+            "query and change feed: none on this API (the full read is the drift check: it "
+            "compares each lodge's fiscal-year total with the portal's copy)",
             f"limit: {min(profile.per_page, 100)}",
         ]
     return [
