@@ -15,7 +15,10 @@ once per dialect the emulator offers (``docs`` and ``legacy`` on the classic bac
 ``workspace`` on the workspace backend, where it has them): Ninox calls per decision
 (``application_submit``, ``--decisions`` of them) and per idle hour
 (beat's whole schedule for ``--idle-hours`` on a simulated clock), with the month that
-makes against the 12,000-call budget. Writes ``bench/results/ninox_sync.json``.
+makes against its budget: 12,000 calls on the classic API; on the workspace API (no
+incremental read: every table whole every ``NINOX_WORKSPACE_FULL_READ_MINUTES``, hourly by
+default) the plan's ``NINOX_MONTHLY_QUOTA``, as ``/health/`` shows it. Writes
+``bench/results/ninox_sync.json``.
 """
 
 from __future__ import annotations
@@ -170,12 +173,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {row['backend']}/{row['dialect']}: every table read whole every "
                 f"{row['full_read_minutes']} minutes (NINOX_WORKSPACE_FULL_READ_MINUTES)"
             )
-    idle_ok = all(row["idle_month_calls"] <= IDLE_MONTH_BUDGET for row in portal_rows)
     for row in portal_rows:
-        if row["idle_month_calls"] > IDLE_MONTH_BUDGET:
-            # The workspace API has no incremental read: its idle cost grows with the tables.
-            print(f"  {row['backend']}/{row['dialect']} is over the idle month budget")
-    print(f"idle month budget {IDLE_MONTH_BUDGET:,}: {'met' if idle_ok else 'MISSED'}")
+        row["meets_idle_budget"] = row["idle_month_calls"] <= row["idle_month_budget"]
+        print(
+            f"  {row['backend']}/{row['dialect']}: idle month {row['idle_month_calls']:,} of "
+            f"{row['idle_month_budget']:,} ({row['idle_month_budget_is']}): "
+            f"{'met' if row['meets_idle_budget'] else 'MISSED'}"
+        )
+    idle_ok = all(row["meets_idle_budget"] for row in portal_rows)
 
     path = write_results(
         "ninox_sync",
@@ -192,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             "meets_goal": ratio >= GOAL,
             "portal": portal_rows,
             "idle_month_budget": IDLE_MONTH_BUDGET,
+            "idle_month_budget_workspace": "NINOX_MONTHLY_QUOTA (per row: idle_month_budget)",
             "meets_idle_budget": idle_ok,
         },
     )
@@ -290,6 +296,15 @@ def portal_costs(decisions: int, idle_hours: int) -> list[dict[str, Any]]:
                 "idle_month_calls": round(per_hour * MONTH_HOURS),
                 "full_read_minutes": (
                     settings.NINOX_WORKSPACE_FULL_READ_MINUTES if api == "workspace" else None
+                ),
+                # The classic API's idle target; the workspace API (no incremental read, a
+                # full read every NINOX_WORKSPACE_FULL_READ_MINUTES) has its own: the plan's
+                # quota, which /health/ shows its idle projection against.
+                "idle_month_budget": (
+                    int(settings.NINOX_MONTHLY_QUOTA) if api == "workspace" else IDLE_MONTH_BUDGET
+                ),
+                "idle_month_budget_is": (
+                    "NINOX_MONTHLY_QUOTA" if api == "workspace" else "the classic idle target"
                 ),
                 "idle_calls_by_entry": {
                     name: entry.cost for name, entry in costs.items() if entry.cost

@@ -23,6 +23,14 @@ it stays open and is listed for staff on ``/health/`` with both figures, until a
 clean check resolves it. A refused ``/query`` (any ``NinoxError``), or a profile in which
 the doctor saw it refused, makes the check "not available": stored for the health page,
 never a failure of anything else.
+
+On the workspace API (no NX) the sync's full read is the comparison
+(:class:`FullReadComparison`, called by the grants mirror's handler): once it has fetched
+every Grants record and before the mirror changes, each lodge's FY total is computed from
+what Ninox returned with the NX sum's arithmetic (:func:`totals_from_records`) and compared
+with the mirror's; a lodge that differs gets its finding as above, the full read then
+updates the mirror (its re-read), and the figures are compared again. The hourly
+``drift_check`` there only reports the last comparison (no call).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,6 +56,7 @@ from ninox_backend import nx
 from ninox_backend.exceptions import NinoxError, NinoxNotFound
 from ninox_backend.ninox import connection
 from ninox_backend.ninox.mirror import registered
+from ninox_backend.types import Record
 from portal.health import record_check
 
 logger = logging.getLogger("grants.drift")
@@ -364,11 +374,142 @@ def _check_year(fiscal: FiscalYear, current: bool, report: DriftReport) -> None:
     )
 
 
-def drift_check() -> DriftReport:
+# ---- the workspace API: the full read is the comparison ------------------------------------
+
+
+def totals_from_records(records: Iterable[Record], fiscal: FiscalYear) -> dict[int, Decimal]:
+    """Each lodge's (by Ninox id) FY total from Grants records as Ninox returned them, with
+    the NX sum's arithmetic (``sums_query``): Lodge is the lodge, Grant Date within the FY,
+    Status not Cancelled, the sum of Amount (an empty Amount adds nothing).
+
+    A record whose Lodge, Grant Date or Amount is of another shape is left out: the mirror
+    quarantines it (its lodge's applications go to a person), and the lodge's figure then
+    differs from what the mirror held, which is what the comparison is for.
+    """
+    fields = connection.mapping()["grants"].field
+    lodge_f, date_f, status_f, amount_f = (
+        fields(k) for k in ("lodge", "grant_date", "status", "amount")
+    )
+    totals: dict[int, Decimal] = {}
+    for record in records:
+        lodge, when, amount = record.get(lodge_f), record.get(date_f), record.get(amount_f)
+        if isinstance(lodge, bool) or not isinstance(lodge, int):
+            continue
+        if isinstance(when, datetime) or not isinstance(when, date):
+            continue
+        if not fiscal.start <= when <= fiscal.end:
+            continue
+        if record.get(status_f) == NinoxGrant.CANCELLED:
+            continue
+        if amount is None:
+            amount = ZERO
+        if isinstance(amount, bool) or not isinstance(amount, int | Decimal):
+            continue
+        totals[lodge] = totals.get(lodge, ZERO) + Decimal(amount)
+    return {lodge: total.quantize(CENT) for lodge, total in totals.items()}
+
+
+class FullReadComparison:
+    """One workspace full read of Grants as the drift check: :meth:`fetched` compares each
+    lodge's FY total in what Ninox returned with the mirror's before the mirror changes
+    (a difference opens a finding, as the classic check does); :meth:`applied`, once the
+    full read has updated the mirror, compares again (the classic check's re-read), resolves
+    what now agrees and stores the result for the health page."""
+
+    def __init__(self) -> None:
+        self.report = DriftReport()
+        #: (finding id, lodge, fiscal year, Ninox's total) of each lodge that differed
+        self.differed: list[tuple[int, Lodge, FiscalYear, Decimal]] = []
+        self.details: list[str] = []
+        self.failed = False
+
+    def fetched(self, records: list[Record]) -> None:
+        try:
+            self._compare(records)
+        except Exception as exc:  # the comparison must never stop the mirror's update
+            logger.exception("Drift comparison of the full read failed")
+            self.failed = True
+            self.report.available = False
+            self.report.detail = f"the full read's comparison failed: {type(exc).__name__}"
+            record_check(DRIFT_CHECK, ok=False, detail=f"not available: {self.report.detail}")
+
+    def _compare(self, records: list[Record]) -> None:
+        current = current_fiscal_year()
+        start = rules_in_force().fiscal_year_start
+        years = {current.key} | set(
+            DriftFinding.objects.filter(resolved_at__isnull=True).values_list(
+                "fiscal_year", flat=True
+            )
+        )
+        for key in sorted(years, reverse=True):
+            fiscal = FiscalYear.from_key(key, start)
+            totals = totals_from_records(records, fiscal)
+            lodges = {lodge.id: lodge for lodge in _lodges_to_check(fiscal, key == current.key)}
+            if key == current.key:
+                # A lodge Ninox has grants for that the mirror files nowhere in the year.
+                lodges.update(
+                    (lodge.id, lodge)
+                    for lodge in Lodge.objects.filter(ninox_id__in=list(totals))
+                    .exclude(id__in=list(lodges))
+                    .annotate(used_ninox=used_in_ninox_expression(fiscal.key))
+                )
+            self.report.compared += len(lodges)
+            agreeing = []
+            for lodge in sorted(lodges.values(), key=lambda lodge: (lodge.number, lodge.id)):
+                mirror = Decimal(lodge.used_ninox).quantize(CENT)  # type: ignore[attr-defined]
+                ninox = totals.get(lodge.ninox_id, ZERO)
+                if mirror == ninox:
+                    agreeing.append(lodge.id)
+                    continue
+                self.report.mismatched.append(lodge.number)
+                finding_id = _note_mismatch(lodge, fiscal, mirror, ninox)
+                self.differed.append((finding_id, lodge, fiscal, ninox))
+                self.details.append(
+                    f"lodge {lodge.number} {fiscal.label}: Ninox {format_money(ninox)}, "
+                    f"the portal's copy {format_money(mirror)}"
+                )
+            self.report.resolved += _resolve(
+                DriftFinding.objects.filter(
+                    lodge_id__in=agreeing, fiscal_year=fiscal.key, resolved_at__isnull=True
+                ).values_list("id", flat=True),
+                "a later check found the figures agree",
+            )
+
+    def applied(self) -> None:
+        if self.failed:
+            return
+        try:
+            for finding_id, lodge, fiscal, ninox in self.differed:
+                DriftFinding.objects.filter(id=finding_id).update(reread_at=timezone.now())
+                mirror_again = used_in_ninox(lodge.id, fiscal.key)
+                if mirror_again == ninox:
+                    self.report.repaired.append(lodge.number)
+                    _resolve(
+                        [finding_id], "the full read updated the portal's copy; they now agree"
+                    )
+                else:
+                    self.report.still_open.append(lodge.number)
+                    DriftFinding.objects.filter(id=finding_id).update(mirror_total=mirror_again)
+        except Exception as exc:
+            logger.exception("Drift comparison after the full read failed")
+            record_check(
+                DRIFT_CHECK, ok=False, detail=f"not available: {type(exc).__name__} after the read"
+            )
+            return
+        detail = f"by the full read of every grant: {self.report}"
+        if self.details:
+            shown = "; ".join(self.details[:5]) + ("; …" if len(self.details) > 5 else "")
+            detail += f" ({shown})"
+        record_check(DRIFT_CHECK, ok=not self.report.still_open, detail=detail[:500])
+
+
+def drift_check(*, read_now: bool = False) -> DriftReport:
     """Compare the mirror's FY totals with Ninox's for the lodges with activity; store the result.
 
     Never raises for Ninox's sake: a refused or misunderstood ``/query`` is a report
     with ``available=False``, stored as the ``ninox_drift`` check for the health page.
+    On the workspace API the full read of Grants compares: hourly (beat) this keeps its
+    last result at no cost; ``read_now`` (the health page's button) reads Grants whole now.
     """
     from ninox_backend.ninox.connection import is_workspace
     from ninox_backend.ninox.mirror import full_read_interval
@@ -376,13 +517,21 @@ def drift_check() -> DriftReport:
 
     report = DriftReport()
     if is_workspace():
-        # No NX to sum with; the sync's full read re-reads every record instead.
+        # No NX to sum with: the sync's full read of Grants compares (FullReadComparison)
+        # and stores what it found; unless asked to read now, this costs no call.
         report.available = False
         report.detail = (
             f"the workspace API has no NX query; the full read every {full_read_interval()} "
-            "re-reads every lodge and grant and removes what Ninox no longer has"
+            "compares each lodge's total in what Ninox returned with the portal's copy"
         )
-        record_check(DRIFT_CHECK, ok=True, detail=f"replaced: {report.detail}")
+        if read_now:
+            from ninox_backend.ninox.mirror import sync_mirror
+
+            try:
+                sync_mirror(full=True, tables=["grants"])
+            except NinoxError as exc:  # stored as the sync's error for the health page
+                report.detail = f"the full read of Grants failed: {type(exc).__name__}: {exc}"
+                record_check(DRIFT_CHECK, ok=False, detail=f"not available: {report.detail}"[:500])
         return report
     if not load_profile().query:
         report.available = False

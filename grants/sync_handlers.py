@@ -197,6 +197,21 @@ class GrantHandler:
     def __init__(self) -> None:
         self.fields = mapping()["grants"]
         self.rules = rules_in_force()
+        self._comparison: Any = None
+
+    def full_read_fetched(self, records: list[Record]) -> None:
+        """The workspace API's full read has every grant, the mirror is unchanged: the drift
+        check compares each lodge's FY total (``grants.drift.FullReadComparison``)."""
+        from grants.drift import FullReadComparison  # drift imports the mirror that imports us
+
+        self._comparison = FullReadComparison()
+        self._comparison.fetched(records)
+
+    def full_read_applied(self) -> None:
+        """The full read updated the mirror: the comparison checks the lodges that differed."""
+        if self._comparison is not None:
+            self._comparison.applied()
+            self._comparison = None
 
     def _read(self, record: Record, unreadable: list[Unreadable]) -> dict[str, Any] | None:
         """The budget fields of one record, or None (and why, in ``unreadable``)."""

@@ -10,6 +10,9 @@ the engine cannot ask "what changed". Instead:
   with ``NINOX_WORKSPACE_FULL_READ_MINUTES``). Otherwise a run costs **no call** for
   that table: an idle ``full_every`` costs one full read of each table
   (:meth:`WorkspaceSyncEngine.idle_calls_per_hour` says how many calls an hour that is).
+  Every page is fetched before the mirror changes: a handler's optional
+  ``full_read_fetched(records)`` gets the whole table as Ninox returned it (the portal's
+  drift check compares each lodge's total there) and ``full_read_applied()`` runs after.
 - **A scoped read** (``scope={"Grants": {"Lodge": 17}}``) reads only the records
   equal to the given values, in one call when they fit a page (a lodge's grants
   of every year; the caller keeps the fiscal year's client-side). Every record is
@@ -47,7 +50,7 @@ from .sync import (
     SyncStateStore,
     TableMirrorBase,
 )
-from .types import FieldType
+from .types import FieldType, Record
 from .workspace import WORKSPACE_MAX_LIMIT, WorkspaceDatabase
 
 __all__ = ["WorkspaceSyncEngine"]
@@ -147,12 +150,28 @@ class WorkspaceSyncEngine(TableMirrorBase):
         return last is None or now - last >= self.full_every
 
     def _full_read(self, name: str, state: SyncState, result: SyncResult, now: dt.datetime) -> None:
-        """Every record by offset; upsert them, delete what Ninox no longer has."""
+        """Every record by offset; upsert them, delete what Ninox no longer has.
+
+        Every page is fetched before the mirror changes, so a handler with the optional
+        ``full_read_fetched(records)`` sees the whole table as Ninox returned it next to
+        the mirror as it was (the portal's drift check compares the two there), and its
+        ``full_read_applied()`` runs once the mirror holds it. Neither runs on a table's
+        first load: there is nothing mirrored to compare with.
+        """
         handler = self.handlers[name]
         first_load = state.mark(name) is None
         local = self._local_ids(handler)
-        remote: set[int] = set()
+        pages: list[list[Record]] = []
+        fetched = 0
         for page in self.db.table(name).iter_pages(self.per_page):
+            pages.append(page)
+            fetched += len(page)
+            self._report(name, fetched, "load" if first_load else "reconcile")
+        compare = not first_load and local is not None
+        if compare:
+            self._hook(handler, "full_read_fetched", [r for page in pages for r in page])
+        remote: set[int] = set()
+        for page in pages:
             handler.upsert(page)
             fresh = [r.id for r in page if local is not None and r.id not in local]
             remote.update(r.id for r in page)
@@ -161,7 +180,6 @@ class WorkspaceSyncEngine(TableMirrorBase):
             else:
                 result.created += len(fresh)
                 result.updated += len(page) - len(fresh)
-            self._report(name, len(remote), "load" if first_load else "reconcile")
         if local is not None:
             missing = sorted(local - remote)
             if missing:
@@ -169,6 +187,14 @@ class WorkspaceSyncEngine(TableMirrorBase):
                 result.deleted += len(missing)
         state.marks[name] = 0
         state.reconciled[name] = now
+        if compare:
+            self._hook(handler, "full_read_applied")
+
+    @staticmethod
+    def _hook(handler: Handler, name: str, *args: Any) -> None:
+        hook = getattr(handler, name, None)
+        if callable(hook):
+            hook(*args)
 
     def _scoped_read(self, name: str, filters: Mapping[str, Any], result: SyncResult) -> None:
         """The records equal to ``filters`` (verified), upserted. Nothing is deleted: when

@@ -411,7 +411,7 @@ if NINOX_API == "workspace" and not (NINOX_WORKSPACE_ID and NINOX_MODULE):
 # Workspace API (no incremental read): minutes between full reads of each table. An idle
 # hour costs the schema plus 60 / this share of a full read (the health page shows it).
 NINOX_WORKSPACE_FULL_READ_MINUTES: int = cfg.integer(
-    "NINOX_WORKSPACE_FULL_READ_MINUTES", 180, minimum=5, maximum=7 * 24 * 60
+    "NINOX_WORKSPACE_FULL_READ_MINUTES", 60, minimum=5, maximum=7 * 24 * 60
 )
 NINOX_MONTHLY_QUOTA: int = cfg.integer("NINOX_MONTHLY_QUOTA", 100000, minimum=1, maximum=10**9)
 NINOX_TIMEOUT_SECONDS: int = cfg.integer("NINOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)

@@ -21,7 +21,13 @@ from grants.ninox_usage import projected_monthly_calls
 from grants.quarantine import describe, open_quarantines
 from grants.rules import rules_in_force
 from ninox_backend.ninox.connection import is_workspace
-from ninox_backend.ninox.mirror import full_read_interval, sync_status, workspace_idle_budget
+from ninox_backend.ninox.mirror import (
+    IdleProjection,
+    full_read_interval,
+    sync_status,
+    workspace_full_reads,
+    workspace_idle_projection,
+)
 from ninox_backend.ninox.models import NinoxCall
 from ninox_backend.ninox.quota import quota_state
 from portal import health
@@ -60,7 +66,12 @@ def _errors_with_resolution() -> list[dict[str, Any]]:
 
 
 def _ninox_attention(
-    state: str, sync: Any, schema: Any, projection: Any, findings: list[Any]
+    state: str,
+    sync: Any,
+    schema: Any,
+    projection: Any,
+    findings: list[Any],
+    idle: IdleProjection | None = None,
 ) -> list[dict[str, Any]]:
     attention: list[dict[str, Any]] = []
     if state == health.NOT_YET_PROBED:
@@ -112,6 +123,16 @@ def _ninox_attention(
                 "raise the plan; background syncs pause near the quota.",
             }
         )
+    if idle is not None and idle.over_quota:
+        attention.append(
+            {
+                "problem": f"Idle, the full read every {idle.full_read_every} costs about "
+                f"{idle.per_month:,} Ninox calls a month, more than the plan's "
+                f"{idle.quota:,} (NINOX_MONTHLY_QUOTA).",
+                "todo": "Raise NINOX_WORKSPACE_FULL_READ_MINUTES to read less often (or raise "
+                "the plan); background syncs pause near the quota.",
+            }
+        )
     if findings:
         attention.append(
             {
@@ -136,8 +157,8 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
     midnight = datetime.combine(timezone.localdate(), time.min, timezone.get_current_timezone())
     today = NinoxCall.objects.filter(at__gte=midnight).aggregate(n=Sum("attempts"))["n"] or 0
     state = health.ninox_state()
-    idle_per_hour = (
-        workspace_idle_budget(
+    idle = (
+        workspace_idle_projection(
             {"lodges": Lodge.objects.count(), "grants": NinoxGrant.objects.count()}
         )
         if is_workspace()
@@ -147,12 +168,12 @@ def ninox_panel(request: HttpRequest) -> dict[str, Any]:
     projection = projected_monthly_calls()
     schema = checks.get(SCHEMA_CHECK)
     return {
-        "attention": _ninox_attention(state, sync, schema, projection, findings),
+        "attention": _ninox_attention(state, sync, schema, projection, findings, idle),
         "state": state,
         "api": "workspace" if is_workspace() else "classic",
-        "idle_per_hour": idle_per_hour,
+        "idle": idle,
         "full_read_every": full_read_interval(),
-        "idle_per_month": idle_per_hour * 24 * 31 if idle_per_hour is not None else None,
+        "full_reads": workspace_full_reads(),
         "ok": state == "ok",
         "not_checked": state == health.NOT_YET_PROBED,
         "probe": checks.get("ninox"),

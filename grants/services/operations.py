@@ -57,4 +57,4 @@ def drift_check_request(*, actor: Any) -> None:
     from grants.drift_tasks import drift_check_task
 
     audit_record(actor=actor, action="ninox.drift_check_requested", object_type="grants.drift")
-    transaction.on_commit(drift_check_task.delay)
+    transaction.on_commit(lambda: drift_check_task.delay(read_now=True))

@@ -26,7 +26,7 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
         return [
             "api: workspace",
             "reads: every table whole by offset every NINOX_WORKSPACE_FULL_READ_MINUTES "
-            "(180 by default; deletes reconciled); a decision reads its lodge's grants with "
+            "(60 by default; deletes reconciled); a decision reads its lodge's grants with "
             "one equality filter (a read lacking a grant the portal holds goes to a person)",
             "lookup: an equality filter, every record it returns verified",
             "filter on a reference: "
@@ -35,7 +35,8 @@ def format_profile(profile: CapabilityProfile) -> list[str]:
                 False: "does not return the record (every decision goes to a person)",
                 None: "not checked",
             }[profile.reference_filter],
-            "query and change feed: none on this API (the drift check is unavailable)",
+            "query and change feed: none on this API (the full read is the drift check: it "
+            "compares each lodge's fiscal-year total with the portal's copy)",
             f"limit: {min(profile.per_page, 100)}",
         ]
     return [

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -159,3 +160,65 @@ def workspace_idle_budget(rows: Mapping[str, int]) -> int | None:
     mapping = connection.mapping()
     engine = WorkspaceSyncEngine(db, DatabaseSyncStateStore(), {}, full_every=full_read_every())
     return engine.idle_calls_per_hour({mapping[k].name: n for k, n in rows.items()})
+
+
+#: the month an idle projection counts: the longest, so a 31-day month is never over it
+IDLE_MONTH_HOURS = 31 * 24
+
+
+@dataclass(frozen=True)
+class IdleProjection:
+    """The workspace backend's own idle cost at the configured full-read interval, against
+    the plan's monthly quota (``NINOX_MONTHLY_QUOTA``)."""
+
+    per_hour: int
+    per_month: int
+    quota: int
+    full_read_every: str
+
+    @property
+    def over_quota(self) -> bool:
+        return self.per_month > self.quota
+
+    @property
+    def percent_of_quota(self) -> int:
+        return self.per_month * 100 // self.quota
+
+
+def workspace_idle_projection(rows: Mapping[str, int]) -> IdleProjection | None:
+    """``workspace_idle_budget`` an hour and a 31-day month, against the quota; None on the
+    classic API."""
+    per_hour = workspace_idle_budget(rows)
+    if per_hour is None:
+        return None
+    return IdleProjection(
+        per_hour=per_hour,
+        per_month=per_hour * IDLE_MONTH_HOURS,
+        quota=int(settings.NINOX_MONTHLY_QUOTA),
+        full_read_every=full_read_interval(),
+    )
+
+
+@dataclass(frozen=True)
+class FullReads:
+    """On the workspace API (no change sequence): when a table was last read whole, and when
+    the next one is due (``full_read_every()`` after the table read longest ago)."""
+
+    last: dt.datetime | None
+    next_due: dt.datetime | None
+
+
+def workspace_full_reads() -> FullReads | None:
+    """The mirror's full reads (None on the classic API, where ``high_water`` says more)."""
+    if not connection.is_workspace():
+        return None
+    row = sync_status()
+    if row is None:
+        return FullReads(last=None, next_due=None)
+    reconciled = SyncState.from_json(row.data).reconciled
+    mapping = connection.mapping()
+    names = [mapping[key].name for key in _handlers]
+    times = [reconciled[name] for name in names if name in reconciled]
+    if not times or len(times) < len(names):
+        return FullReads(last=max(times, default=None), next_due=None)
+    return FullReads(last=max(times), next_due=min(times) + full_read_every())

@@ -168,20 +168,45 @@ def test_on_the_workspace_api_the_ninox_panel_shows_the_idle_budget(
     mirrored: Any, reviewer: Any, ninox_dialect: str
 ) -> None:
     page = client_for(reviewer).get("/health/").content.decode()
-    assert "every table is read whole every 3 hours" in page  # NINOX_WORKSPACE_FULL_READ_MINUTES
-    # the schema hourly; 2 pages of 120 lodges and 15 of 1,500 grants every 3 hours
-    assert "about 7 call(s) an idle hour" in page
-    assert f"{7 * 24 * 31} a month" in page
+    assert "every table is read whole every hour" in page  # NINOX_WORKSPACE_FULL_READ_MINUTES
+    # the schema hourly; 2 pages of 120 lodges and 15 of 1,500 grants every hour
+    assert "about 18 call(s) an idle hour, 13,392 a month, against the plan's 100,000" in page
+    assert "(<code>NINOX_MONTHLY_QUOTA</code>: 13%)" in page
 
 
 @pytest.mark.parametrize("ninox_dialect", ["workspace"])
 def test_on_the_workspace_api_the_idle_budget_follows_the_full_read_interval(
     mirrored: Any, reviewer: Any, ninox_dialect: str, settings: Any
 ) -> None:
-    settings.NINOX_WORKSPACE_FULL_READ_MINUTES = 60
+    settings.NINOX_WORKSPACE_FULL_READ_MINUTES = 180
     page = client_for(reviewer).get("/health/").content.decode()
-    assert "every table is read whole every hour" in page
-    assert "about 18 call(s) an idle hour" in page  # the schema, 2 + 15 pages every hour
+    assert "every table is read whole every 3 hours" in page
+    assert "about 7 call(s) an idle hour, 5,208 a month" in page  # the schema, 17 pages / 3
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_the_last_sync_names_the_full_reads_not_a_sequence(
+    mirrored: Any, reviewer: Any, ninox_dialect: str
+) -> None:
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "read up to number" not in page  # no change sequence on this API
+    last = re.search(
+        r"last full read at ([^,]+, \d{4}, (\d\d):(\d\d)), next at [^,]+, \d{4}, "
+        r"(\d\d):(\d\d); this API has no change sequence",
+        page,
+    )
+    assert last is not None, page
+    hour, minute, next_hour, next_minute = (int(last.group(i)) for i in (2, 3, 4, 5))
+    assert (next_hour - hour) % 24 == 1
+    assert next_minute == minute
+
+
+def test_on_the_classic_api_the_last_sync_names_the_change_sequence(
+    mirrored: Any, reviewer: Any
+) -> None:
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "(Ninox's changes read up to number " in page
+    assert "last full read at" not in page
 
 
 def test_on_the_classic_api_the_ninox_panel_shows_no_workspace_budget(

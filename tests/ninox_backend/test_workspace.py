@@ -296,6 +296,47 @@ def test_a_scoped_read_is_one_call_verified_and_deletes_nothing(
     assert sorted(mirrors["Grants"].rows) == [1, 2, 3, 4]  # lodge 2's new grant waits
 
 
+class ComparingMirror(Mirror):
+    """A mirror with the full-read hooks, noting what it held when each was called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, Any, Any]] = []
+
+    def full_read_fetched(self, records: list[Any]) -> None:
+        held = {i: r["Amount"] for i, r in self.rows.items()}
+        self.seen.append(("fetched", {r.id: r["Amount"] for r in records}, held))
+
+    def full_read_applied(self) -> None:
+        self.seen.append(("applied", None, {i: r["Amount"] for i, r in self.rows.items()}))
+
+
+def test_a_full_read_shows_the_whole_table_to_the_handler_before_the_mirror_changes(
+    ninox: EmulatedNinox, clock: Clock
+) -> None:
+    with ninox.api_client(now=clock) as client:
+        grants_mirror = ComparingMirror()
+        db = client.database(ninox.team_id, ninox.database_id)
+        sync = WorkspaceSyncEngine(
+            db, InMemorySyncStateStore(), {"Lodges": Mirror(), "Grants": grants_mirror}, per_page=2
+        )
+        sync.sync()
+        assert grants_mirror.seen == []  # a first load has nothing mirrored to compare with
+        before = {i: r["Amount"] for i, r in grants_mirror.rows.items()}
+        with ninox.client() as http:
+            path = f"/api/v1/workspace/{ninox.team_id}/modules/{ninox.database_id}/tables/Grants"
+            http.patch(path + "/records", json={"records": [{"id": 3, "Amount": "99"}]})
+        clock.now += dt.timedelta(hours=1)
+        sync.sync()
+
+    (step, fetched, held), (after_step, _, after) = grants_mirror.seen
+    assert (step, after_step) == ("fetched", "applied")
+    assert sorted(fetched) == [1, 2, 3]  # both pages of 2, before anything was upserted
+    assert fetched[3] == Decimal("99")
+    assert held == before  # the mirror as it was
+    assert after[3] == Decimal("99")
+
+
 @pytest.fixture
 def scoped(ninox: EmulatedNinox, clock: Clock) -> Iterator[tuple[WorkspaceSyncEngine, Any]]:
     """An engine over mirrors that can say which of their ids a scope covers, loaded."""

@@ -2,8 +2,9 @@
 
 The schedule (``CELERY_BEAT_SCHEDULE``) runs against the demo Ninox in the in-process
 emulator, each entry at its due times, with Django's clock and the Ninox client's moved
-to each; calls are the HTTP requests the emulator served, not tasks. Budget: at most
-12,000 calls in a 31-day month.
+to each; calls are the HTTP requests the emulator served, not tasks. Budget on the
+classic API: at most 12,000 calls in a 31-day month. The workspace API (no incremental
+read) costs what its hourly full read costs, shown on /health/ against the plan's quota.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ninox_backend.ninox.connection import client as ninox_client
 from ninox_backend.ninox.mirror import sync_mirror, workspace_idle_budget
 from portal.lib.simulated_beat import EntryCost, SimulatedClock, clock_installed, run_schedule
 from portal.tasks import ninox_probe_task
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -85,19 +87,44 @@ def test_an_idle_day_of_the_whole_schedule_stays_within_a_month_budget(ninox: An
 
 @pytest.mark.slow
 @pytest.mark.parametrize("ninox_dialect", ["workspace"])
-def test_on_the_workspace_api_an_idle_day_stays_within_a_month_budget(ninox: Any) -> None:
+def test_on_the_workspace_api_an_idle_day_costs_the_hourly_full_read_and_health_shows_it(
+    ninox: Any, reviewer: Any
+) -> None:
+    assert settings.NINOX_WORKSPACE_FULL_READ_MINUTES == 60  # the default: hourly, as issue 23
     day = run_idle(ninox, days=1)
     total = sum(entry.cost for entry in day.values())
 
-    assert total * DAYS <= MONTHLY_BUDGET, summary(day)
-    # No incremental read: the schema hourly and each table whole every
-    # NINOX_WORKSPACE_FULL_READ_MINUTES, as the health page's estimate says.
-    per_hour = workspace_idle_budget(
-        {"lodges": Lodge.objects.count(), "grants": NinoxGrant.objects.count()}
-    )
-    assert per_hour is not None
-    assert total <= per_hour * 24, summary(day)
-    assert day["ninox-drift-check"].cost == 0, summary(day)  # no NX on this API
+    # No incremental read: each table whole (100-row pages, the last one saying there is no
+    # more) every hour, and the schema hourly; nothing else calls Ninox while idle.
+    pages = math.ceil(Lodge.objects.count() / 100) + math.ceil(NinoxGrant.objects.count() / 100)
+    assert pages == 2 + 15  # the demo's 120 lodges and 1,500 grants
+    assert total == 24 * (pages + 1), summary(day)
+    assert total == 432, summary(day)
+    assert total * DAYS == 13_392  # over the classic API's 12,000: its own budget is the quota
+    assert day["ninox-drift-check"].cost == 0, summary(day)  # the full read is the comparison
+    assert day["ninox-probe"].cost == 0, summary(day)
+    # The health page's projection is this figure, against the plan's quota.
+    assert workspace_idle_budget({"lodges": 120, "grants": 1500}) == total // 24
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "about 18 call(s) an idle hour, 13,392 a month, against the plan" in page
+    assert "against the plan's 100,000" in page
+    assert "raise <code>NINOX_WORKSPACE_FULL_READ_MINUTES</code>" not in page
+
+
+@pytest.mark.parametrize("ninox_dialect", ["workspace"])
+def test_on_the_workspace_api_health_says_when_the_idle_month_is_over_the_quota(
+    ninox: Any, reviewer: Any, settings: Any
+) -> None:
+    sync_mirror(full=True)
+    settings.NINOX_MONTHLY_QUOTA = 12_000
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "13,392 a month, against the plan's 12,000" in page
+    assert "raise <code>NINOX_WORKSPACE_FULL_READ_MINUTES</code> to read less often" in page
+
+    settings.NINOX_WORKSPACE_FULL_READ_MINUTES = 120  # a foundation stretching it
+    page = client_for(reviewer).get("/health/").content.decode()
+    assert "about 10 call(s) an idle hour, 7,440 a month" in page  # the schema, 17 pages / 2
+    assert "to read less often" not in page
 
 
 @pytest.mark.parametrize("ninox_dialect", ["docs"])
