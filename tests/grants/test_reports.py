@@ -495,7 +495,7 @@ def test_the_reconciliation_xlsx_has_every_finding_and_no_totals_row(
     planted: Planted, finance: Any
 ) -> None:
     # A payment can have several findings: a sum would count it more than once.
-    response = client_for(finance).get("/reports/reconciliation/", {"format": "xlsx"})
+    response: Any = client_for(finance).get("/reports/reconciliation/", {"format": "xlsx"})
     content = b"".join(response.streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
