@@ -6,7 +6,6 @@ setting, given here as a ``(month, day)`` tuple.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -28,7 +27,6 @@ _MONTHS = (
     "November",
     "December",
 )
-_LABEL = re.compile(r"FY ([0-9]{4})(?:-([0-9]{2}))?")
 
 
 def long_date(day: date) -> str:
@@ -123,19 +121,6 @@ class FiscalYear:
         month, day = check_start(start)
         # date() raises ValueError itself for years outside 1..9999.
         return cls(start=date(year, month, day), end=date(year + 1, month, day) - timedelta(days=1))
-
-    @classmethod
-    def parse_label(cls, label: str, start: tuple[int, int] = DEFAULT_START) -> FiscalYear:
-        """The fiscal year named by ``label`` (``"FY 2026-27"``, or ``"FY 2026"`` for a
-        calendar-year start); `ValueError` for anything else, including a mismatched end year."""
-        check_start(start)
-        match = _LABEL.fullmatch(label) if isinstance(label, str) else None
-        if match is None:
-            raise ValueError(f"{label!r} is not a fiscal-year label like 'FY 2026-27'.")
-        fiscal = cls.from_key(int(match.group(1)), start)
-        if fiscal.label != label:
-            raise ValueError(f"{label!r} is not a fiscal year here; did you mean {fiscal.label!r}?")
-        return fiscal
 
     @property
     def key(self) -> int:

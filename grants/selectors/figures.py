@@ -264,11 +264,6 @@ def fiscal_year_figures(
     return figures
 
 
-def programme_figures(fy: FiscalYear) -> Figures:
-    """The whole programme's figures in ``fy`` (the reports' headline, the dashboard)."""
-    return fiscal_year_figures(fy.key, rules_for_fiscal_year(fy.key).annual_cap)
-
-
 @dataclass(frozen=True)
 class LodgeRemaining:
     """What a lodge may still be granted in the current fiscal year (the apply form, the API)."""

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from grants.fiscal_year import FiscalStarts, FiscalYear, check_start, fiscal_year, long_date
 from grants.models import Application, GrantRules, Lodge, NinoxGrant
-from grants.money import ZERO, format_money
+from grants.money import format_money
 from grants.rules import (
     current_fiscal_year,
     fiscal_starts,
@@ -174,10 +174,6 @@ class LodgeEffect:
     remaining_before: Decimal
     remaining_after: Decimal
 
-    @property
-    def over_by(self) -> Decimal:
-        return max(-self.remaining_after, ZERO)
-
 
 @dataclass(frozen=True)
 class RulesPreview:
@@ -189,14 +185,6 @@ class RulesPreview:
     affected: list[LodgeEffect] = field(default_factory=list)
     affected_count: int = 0
     start_change: StartChange | None = None
-
-    @property
-    def programme_changes(self) -> list[RuleChange]:
-        return [c for c in self.changes if c.programme]
-
-    @property
-    def operational_changes(self) -> list[RuleChange]:
-        return [c for c in self.changes if not c.programme]
 
 
 def _base(target: FiscalYear) -> GrantRules:
