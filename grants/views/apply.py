@@ -10,7 +10,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.forms import ApplicationForm
 from grants.models import Lodge
-from grants.money import format_money
 from grants.rules import rules_in_force
 from grants.selectors.applications import (
     application_for_status_token,
@@ -24,34 +23,12 @@ from grants.selectors.figures import lodge_remaining
 from grants.selectors.what_next import lodge_news
 from grants.services.mirror_refresh import arrival
 from grants.services.submit import application_submit
+from grants.views.public import public_context, unknown_link
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
 from portal.lib.http import HtmxHttpRequest, client_ip, form_error_status
 
 HONEYPOT = "website"
-
-
-def _public_context(**extra: object) -> dict[str, object]:
-    """What every public page shows: the foundation's contact and the cap."""
-    from email.utils import parseaddr
-
-    rules = rules_in_force()
-    return {
-        "grants_contact_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-        "annual_cap_display": format_money(rules.annual_cap),
-        **extra,
-    }
-
-
-def unknown_link(request: HttpRequest, kind: str) -> HttpResponse:
-    """A status or payment link that matches nothing: a public 404 page that says what to do
-    (use the email's link again, or write to the grants team), never the staff login."""
-    return render(
-        request,
-        "grants/unknown_link.html",
-        _public_context(title="Link not recognised", kind=kind),
-        status=404,
-    )
 
 
 def _limit_key(request: HttpRequest, outcome: str) -> str:
@@ -148,7 +125,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                     return redirect("grants:status", token=status_token(application))
             _count(request, "refused")
             status = form_error_status()
-    context = _public_context(form=form, title="Apply for a matching grant", **lookup)
+    context = public_context(form=form, title="Apply for a matching grant", **lookup)
     return render(request, "grants/apply.html", context, status=status)
 
 
@@ -182,7 +159,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "grants/status.html",
-        _public_context(
+        public_context(
             title=f"Application {application.reference}",
             application=application,
             token=token,

@@ -27,7 +27,7 @@ from grants.payments.provider import (
 from grants.payments.webhook import WebhookRejected, webhook_receive
 from grants.selectors.applications import fiscal_year_label, status_url
 from grants.services.payments import checkout_start
-from grants.views.apply import _public_context, unknown_link
+from grants.views.public import public_context, unknown_link
 from portal.lib.errors import PortalError
 
 logger = logging.getLogger("grants.payments")
@@ -53,7 +53,7 @@ def _page(
         "ready": "Pay your lodge's share",
         "checkout": "Pay your lodge's share",
     }
-    context = _public_context(
+    context = public_context(
         title=titles[state],
         state=state,
         application=application,
