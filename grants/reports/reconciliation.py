@@ -7,7 +7,8 @@ entered in Ninox by hand (no reference) are not mismatches: they never went thro
 portal or Stripe; nor are grants dated before the portal's first application (history
 from before it).
 
-No totals row: a payment can have several findings, so a sum would count it more than once.
+Its totals row counts the findings and adds up no money: a payment can have several
+findings, so a sum would count it more than once.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def _ninox_should_hold(status: str, match: Decimal, released: Decimal | None) ->
 class Reconciliation:
     slug = "reconciliation"
     title = "Payment reconciliation"
+    row_noun = "finding"  # the totals row counts them (nothing here adds up)
     columns: tuple[Column, ...] = COLUMNS
 
     def __init__(self, filters: ReportFilters) -> None:

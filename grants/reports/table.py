@@ -80,3 +80,13 @@ class Report(Protocol):
     def rows(self) -> Iterator[Row]:
         """Every row, keyed by column key, streamed: memory stays flat whatever the size."""
         ...
+
+
+def totals_label(report: Report, count: int) -> str:
+    """The totals row's first cell: "Total", or, for a report with no column to add up (the
+    reconciliation, whose rows are findings: a sum would count a payment once per finding),
+    how many rows it has ("Total: 14 findings")."""
+    if any(column.total for column in report.columns):
+        return "Total"
+    noun = getattr(report, "row_noun", "row")
+    return f"Total: {count} {noun}{'' if count == 1 else 's'}"

@@ -17,7 +17,7 @@ from typing import IO, Any
 import xlsxwriter
 from django.utils import timezone
 
-from grants.reports.table import DATE, DATETIME, MONEY, Column, Report
+from grants.reports.table import DATE, DATETIME, MONEY, Column, Report, totals_label
 from portal.lib.spreadsheet import XlsxText, csv_safe, is_formula_like
 
 BOM = "\ufeff"
@@ -109,8 +109,7 @@ def write_xlsx(
             progress(count)
     # The filter covers the header and the rows, never the bold totals row below them.
     sheet.autofilter(0, 0, count, len(columns) - 1)
-    if totals:  # a report with nothing to add up (the reconciliation) has no totals row
-        _write_totals(sheet, text, count + 1, columns, totals)
+    _write_totals(sheet, text, count + 1, columns, totals, totals_label(report, count))
     if subtitle:
         text.write(sheet, count + 3, 0, subtitle)
     workbook.close()
@@ -148,10 +147,11 @@ def _write_totals(
     row: int,
     columns: Iterable[Column],
     totals: dict[str, Decimal | int],
+    label: str,
 ) -> None:
     for index, column in enumerate(columns):
         if index == 0:
-            text.write(sheet, row, index, "Total", bold=True)
+            text.write(sheet, row, index, label, bold=True)
         elif column.total:
             value = totals[column.key]
             if column.kind == MONEY:

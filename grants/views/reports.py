@@ -20,7 +20,7 @@ from grants.reports.chart import bar_chart, column_chart, district_bars, monthly
 from grants.reports.export_jobs import REPORT_INLINE_MAX_ROWS, export_path, report_export_start
 from grants.reports.filters import ReportFilters
 from grants.reports.summary import Summary
-from grants.reports.table import MONEY, Report
+from grants.reports.table import MONEY, Report, totals_label
 from grants.reports.writers import CONTENT_TYPES, csv_lines, file_name, write_xlsx
 from grants.rules import read_rules_once
 from grants.selectors.figures import Figures, figures_from_rows, fiscal_year_grants, grant_rows
@@ -90,8 +90,6 @@ def _preview(
         last=start + len(preview),
     )
     lead = [column for column in report.columns if not column.more]
-    if not totals:
-        return preview, [], page, total
     cells = [
         {
             "text": column.page_text(totals[column.key]) if column.key in totals else "",
@@ -99,7 +97,7 @@ def _preview(
         }
         for column in lead
     ]
-    cells[0]["text"] = "Total"
+    cells[0]["text"] = totals_label(report, total)
     return preview, cells, page, total
 
 

@@ -491,7 +491,7 @@ def test_the_last_date_there_is_as_the_end_of_the_range_is_not_a_500(
     assert "Please correct the filters" not in response.content.decode()
 
 
-def test_the_reconciliation_xlsx_has_every_finding_and_no_totals_row(
+def test_the_reconciliation_s_totals_row_counts_its_findings_and_adds_up_no_money(
     planted: Planted, finance: Any
 ) -> None:
     # A payment can have several findings: a sum would count it more than once.
@@ -499,7 +499,12 @@ def test_the_reconciliation_xlsx_has_every_finding_and_no_totals_row(
     content = b"".join(response.streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
+    findings = len(planted.expected_mismatches)
     assert rows[0][0] == "Finding"
-    assert {row[0] for row in rows[1:]} == {kind for kind, _ in planted.expected_mismatches}
-    assert len(rows) - 1 == len(planted.expected_mismatches)
-    assert sheet.auto_filter.ref == f"A1:O{len(rows)}"
+    assert {row[0] for row in rows[1:-1]} == {kind for kind, _ in planted.expected_mismatches}
+    assert len(rows) == findings + 2  # the header, the findings, the totals row
+    assert rows[-1] == (f"Total: {findings} findings",) + (None,) * 14
+    assert sheet.cell(row=len(rows), column=1).font.bold
+    assert sheet.auto_filter.ref == f"A1:O{findings + 1}"  # the totals row stays out of it
+    page = client_for(finance).get("/reports/reconciliation/").content.decode()
+    assert f'<tfoot><tr class="totals"><th scope="row">Total: {findings} findings</th>' in page
