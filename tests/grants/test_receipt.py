@@ -135,7 +135,7 @@ def test_the_receipt_email_says_what_the_receipt_page_says(paid: Any) -> None:
             f"Date paid {local_date(paid.paid_at)}",
             "Lodge's share paid $1,250.00",
             "Foundation's match $1,000.00",
-            "Gift to the charity $2,250.00",
+            "Gift to Hospice at Home $2,250.00",  # as the receipt page names it
             "issues the combined gift of $2,250.00 to Hospice at Home",
         ):
             assert fact in text, fact
