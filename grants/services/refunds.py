@@ -386,11 +386,7 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
         )
     figures = refund_figures(application, refunded)
     released_now = application.match_kept - figures.match_kept
-    before = {
-        "status": application.status,
-        "refunded_share": str(application.refunded_share),
-        "match_kept": str(application.match_kept),
-    }
+    before = _refund_state(application)
     application.refunded_share = refunded
     application.match_released = figures.released
     if figures.full:
@@ -402,11 +398,7 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
         action="application.refunded" if figures.full else "application.partly_refunded",
         obj=application,
         before=before,
-        after={
-            "status": application.status,
-            "refunded_share": str(refunded),
-            "match_kept": str(figures.match_kept),
-        },
+        after=_refund_state(application),
         message=(
             f"Stripe refunded {format_money(refunded)} of the lodge's {format_money(figures.share)} share"
             + (" (all of it)" if figures.full else "")
@@ -429,6 +421,15 @@ def refunds_settle(*, application: Application | None, payment: Payment, actor: 
     return "refunded" if figures.full else "partly refunded"
 
 
+def _refund_state(application: Application) -> dict[str, str]:
+    """What the audit log keeps of a refund's effect, before and after it."""
+    return {
+        "status": application.status,
+        "refunded_share": str(application.refunded_share),
+        "match_kept": str(application.match_kept),
+    }
+
+
 def _take_backs(application: Application) -> int:
     """How many times Stripe took back a refund of this application's share."""
     return OutboxMessage.objects.filter(
@@ -446,11 +447,7 @@ def _release_take_back(
     release Stripe does not confirm. Ninox is written back, once, and finance is told."""
     figures = refund_figures(application, refunded)
     counted_again = figures.match_kept - application.match_kept
-    before = {
-        "status": application.status,
-        "refunded_share": str(application.refunded_share),
-        "match_kept": str(application.match_kept),
-    }
+    before = _refund_state(application)
     previously = application.refunded_share
     application.refunded_share = refunded
     application.match_released = figures.released
@@ -470,11 +467,7 @@ def _release_take_back(
         action="application.refund_taken_back",
         obj=application,
         before=before,
-        after={
-            "status": application.status,
-            "refunded_share": str(refunded),
-            "match_kept": str(figures.match_kept),
-        },
+        after=_refund_state(application),
         message=message,
     )
     suffix = f"{to_cents(refunded)}{TAKEN_BACK}{_take_backs(application) + 1}"
