@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from html import unescape
 from typing import Any
 
 import pytest
 
 from grants.models import Application, Lodge, Refund, Status
 from grants.selectors.timeline import application_timeline
+from tests.audit_log import audit_sentences
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
 from tests.grants.stripe_events import SECRET
@@ -258,10 +257,8 @@ def test_the_audit_log_says_a_refund_plainly(
     )
 
     html = client_for(admin_user).get("/manage/audit/", {"object": paid.reference}).content.decode()
-    rows = [
-        " ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split())
-        for cell in re.findall(r'<th scope="row">(.*?)</th>', html, re.S)
-    ]
+    rows = audit_sentences(html)
+    assert rows, "the audit log shows no row"
     assert any(
         row.startswith(
             f"Fin asked Stripe to refund $100.00 of the lodge's share of {paid.reference}"
