@@ -44,7 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from grants.fiscal_year import FiscalYear
@@ -107,11 +107,16 @@ class DriftReport:
 # ---- what the decision asks ------------------------------------------------------------
 
 
+def open_drift(lodge_id: int) -> QuerySet[DriftFinding]:
+    """The lodge's unresolved drift findings."""
+    return DriftFinding.objects.filter(lodge_id=lodge_id, resolved_at__isnull=True)
+
+
 def drift_doubts(lodge_id: int | None) -> list[str]:
     """Reasons from unresolved drift findings for this lodge (empty when there are none)."""
     if lodge_id is None:
         return []
-    findings = list(DriftFinding.objects.filter(lodge_id=lodge_id, resolved_at__isnull=True))
+    findings = list(open_drift(lodge_id))
     if not findings:
         return []
     start = rules_in_force().fiscal_year_start

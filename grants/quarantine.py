@@ -109,16 +109,22 @@ def describe(row: NinoxQuarantine) -> str:
     return text
 
 
+def quarantine_touching(lodge_id: int | None) -> QuerySet[NinoxQuarantine]:
+    """The open rows that touch this lodge's budget (every open row for ``None``)."""
+    rows = NinoxQuarantine.objects.filter(resolved_at__isnull=True)
+    if lodge_id is not None:
+        lodge_ninox_id = Lodge.objects.filter(id=lodge_id).values("ninox_id")  # a subquery
+        rows = rows.filter(Q(lodge_ninox_id__isnull=True) | Q(lodge_ninox_id__in=lodge_ninox_id))
+    return rows
+
+
 def quarantine_doubts(lodge_id: int | None) -> list[str]:
     """Reasons from quarantined Ninox records that touch this lodge's budget.
 
     A grant whose lodge cannot be read touches every lodge (fail safe), and so does
     any open row when the lodge itself is unknown (``lodge_id`` None).
     """
-    rows = NinoxQuarantine.objects.filter(resolved_at__isnull=True)
-    if lodge_id is not None:
-        lodge_ninox_id = Lodge.objects.filter(id=lodge_id).values("ninox_id")  # a subquery
-        rows = rows.filter(Q(lodge_ninox_id__isnull=True) | Q(lodge_ninox_id__in=lodge_ninox_id))
+    rows = quarantine_touching(lodge_id)
     found = list(rows.order_by("lodge_ninox_id", "table", "ninox_id", "field")[: REASONS_NAMED + 1])
     if not found:
         return []

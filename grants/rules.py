@@ -51,7 +51,18 @@ def _seed_from_settings() -> GrantRules:
         return GrantRules.objects.get(version=1)
 
 
-_SNAPSHOT: ContextVar[list[GrantRules] | None] = ContextVar("rules_snapshot", default=None)
+class _Snapshot:
+    """The versions as one read found them: read at the first lookup, then kept."""
+
+    rows: list[GrantRules] | None = None
+
+    def versions(self) -> list[GrantRules]:
+        if self.rows is None:
+            self.rows = list(GrantRules.objects.all())
+        return self.rows
+
+
+_SNAPSHOT: ContextVar[_Snapshot | None] = ContextVar("rules_snapshot", default=None)
 
 
 def rules_versions(at: datetime) -> list[GrantRules]:
@@ -59,19 +70,23 @@ def rules_versions(at: datetime) -> list[GrantRules]:
     inside ``read_rules_once`` the rows are read once for the whole request)."""
     snapshot = _SNAPSHOT.get()
     if snapshot is not None:
-        rows = [r for r in snapshot if r.effective_from <= at]
+        rows = [r for r in snapshot.versions() if r.effective_from <= at]
     else:
         rows = list(GrantRules.objects.filter(effective_from__lte=at))
     return rows or [_seed_from_settings()]
 
 
 def read_rules_once(view: Callable[P, R]) -> Callable[P, R]:
-    """For a read-only page or one decision: every rules lookup inside shares one read of
-    the versions (a list or report page asks for them several times, a decision three)."""
+    """For a page, an API call or one decision: every rules lookup inside shares one read
+    of the versions (a list or report page asks for them several times, a decision three),
+    made at the first lookup (a refused request reads none). Nested, the inner one keeps
+    the outer read: the API's form, its decision and its reply hold to one set."""
 
     @functools.wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        token = _SNAPSHOT.set(list(GrantRules.objects.all()))
+        if _SNAPSHOT.get() is not None:
+            return view(*args, **kwargs)
+        token = _SNAPSHOT.set(_Snapshot())
         try:
             return view(*args, **kwargs)
         finally:

@@ -288,7 +288,7 @@ class LodgeBudget(models.Model):
 
     lodge = models.ForeignKey(Lodge, on_delete=models.CASCADE, related_name="budgets")
     fiscal_year = models.PositiveSmallIntegerField()
-    decisions = models.PositiveIntegerField(default=0)
+    decisions = models.PositiveIntegerField(default=0)  # taken under the lock, intake and staff
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

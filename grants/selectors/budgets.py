@@ -18,6 +18,7 @@ annotates many lodges in one query (the lodge list, the dashboard, reports), and
 from __future__ import annotations
 
 import functools
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -147,7 +148,8 @@ def lodge_budget(
     ``_one_lodge_sql``). Quantized to cents here: SQLite's SUM is a float.
     """
     alias = router.db_for_read(Lodge)
-    sql, params = _one_lodge_sql(alias, fiscal_year, cap, exclude_id is not None)
+    with _COMPILING:  # threads deciding together compile a new year's query once, not each
+        sql, params = _one_lodge_sql(alias, fiscal_year, cap, exclude_id is not None)
     bound = [_bind(p, lodge_id, exclude_id) for p in params]
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, bound)
@@ -170,6 +172,9 @@ def _bind(param: Any, lodge_id: int, exclude_id: int | None) -> Any:
     if type(param) is int and param == _EXCLUDED_ID:
         return exclude_id
     return param
+
+
+_COMPILING = threading.Lock()
 
 
 @functools.lru_cache(maxsize=64)

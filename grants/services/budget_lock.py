@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from grants.models import Lodge, LodgeBudget
 
@@ -18,6 +19,11 @@ from grants.models import Lodge, LodgeBudget
 def budget_lock(lodge: Lodge | None, fiscal_year: int) -> Iterator[LodgeBudget | None]:
     """A transaction holding the lock on the (lodge, fiscal year) row, which it yields.
 
+    The row is taken by one statement: an insert that, when the row exists, counts one
+    more decision on it instead. Either way the row is written, so the transaction holds
+    it (PostgreSQL's row lock; SQLite's write lock, taken at ``BEGIN IMMEDIATE``) until
+    it ends, and a second decision for the lodge and year waits at that statement.
+
     For ``lodge=None`` (a lodge the portal does not know) there is no budget to lock:
     the block still runs in one transaction and gets ``None``.
     """
@@ -25,7 +31,25 @@ def budget_lock(lodge: Lodge | None, fiscal_year: int) -> Iterator[LodgeBudget |
         with transaction.atomic():
             yield None
         return
-    # The row is created before the transaction, so the lock is all the transaction waits for.
-    LodgeBudget.objects.get_or_create(lodge=lodge, fiscal_year=fiscal_year)
     with transaction.atomic():
-        yield LodgeBudget.objects.select_for_update().get(lodge=lodge, fiscal_year=fiscal_year)
+        yield _take_row(lodge, fiscal_year)
+
+
+def _take_row(lodge: Lodge, fiscal_year: int) -> LodgeBudget:
+    alias = router.db_for_write(LodgeBudget)
+    connection = connections[alias]
+    table = connection.ops.quote_name(LodgeBudget._meta.db_table)  # ours, not input
+    sql = (
+        f"INSERT INTO {table} (lodge_id, fiscal_year, decisions, updated_at)"  # noqa: S608  # nosec B608
+        " VALUES (%s, %s, 1, %s)"
+        " ON CONFLICT (lodge_id, fiscal_year) DO UPDATE"
+        f" SET decisions = {table}.decisions + 1, updated_at = excluded.updated_at"
+        " RETURNING id, decisions"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [lodge.pk, fiscal_year, now])
+        row_id, decisions = cursor.fetchone()
+    return LodgeBudget(
+        id=row_id, lodge=lodge, fiscal_year=fiscal_year, decisions=decisions, updated_at=now
+    )

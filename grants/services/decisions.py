@@ -36,9 +36,23 @@ def decision_record(
     reapply: str = "",
     ninox_fresh: bool = True,
 ) -> Decision:
-    """Store the decision, move the application to ``outcome`` and queue the lodge's email."""
+    """Store the decision, move the application to ``outcome`` and queue the lodge's email.
+
+    ``application`` may be unsaved (a new one, decided at intake): it is then inserted
+    already decided.
+    """
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
+    before = {"status": application.status}
+    application.move_to(outcome, actor=actor)
+    application.decided_at = now
+    # Why it waits for a person; cleared once a person decided.
+    application.review_reason = reason[:200] if outcome == Status.NEEDS_REVIEW else ""
+    if outcome == Status.APPROVED:
+        application.grant_date = timezone.localdate(now)
+        application.payment_token = application.payment_token or secrets.token_urlsafe(32)
+        application.payment_expires_at = now + timedelta(days=rules.payment_link_days)
+    application.save()
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
@@ -58,16 +72,6 @@ def decision_record(
         ninox_fresh=ninox_fresh,
         explanation=explanation,
     )
-    before = {"status": application.status}
-    application.move_to(outcome, actor=actor)
-    application.decided_at = now
-    # Why it waits for a person; cleared once a person decided.
-    application.review_reason = reason[:200] if outcome == Status.NEEDS_REVIEW else ""
-    if outcome == Status.APPROVED:
-        application.grant_date = timezone.localdate(now)
-        application.payment_token = application.payment_token or secrets.token_urlsafe(32)
-        application.payment_expires_at = now + timedelta(days=rules.payment_link_days)
-    application.save()
     audit_record(
         actor=actor,
         action=action,

@@ -54,9 +54,8 @@ def application_submit(
     # Taken before the lock: the counter's row is held for one statement, not the decision.
     reference = next_reference(timezone.localdate(now).year)
 
-    with budget_lock(lodge, fy.key) as budget_row:
+    with budget_lock(lodge, fy.key):
         if lodge is not None:
-            assert budget_row is not None
             budget = lodge_budget(lodge.id, fy.key, rules.annual_cap)
             verdict = decide(
                 lodge_number=lodge.number,
@@ -70,8 +69,6 @@ def application_submit(
                 inactive_reason=lodge.inactive_reason,
                 stale_reason=freshness.problem,
             )
-            budget_row.decisions += 1
-            budget_row.save(update_fields=["decisions", "updated_at"])
         else:
             budget = Budget(cap=rules.annual_cap, used_ninox=ZERO, pending_portal=ZERO)
             unreachable = freshness.problem in ("", NINOX_UNREACHABLE)
@@ -87,7 +84,8 @@ def application_submit(
                 )
                 + ". A person will review the application.",
             )
-        application = Application.objects.create(
+        # Stored by ``decision_record`` in its decided state: one insert, no update after.
+        application = Application(
             reference=reference,
             lodge=lodge,
             lodge_number=cleaned.lodge_number,

@@ -17,8 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.forms import NOTHING_SAVED, ApplicationJsonForm
-from grants.models import ApiToken, IdempotentReply
+from grants.models import ApiToken, Application, IdempotentReply
 from grants.openapi import OPENAPI
+from grants.rules import read_rules_once
 from grants.selectors.applications import api_application, application_summary
 from grants.services.api_tokens import authenticate
 from grants.services.idempotency import (
@@ -28,6 +29,7 @@ from grants.services.idempotency import (
     idempotency_reply_store,
 )
 from grants.services.mirror_refresh import arrival
+from grants.services.refresh_flight import Ticket
 from grants.services.submit import application_submit
 from portal.lib import ratelimit
 from portal.lib.errors import PortalError
@@ -88,6 +90,7 @@ def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
 @csrf_exempt
 @login_not_required
 @require_http_methods(["POST"])
+@read_rules_once  # the form, the decision and the reply hold to one read of the rules
 def applications(request: HttpRequest) -> JsonResponse:
     arrived = arrival()  # before the body is read: see mirror_refresh.arrival
     token = _authorized(request)
@@ -110,12 +113,7 @@ def applications(request: HttpRequest) -> JsonResponse:
         if claim.status:
             return JsonResponse(claim.body, status=claim.status)
     try:
-        form = ApplicationJsonForm(body)
-        if not form.is_valid():
-            raise PortalError(NOTHING_SAVED, form.error_lists())
-        application = application_submit(
-            cleaned=form.application(), source="api", api_token=token, arrived=arrived
-        )
+        application = submit_json(body, token, arrived)
     except PortalError as exc:
         if claim is not None:
             idempotency_release(claim=claim)
@@ -130,9 +128,23 @@ def applications(request: HttpRequest) -> JsonResponse:
     return JsonResponse(reply, status=201)
 
 
+@read_rules_once  # as the view: the bench calls this directly
+def submit_json(
+    body: dict[str, Any], token: ApiToken | None, arrived: Ticket | None
+) -> Application:
+    """Validate the JSON body and decide it; raises ``PortalError`` naming the bad fields."""
+    form = ApplicationJsonForm(body)
+    if not form.is_valid():
+        raise PortalError(NOTHING_SAVED, form.error_lists())
+    return application_submit(
+        cleaned=form.application(), source="api", api_token=token, arrived=arrived
+    )
+
+
 @csrf_exempt
 @login_not_required
 @require_safe
+@read_rules_once
 def application_detail(request: HttpRequest, reference: str) -> JsonResponse:
     token = _authorized(request)
     if isinstance(token, JsonResponse):

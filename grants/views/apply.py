@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from grants.forms import ApplicationForm
 from grants.models import Lodge
-from grants.rules import rules_in_force
+from grants.rules import read_rules_once, rules_in_force
 from grants.selectors.applications import (
     application_for_status_token,
     fiscal_year_label,
@@ -98,6 +98,7 @@ def _lookup_context(lodge: Lodge | None, typed: str) -> dict[str, object]:
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@read_rules_once  # the form, the decision and the page hold to one read of the rules
 def apply(request: HttpRequest) -> HttpResponse:
     form, lookup = _again(request) if request.method != "POST" else (ApplicationForm(), {})
     status = 200

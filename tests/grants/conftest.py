@@ -75,3 +75,12 @@ def fresh_lodge(mirrored: Any) -> Lodge:
     fy = current_fiscal_year().key
     used = set(NinoxGrant.objects.filter(fiscal_year=fy).values_list("lodge_id", flat=True))
     return Lodge.objects.filter(active=True).exclude(id__in=used).order_by("number").first()  # type: ignore[return-value]
+
+
+def statements(captured: Any, table: str, verb: str = "") -> list[str]:
+    """The captured SQL statements naming ``table`` (and starting with ``verb``, if given)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if f'"{table}"' in q["sql"] and q["sql"].lstrip().upper().startswith(verb)
+    ]

@@ -5,16 +5,18 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from grants.models import ApiToken, Application, Lodge
+from grants.models import ApiToken, Application, Lodge, LodgeBudget
 from grants.openapi import APPLICATION_OUT
 from grants.services.api_tokens import api_token_create
 from grants.services.submit import application_submit
 from portal.models import AuditEvent
 from tests.conftest import client_for
-from tests.grants.conftest import as_cleaned, valid_body
+from tests.grants.conftest import as_cleaned, statements, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +176,25 @@ def test_a_token_that_created_applications_cannot_be_deleted(
     post(token, valid_body(fresh_lodge.number))
     with pytest.raises(ProtectedError):
         ApiToken.objects.get().delete()
+
+
+def test_an_api_decision_takes_one_statement_for_each_step(fresh_lodge: Lodge, token: str) -> None:
+    """Under a burst every statement is a wait for the database and the interpreter: the
+    form and the decision share one read of the rules, the lock row is taken (made, the
+    first time) by one statement, a lodge with nothing to doubt costs one query, and the
+    application is inserted already decided."""
+    for _ in range(2):  # the lodge's first decision of the year makes its lock row
+        with CaptureQueriesContext(connection) as captured:
+            response = post(token, valid_body(fresh_lodge.number, amount_requested="25.00"))
+        assert response.status_code == 201
+        assert len(statements(captured, "grants_grantrules")) == 1
+        assert len(statements(captured, "grants_lodgebudget")) == 1
+        doubts = [
+            q
+            for q in captured.captured_queries
+            if "ninoxquarantine" in q["sql"] or "drift" in q["sql"]
+        ]
+        assert len(doubts) == 1
+        assert len(statements(captured, "grants_application", "INSERT")) == 1
+        assert statements(captured, "grants_application", "UPDATE") == []
+    assert LodgeBudget.objects.get(lodge=fresh_lodge).decisions == 2

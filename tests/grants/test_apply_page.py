@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from grants.models import Application, Lodge
-from tests.grants.conftest import valid_body
+from tests.grants.conftest import statements, valid_body
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +59,13 @@ def test_an_approved_application_shows_the_decision_and_the_payment_step(
     assert "/pay/" in text
     application = Application.objects.get()
     assert application.reference in text
+
+
+def test_the_form_and_its_decision_read_the_rules_once(fresh_lodge: Lodge) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().post("/apply/", valid_body(fresh_lodge.number))
+    assert response.status_code == 302
+    assert len(statements(captured, "grants_grantrules")) == 1
 
 
 def test_errors_are_shown_again_on_the_form_with_nothing_stored(mirrored: Any) -> None:
