@@ -17,12 +17,14 @@ request as the test settings would. The goal (issue 21): the coalesced burst's p
 A burst is served as the README's gunicorn serves it: ``--processes`` worker processes
 (3, as ``--workers 3``), each deciding its share of the applications on threads (as
 ``--threads``), all arriving at one instant; the Ninox emulator answers from
-this process over HTTP. ``--processes 1`` runs every application on threads of this
-process (one interpreter lock for all fifty). The bench's database is SQLite unless
+this process over HTTP. Each worker process first decides one application for a lodge
+outside the burst, as a worker that has been serving is warm (``--cold`` leaves that out:
+the burst is then each process's first work, as just after a deploy). ``--processes 1``
+runs every application on threads of this process (one interpreter lock for all fifty). The bench's database is SQLite unless
 DATABASE_URL says otherwise (a PostgreSQL run writes ``decision-postgresql.json``);
 coalescing uses the data dir's lock file, shared by the processes.
 Usage: python bench/decision.py [--decisions 200] [--latency 300] [--burst 50]
-       [--one-lodge 20] [--processes 3]
+       [--one-lodge 20] [--processes 3] [--cold]
 """
 
 from __future__ import annotations
@@ -64,14 +66,12 @@ def submit_timed(lodge_number: int, amount: str, at: float | None = None) -> tup
 
     ``at``: the arrival, a ``time.time()`` shared by a burst (default: now).
     """
-    from grants.forms import ApplicationJsonForm
     from grants.services.mirror_refresh import arrival
-    from grants.services.submit import application_submit
+    from grants.views.api import submit_json
 
     started = time.time() if at is None else at
     arrived = arrival()  # as the API view does, before it reads the body
-    cleaned = ApplicationJsonForm(body(lodge_number, amount)).application()
-    application = application_submit(cleaned=cleaned, source="api", arrived=arrived)
+    application = submit_json(body(lodge_number, amount), None, arrived)  # as the API view
     return time.time() - started, application
 
 
@@ -140,16 +140,28 @@ def decide_together(
     return results
 
 
+WARM = "warm"
+
+
 def burst_process(
     numbers: list[int],
+    warm_number: int | None,
     amount: str,
     barrier: Any,
     start: Any,
     replies: Any,
+    go: Any,
     base_url: str,
     overrides: dict[str, Any],
 ) -> None:
-    """A worker process (spawned: its own interpreter, as a gunicorn worker has)."""
+    """A worker process (spawned: its own interpreter, as a gunicorn worker has).
+
+    It first decides one application for ``warm_number`` (a lodge outside the burst), as
+    a worker that has been serving has: its imports, caches and compiled queries are
+    warm (``None``, ``--cold``: the burst is the process's first work, as just after a
+    deploy). It then reports ``WARM`` and waits for ``go`` (the parent counts Ninox calls
+    from there) before its threads join the burst.
+    """
     import django
 
     django.setup()
@@ -165,6 +177,10 @@ def burst_process(
     celery_app.conf.task_always_eager = False
     client = build_client(base_url=base_url, token="bench-token")
     with use_client(client):
+        if warm_number is not None:
+            submit_timed(warm_number, "25.00")
+        replies.put(WARM)
+        go.wait(timeout=300)
         results = decide_together(numbers, amount, barrier, start)
     replies.put(
         [
@@ -191,9 +207,16 @@ class Instant:
 
 
 def burst(
-    emulator: Any, numbers: list[int], amount: str, *, processes: int, base_url: str
+    emulator: Any,
+    numbers: list[int],
+    amount: str,
+    *,
+    processes: int,
+    base_url: str,
+    warm_numbers: list[int | None],
 ) -> dict[str, Any]:
-    """``len(numbers)`` applications arriving together, over ``processes`` worker processes."""
+    """``len(numbers)`` applications arriving together, over ``processes`` worker processes
+    (each warmed by one application for its lodge in ``warm_numbers`` first)."""
     from django.conf import settings
 
     calls_before = emulator.calls
@@ -206,6 +229,7 @@ def burst(
         start = context.Value("d", 0.0)
         barrier = context.Barrier(len(numbers), action=functools.partial(set_soon, start))
         replies = context.Queue()
+        go = context.Event()
         overrides = {
             name: getattr(settings, name)
             for name in ("NINOX_TEAM_ID", "NINOX_DATABASE_ID", "NINOX_COALESCE_REFRESH")
@@ -214,13 +238,18 @@ def burst(
         workers = [
             context.Process(
                 target=burst_process,
-                args=(share, amount, barrier, start, replies, base_url, overrides),
+                args=(share, warm, amount, barrier, start, replies, go, base_url, overrides),
             )
-            for share in shares
+            for share, warm in zip(shares, warm_numbers, strict=True)
             if share
         ]
         for process in workers:
             process.start()
+        for _ in workers:
+            if replies.get(timeout=300) != WARM:
+                raise RuntimeError("a worker process failed to warm up")
+        calls_before = emulator.calls  # the warm-up applications' calls are not the burst's
+        go.set()
         results = [r for _ in workers for r in replies.get(timeout=300)]
         for process in workers:
             process.join()
@@ -248,6 +277,11 @@ def main() -> None:
     parser.add_argument("--one-lodge", type=int, default=20, help="applications for one lodge")
     parser.add_argument(
         "--processes", type=int, default=3, help="worker processes a burst is spread over"
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no warm-up application per worker process (as just after a deploy)",
     )
     args = parser.parse_args()
     setup_django("decision")
@@ -313,13 +347,24 @@ def main() -> None:
             for lodge in room[max(args.burst, args.singles) :]
             if lodge_budget(lodge.id, fy, cap).remaining == cap
         ]
-        if len(room) < max(args.burst, args.singles) or len(empty) < 2:
+        # One lodge per worker process for its warm-up application, outside every run.
+        spare = [
+            lodge.number
+            for lodge in room[max(args.burst, args.singles) :]
+            if lodge not in empty[:2]
+        ][: args.processes]
+        if (
+            len(room) < max(args.burst, args.singles)
+            or len(empty) < 2
+            or len(spare) < args.processes
+        ):
             raise SystemExit(f"the demo has {len(room)} lodges with room, {len(empty)} unused")
         bursts: dict[str, Any] = {
             "latency_ms": args.latency,
             "database": connection.vendor,
             "limiter_timeout_s": settings.NINOX_LIMITER_TIMEOUT_SECONDS,
             "processes": args.processes,
+            "warm_workers": not args.cold,
         }
         singles: list[float] = []
         single_apps: list[Any] = []
@@ -358,7 +403,12 @@ def main() -> None:
         for key, coalesce, lodge_numbers, amount, label in runs:
             settings.NINOX_COALESCE_REFRESH = coalesce
             bursts[key] = burst(
-                emulator, lodge_numbers, amount, processes=args.processes, base_url=base_url
+                emulator,
+                lodge_numbers,
+                amount,
+                processes=args.processes,
+                base_url=base_url,
+                warm_numbers=[None] * args.processes if args.cold else list(spare),
             )
             show(label, bursts[key])
         settings.NINOX_COALESCE_REFRESH = True
@@ -374,6 +424,7 @@ def main() -> None:
     result["burst"] = bursts
     # SQLite (the default) writes decision.json; a DATABASE_URL run on PostgreSQL its own file.
     name = "decision" if bursts["database"] == "sqlite" else f"decision-{bursts['database']}"
+    name += "-cold" if args.cold else ""
     print(f"wrote {write_results(name, result)}")
 
 
