@@ -1,11 +1,31 @@
 """Test settings: the environment a test run needs, then the real settings module.
 
-Values here are set only when the environment does not already have them, so CI
-can point DATABASE_URL at PostgreSQL and REDIS_URL at a real server.
+A developer's shell may hold the portal's own configuration: a real Ninox key, Stripe
+keys, an SMTP server, ``NINOX_API=workspace``. None of it reaches a test run (or the
+portal processes its tests start, which inherit this environment): those variables are
+dropped and the test values below set. Only where the services are comes from the
+environment, so CI can point ``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at a real
+server; ``PORTAL_DATA_DIR`` too (a bench's processes share one).
 """
 
 import os
 import tempfile
+
+PASSED_THROUGH = {"DATABASE_URL", "REDIS_URL", "PORTAL_DATA_DIR"}
+_OWN_PREFIXES = ("NINOX_", "STRIPE_", "EMAIL_", "GRANT_", "PORTAL_", "SECURE_", "CELERY_")
+_OWN_NAMES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEFAULT_FROM_EMAIL",
+    "FOUNDATION_NAME",
+    "TIME_ZONE",
+    "LOG_LEVEL",
+    "DEMO_PASSWORD",
+}
+for _name in list(os.environ):
+    if _name not in PASSED_THROUGH and (_name.startswith(_OWN_PREFIXES) or _name in _OWN_NAMES):
+        del os.environ[_name]
 
 _defaults = {
     "DEBUG": "false",

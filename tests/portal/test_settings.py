@@ -117,3 +117,49 @@ def test_a_secret_in_a_malformed_url_is_not_echoed(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "hunter2canary" not in result.stderr + result.stdout
+
+
+def test_a_test_run_ignores_the_portals_configuration_in_the_shell(tmp_path: Path) -> None:
+    """A developer whose shell holds production's variables runs the tests against the
+    emulator, the memory mailbox and no Stripe key, not against the real services."""
+    shell = {
+        "NINOX_API": "workspace",
+        "NINOX_BASE_URL": "https://api.ninox.com/v1",
+        "NINOX_API_KEY": "real-ninox-key",
+        "STRIPE_SECRET_KEY": "sk_live_real",
+        "EMAIL_URL": "smtp://mail.example.org:587",
+        "GRANT_ANNUAL_CAP": "9000",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'kept.sqlite3'}",
+    }
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.NINOX_API, s.NINOX_API_KEY or '-', s.STRIPE_SECRET_KEY or '-', "
+        "s.EMAIL_BACKEND.rsplit('.', 1)[-1], s.GRANT_ANNUAL_CAP, s.DEBUG, "
+        "s.DATABASES['default']['NAME'].endswith('kept.sqlite3'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            **shell,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The last line: Django's shell first says how many objects it imported.
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "classic",
+        "dev-token",  # the embedded emulator's
+        "-",
+        "EmailBackend",
+        "4000.00",
+        "False",
+        "True",
+    ]
