@@ -158,8 +158,8 @@ def burst_process(
 
     It first decides one application for ``warm_number`` (a lodge outside the burst), as
     a worker that has been serving has: its imports, caches and compiled queries are
-    warm (``None``, ``--cold``: the burst is the process's first work, as just after a
-    deploy). It then reports ``WARM`` and waits for ``go`` (the parent counts Ninox calls
+    warm (``None``, ``--cold``: the burst is the process's first work after the WSGI
+    module's warm-up, as just after a deploy). It then reports ``WARM`` and waits for ``go`` (the parent counts Ninox calls
     from there) before its threads join the burst.
     """
     import django
@@ -171,7 +171,9 @@ def burst_process(
 
     from ninox_backend.ninox.connection import build_client, use_client
     from portal.celery import app as celery_app
+    from portal.warmup import warm_up
 
+    warm_up()  # as gunicorn's worker does when it loads portal.wsgi
     for name, value in overrides.items():
         setattr(settings, name, value)
     celery_app.conf.task_always_eager = False
