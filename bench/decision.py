@@ -20,8 +20,8 @@ A burst is served as the README's gunicorn serves it: ``--processes`` worker pro
 this process over HTTP. Each worker process first decides one application for a lodge
 outside the burst, as a worker that has been serving is warm (``--cold`` leaves that out:
 the burst is then each process's first work, as just after a deploy). ``--processes 1``
-runs every application on threads of this process (one interpreter lock for all fifty). The bench's database is SQLite unless
-DATABASE_URL says otherwise (a PostgreSQL run writes ``decision-postgresql.json``);
+runs every application on threads of this process (one interpreter lock for all fifty).
+The bench's database is SQLite unless DATABASE_URL says otherwise (a PostgreSQL run writes ``decision-postgresql.json``);
 coalescing uses the data dir's lock file, shared by the processes.
 Usage: python bench/decision.py [--decisions 200] [--latency 300] [--burst 50]
        [--one-lodge 20] [--processes 3] [--cold]
@@ -66,12 +66,14 @@ def submit_timed(lodge_number: int, amount: str, at: float | None = None) -> tup
 
     ``at``: the arrival, a ``time.time()`` shared by a burst (default: now).
     """
+    from grants.rules import read_rules_once
     from grants.services.mirror_refresh import arrival
     from grants.views.api import submit_json
 
     started = time.time() if at is None else at
     arrived = arrival()  # as the API view does, before it reads the body
-    application = submit_json(body(lodge_number, amount), None, arrived)  # as the API view
+    # As the API view does: the form and the decision share one read of the rules.
+    application = read_rules_once(submit_json)(body(lodge_number, amount), None, arrived)
     return time.time() - started, application
 
 
@@ -159,8 +161,8 @@ def burst_process(
     It first decides one application for ``warm_number`` (a lodge outside the burst), as
     a worker that has been serving has: its imports, caches and compiled queries are
     warm (``None``, ``--cold``: the burst is the process's first work after the WSGI
-    module's warm-up, as just after a deploy). It then reports ``WARM`` and waits for ``go`` (the parent counts Ninox calls
-    from there) before its threads join the burst.
+    module's warm-up, as just after a deploy). It then reports ``WARM`` and waits for
+    ``go`` (the parent counts Ninox calls from there) before its threads join the burst.
     """
     import django
 

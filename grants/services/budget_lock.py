@@ -16,8 +16,8 @@ from grants.models import Lodge, LodgeBudget
 
 
 @contextmanager
-def budget_lock(lodge: Lodge | None, fiscal_year: int) -> Iterator[LodgeBudget | None]:
-    """A transaction holding the lock on the (lodge, fiscal year) row, which it yields.
+def budget_lock(lodge: Lodge | None, fiscal_year: int) -> Iterator[None]:
+    """A transaction holding the lock on the (lodge, fiscal year) row.
 
     The row is taken by one statement: an insert that, when the row exists, counts one
     more decision on it instead. Either way the row is written, so the transaction holds
@@ -25,17 +25,18 @@ def budget_lock(lodge: Lodge | None, fiscal_year: int) -> Iterator[LodgeBudget |
     it ends, and a second decision for the lodge and year waits at that statement.
 
     For ``lodge=None`` (a lodge the portal does not know) there is no budget to lock:
-    the block still runs in one transaction and gets ``None``.
+    the block still runs in one transaction.
     """
     if lodge is None:
         with transaction.atomic():
-            yield None
+            yield
         return
     with transaction.atomic():
-        yield _take_row(lodge, fiscal_year)
+        _take_row(lodge, fiscal_year)
+        yield
 
 
-def _take_row(lodge: Lodge, fiscal_year: int) -> LodgeBudget:
+def _take_row(lodge: Lodge, fiscal_year: int) -> None:
     alias = router.db_for_write(LodgeBudget)
     connection = connections[alias]
     table = connection.ops.quote_name(LodgeBudget._meta.db_table)  # ours, not input
@@ -44,12 +45,6 @@ def _take_row(lodge: Lodge, fiscal_year: int) -> LodgeBudget:
         " VALUES (%s, %s, 1, %s)"
         " ON CONFLICT (lodge_id, fiscal_year) DO UPDATE"
         f" SET decisions = {table}.decisions + 1, updated_at = excluded.updated_at"
-        " RETURNING id, decisions"
     )
-    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [lodge.pk, fiscal_year, now])
-        row_id, decisions = cursor.fetchone()
-    return LodgeBudget(
-        id=row_id, lodge=lodge, fiscal_year=fiscal_year, decisions=decisions, updated_at=now
-    )
+        cursor.execute(sql, [lodge.pk, fiscal_year, timezone.now()])

@@ -128,11 +128,13 @@ def applications(request: HttpRequest) -> JsonResponse:
     return JsonResponse(reply, status=201)
 
 
-@read_rules_once  # as the view: the bench calls this directly
 def submit_json(
     body: dict[str, Any], token: ApiToken | None, arrived: Ticket | None
 ) -> Application:
-    """Validate the JSON body and decide it; raises ``PortalError`` naming the bad fields."""
+    """Validate the JSON body and decide it; raises ``PortalError`` naming the bad fields.
+
+    Call it inside ``read_rules_once`` (the view is), so the form and the decision hold to
+    one read of the rules."""
     form = ApplicationJsonForm(body)
     if not form.is_valid():
         raise PortalError(NOTHING_SAVED, form.error_lists())
